@@ -1,0 +1,361 @@
+//! Typed configuration from environment variables.
+//!
+//! Services keep the variable names of the original system (`PG_HOST`, `REDIS_CLUSTER_ADDRESSES`,
+//! `SERVER_TIMEOUT`, ...). [`Env`] reads them, parses them into typed values and collects *every*
+//! problem before failing, so an operator sees all misconfigured variables at once, each named.
+//! Secrets are wrapped in [`SecretString`] and never appear in `Debug` output or logs.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use secrecy::{ExposeSecret, SecretString};
+
+/// One problem with one variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarError {
+    pub variable: String,
+    pub problem: String,
+}
+
+/// All problems found while reading a configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub errors: Vec<VarError>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: ")?;
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                write!(f, "; ")?;
+            }
+            write!(f, "{}: {}", e.variable, e.problem)?;
+        }
+        Ok(())
+    }
+}
+
+/// A source of variables plus the problems found so far.
+///
+/// Build it from the process environment with [`Env::from_process`] or from a map in tests with
+/// [`Env::from_map`]; read variables; then call [`Env::finish`] to turn collected problems into a
+/// [`ConfigError`].
+#[derive(Debug)]
+pub struct Env {
+    vars: HashMap<String, String>,
+    errors: Vec<VarError>,
+}
+
+impl Env {
+    pub fn from_process() -> Self {
+        Self::from_map(std::env::vars().collect())
+    }
+
+    pub fn from_map(vars: HashMap<String, String>) -> Self {
+        Self { vars, errors: Vec::new() }
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self::from_map(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+    }
+
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str).filter(|v| !v.trim().is_empty())
+    }
+
+    fn fail(&mut self, name: &str, problem: impl Into<String>) {
+        self.errors.push(VarError { variable: name.to_owned(), problem: problem.into() });
+    }
+
+    fn parse<T: FromStr>(&mut self, name: &str, raw: &str) -> Option<T>
+    where
+        T::Err: fmt::Display,
+    {
+        match raw.trim().parse::<T>() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(name, format!("cannot parse {raw:?}: {e}"));
+                None
+            }
+        }
+    }
+
+    /// A variable that must be set. Missing or unparsable values are recorded; the returned
+    /// default is only a placeholder until [`Env::finish`] reports the error.
+    pub fn required<T: FromStr + Default>(&mut self, name: &str) -> T
+    where
+        T::Err: fmt::Display,
+    {
+        match self.raw(name).map(str::to_owned) {
+            Some(raw) => self.parse(name, &raw).unwrap_or_default(),
+            None => {
+                self.fail(name, "is required but not set");
+                T::default()
+            }
+        }
+    }
+
+    /// A variable with a default used when it is unset or empty.
+    pub fn or<T: FromStr>(&mut self, name: &str, default: T) -> T
+    where
+        T::Err: fmt::Display,
+    {
+        match self.raw(name).map(str::to_owned) {
+            Some(raw) => self.parse(name, &raw).unwrap_or(default),
+            None => default,
+        }
+    }
+
+    /// An optional variable.
+    pub fn optional<T: FromStr>(&mut self, name: &str) -> Option<T>
+    where
+        T::Err: fmt::Display,
+    {
+        let raw = self.raw(name)?.to_owned();
+        self.parse(name, &raw)
+    }
+
+    /// A required secret; its value is never echoed in errors.
+    pub fn secret(&mut self, name: &str) -> SecretString {
+        match self.raw(name) {
+            Some(v) => SecretString::from(v.to_owned()),
+            None => {
+                self.fail(name, "is required but not set");
+                SecretString::from(String::new())
+            }
+        }
+    }
+
+    /// An optional secret; empty when unset.
+    pub fn secret_or_empty(&mut self, name: &str) -> SecretString {
+        SecretString::from(self.raw(name).unwrap_or_default().to_owned())
+    }
+
+    /// A duration given in whole seconds (the original system's convention, e.g. `SERVER_TIMEOUT=30`).
+    pub fn seconds(&mut self, name: &str, default_secs: u64) -> Duration {
+        Duration::from_secs(self.or(name, default_secs))
+    }
+
+    /// A comma-separated list, e.g. `REDIS_CLUSTER_ADDRESSES=host1:6379,host2:6380`.
+    pub fn list(&mut self, name: &str) -> Vec<String> {
+        self.raw(name)
+            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// Records a problem found by cross-field validation.
+    pub fn invalid(&mut self, name: &str, problem: impl Into<String>) {
+        self.fail(name, problem);
+    }
+
+    pub fn finish(self) -> Result<(), ConfigError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { errors: self.errors })
+        }
+    }
+}
+
+/// Where the HTTP server listens and how long a request may take.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    /// `SERVER_TIMEOUT` in seconds: the per-request deadline.
+    pub request_timeout: Duration,
+}
+
+impl ServerConfig {
+    /// Reads `SERVER_HOST`, `PORT` (service default when unset) and `SERVER_TIMEOUT`.
+    pub fn from_env(env: &mut Env, default_port: u16) -> Self {
+        let request_timeout = env.seconds("SERVER_TIMEOUT", 30);
+        if request_timeout.is_zero() {
+            env.invalid("SERVER_TIMEOUT", "must be at least 1 second");
+        }
+        Self { host: env.or("SERVER_HOST", "0.0.0.0".to_owned()), port: env.or("PORT", default_port), request_timeout }
+    }
+
+    pub fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// PostgreSQL connection settings (`PG_*`).
+#[derive(Debug, Clone)]
+pub struct PgConfig {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: SecretString,
+    pub database: String,
+    pub max_open_conns: u32,
+    pub max_idle_conns: u32,
+}
+
+impl PgConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        let cfg = Self {
+            host: env.required("PG_HOST"),
+            port: env.or("PG_PORT", 5432),
+            user: env.required("PG_USER"),
+            password: env.secret_or_empty("PG_PASS"),
+            database: env.required("PG_DB"),
+            max_open_conns: env.or("PG_MAX_OPEN_CONN", 20),
+            max_idle_conns: env.or("PG_MAX_IDLE_CONN", 5),
+        };
+        if cfg.max_open_conns == 0 {
+            env.invalid("PG_MAX_OPEN_CONN", "must be at least 1");
+        }
+        if cfg.max_idle_conns > cfg.max_open_conns {
+            env.invalid("PG_MAX_IDLE_CONN", "must not exceed PG_MAX_OPEN_CONN");
+        }
+        cfg
+    }
+}
+
+/// ClickHouse connection settings (`CH_*`).
+#[derive(Debug, Clone)]
+pub struct ChConfig {
+    pub host: String,
+    /// The HTTP interface port (the Rust client speaks HTTP).
+    pub port: u16,
+    pub user: String,
+    pub password: SecretString,
+    pub database: String,
+    pub max_open_conns: u32,
+    /// `CH_MAX_EXECUTION_TIME` seconds; the server cancels longer queries.
+    pub max_execution_time: Duration,
+    /// `CH_VALIDATION`: `auto` (detect the server version), `on` or `off`.
+    pub validation: ChValidation,
+}
+
+/// Whether the ClickHouse client validates row types against the server schema.
+/// Validation needs `RowBinaryWithNamesAndTypes`, which ClickHouse 18.16 lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChValidation {
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+impl FromStr for ChValidation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "on" | "true" | "1" => Ok(Self::On),
+            "off" | "false" | "0" => Ok(Self::Off),
+            other => Err(format!("expected auto, on or off, got {other:?}")),
+        }
+    }
+}
+
+impl ChConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            host: env.required("CH_HOST"),
+            port: env.or("CH_PORT", 8123),
+            user: env.or("CH_USER", "default".to_owned()),
+            password: env.secret_or_empty("CH_PASS"),
+            database: env.required("CH_DB"),
+            max_open_conns: env.or("CH_MAX_OPEN_CONN", 20),
+            max_execution_time: env.seconds("CH_MAX_EXECUTION_TIME", 60),
+            validation: env.or("CH_VALIDATION", ChValidation::Auto),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}:{}", self.host, self.port)
+    }
+}
+
+/// Redis Cluster settings (`REDIS_CLUSTER_ADDRESSES`, `REDIS_CLUSTER_PASSWORD`).
+#[derive(Debug, Clone)]
+pub struct RedisClusterConfig {
+    pub addresses: Vec<String>,
+    pub password: SecretString,
+}
+
+impl RedisClusterConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        let addresses = env.list("REDIS_CLUSTER_ADDRESSES");
+        if addresses.is_empty() {
+            env.invalid("REDIS_CLUSTER_ADDRESSES", "is required: a comma-separated list of host:port");
+        }
+        for a in &addresses {
+            if a.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none() {
+                env.invalid("REDIS_CLUSTER_ADDRESSES", format!("{a:?} is not host:port"));
+            }
+        }
+        Self { addresses, password: env.secret_or_empty("REDIS_CLUSTER_PASSWORD") }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_problem_and_names_each_variable() {
+        let mut env = Env::from_pairs([("PG_PORT", "not-a-port"), ("PG_MAX_OPEN_CONN", "0")]);
+        let _ = PgConfig::from_env(&mut env);
+        let err = env.finish().unwrap_err();
+        let names: Vec<_> = err.errors.iter().map(|e| e.variable.as_str()).collect();
+        assert!(names.contains(&"PG_HOST"), "{err}");
+        assert!(names.contains(&"PG_USER"), "{err}");
+        assert!(names.contains(&"PG_DB"), "{err}");
+        assert!(names.contains(&"PG_PORT"), "{err}");
+        assert!(names.contains(&"PG_MAX_OPEN_CONN"), "{err}");
+        assert!(err.to_string().contains("PG_PORT: cannot parse \"not-a-port\""), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let mut env = Env::from_pairs([
+            ("PG_HOST", "db"),
+            ("PG_USER", "u"),
+            ("PG_DB", "d"),
+            ("PG_PASS", "hunter2-very-secret"),
+        ]);
+        let cfg = PgConfig::from_env(&mut env);
+        env.finish().unwrap();
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        assert_eq!(cfg.password.expose_secret(), "hunter2-very-secret");
+        assert_eq!(cfg.port, 5432);
+    }
+
+    #[test]
+    fn redis_addresses_are_validated() {
+        let mut env = Env::from_pairs([("REDIS_CLUSTER_ADDRESSES", "a:1, b:2 ,c")]);
+        let cfg = RedisClusterConfig::from_env(&mut env);
+        assert_eq!(cfg.addresses, vec!["a:1", "b:2", "c"]);
+        let err = env.finish().unwrap_err();
+        assert_eq!(err.errors.len(), 1);
+        assert!(err.errors[0].problem.contains("\"c\" is not host:port"));
+    }
+
+    #[test]
+    fn server_timeout_is_seconds_and_must_be_positive() {
+        let mut env = Env::from_pairs([("SERVER_TIMEOUT", "0")]);
+        let _ = ServerConfig::from_env(&mut env, 1);
+        assert_eq!(env.finish().unwrap_err().errors[0].variable, "SERVER_TIMEOUT");
+
+        let mut env = Env::from_pairs([("SERVER_TIMEOUT", "7")]);
+        let cfg = ServerConfig::from_env(&mut env, 7179);
+        env.finish().unwrap();
+        assert_eq!(cfg.request_timeout, Duration::from_secs(7));
+        assert_eq!(cfg.port, 7179);
+    }
+
+    #[test]
+    fn ch_validation_parses() {
+        assert_eq!("AUTO".parse::<ChValidation>(), Ok(ChValidation::Auto));
+        assert_eq!("off".parse::<ChValidation>(), Ok(ChValidation::Off));
+        assert!("maybe".parse::<ChValidation>().is_err());
+    }
+}

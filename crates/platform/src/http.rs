@@ -1,0 +1,165 @@
+//! The HTTP skeleton every service shares: request ids, tracing spans, request metrics,
+//! liveness/readiness/metrics routes, a problem+json 404, and a server that binds first
+//! (port 0 in tests) and then runs until its shutdown token is cancelled.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures::future::BoxFuture;
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A named dependency check for `/ready`, e.g. "postgres" → `SELECT 1`.
+pub type Check = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
+/// Builds a [`Check`] from an async closure.
+pub fn check<F, Fut>(f: F) -> Check
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+{
+    Arc::new(move || Box::pin(f()))
+}
+
+#[derive(Clone)]
+struct HealthState {
+    checks: Arc<Vec<(&'static str, Check)>>,
+    metrics: PrometheusHandle,
+}
+
+/// `/health` (the process is up), `/ready` (every dependency answers within 2 s) and `/metrics`.
+pub fn ops_router(checks: Vec<(&'static str, Check)>, metrics: PrometheusHandle) -> Router {
+    let state = HealthState { checks: Arc::new(checks), metrics };
+    Router::new()
+        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+        .route("/ready", get(ready))
+        .route("/metrics", get(|State(s): State<HealthState>| async move { crate::metrics::render(State(s.metrics)).await }))
+        .with_state(state)
+}
+
+async fn ready(State(state): State<HealthState>) -> (StatusCode, Json<serde_json::Value>) {
+    let runs = state.checks.iter().map(|(name, check)| {
+        let fut = check();
+        async move {
+            let outcome = match tokio::time::timeout(Duration::from_secs(2), fut).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err("timed out after 2s".to_owned()),
+            };
+            (*name, outcome)
+        }
+    });
+    let results = futures::future::join_all(runs).await;
+    let all_ok = results.iter().all(|(_, r)| r.is_ok());
+    let body: serde_json::Map<String, serde_json::Value> = results
+        .into_iter()
+        .map(|(name, r)| (name.to_owned(), r.map_or_else(|e| json!({ "ok": false, "error": e }), |()| json!({ "ok": true }))))
+        .collect();
+    let status = if all_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(json!({ "status": if all_ok { "ready" } else { "unavailable" }, "checks": body })))
+}
+
+/// Wraps a fully merged router with the cross-cutting layers: request metrics per route,
+/// a request id (taken from `x-request-id` or generated), a tracing span carrying it, and the id
+/// echoed on the response. Unknown routes get a problem+json 404.
+pub fn with_common_layers(router: Router) -> Router {
+    router
+        .fallback(crate::problem::not_found)
+        .route_layer(axum::middleware::from_fn(crate::metrics::track_requests))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// A bound listener plus the router it will serve.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Server {
+    /// Binds now, so the caller learns the real port (use port 0 in tests) before serving.
+    pub async fn bind(addr: &str, router: Router) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
+        Ok(Self { listener, router })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` is cancelled, then stops accepting and lets in-flight requests finish.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let addr = self.local_addr();
+        tracing::info!(%addr, "listening");
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    fn app(checks: Vec<(&'static str, Check)>) -> Router {
+        let handle = crate::metrics::install("platform-test");
+        with_common_layers(ops_router(checks, handle))
+    }
+
+    #[tokio::test]
+    async fn ready_reports_each_check() {
+        let app = app(vec![
+            ("good", check(|| async { Ok(()) })),
+            ("bad", check(|| async { Err("connection refused".to_owned()) })),
+        ]);
+        let resp = app.oneshot(Request::get("/ready").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(resp.headers().contains_key(REQUEST_ID));
+        let body: serde_json::Value = serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert_eq!(body["checks"]["good"]["ok"], true);
+        assert_eq!(body["checks"]["bad"]["error"], "connection refused");
+    }
+
+    #[tokio::test]
+    async fn request_id_is_propagated_and_unknown_routes_are_problems() {
+        let app = app(vec![]);
+        let resp = app
+            .oneshot(Request::get("/nope").header("x-request-id", "abc-123").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        assert_eq!(resp.headers()[REQUEST_ID], "abc-123");
+        assert_eq!(resp.headers()[http::header::CONTENT_TYPE], crate::problem::CONTENT_TYPE);
+    }
+
+    #[tokio::test]
+    async fn metrics_count_requests_per_route() {
+        let app = app(vec![]);
+        let _ = app.clone().oneshot(Request::get("/health").body(Body::empty()).unwrap()).await.unwrap();
+        let resp = app.oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
+        let text = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        assert!(text.contains("http_requests_total"), "{text}");
+        assert!(text.contains("route=\"/health\""), "{text}");
+        assert!(text.contains("le=\"0.0001\""), "sub-millisecond bucket missing: {text}");
+    }
+}

@@ -1,0 +1,19 @@
+//! Who is calling, as the gateway tells the modules behind it.
+//!
+//! The gateway authenticates the caller, strips any `x-bb-*` header the client sent (a client must
+//! never choose its own tenant), and injects the trusted ones defined here. Modules parse them
+//! back into a [`TenantIdentity`] and forward them on their own outgoing calls
+//! ([`TenantIdentity::write_headers`], the original `PopulateHeadersForHttpReq`).
+//!
+//! Parsing is strict: a malformed header is an error, never silently ignored.
+
+mod auth;
+mod headers;
+mod identity;
+mod plan;
+
+pub use auth::{DownstreamAuth, DownstreamAuthError};
+pub use headers::{strip_tenant_headers, TENANT_HEADERS};
+pub use headers::{ACCOUNT_ID, AUTHORIZATION, CLIENT_ID, CLIENT_TYPE, DEVICE_ID, PARTNER_ID, PLAN_TYPE};
+pub use identity::{TenancyError, TenantIdentity};
+pub use plan::{PlanType, UnknownPlan};
