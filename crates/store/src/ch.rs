@@ -1,0 +1,85 @@
+//! The ClickHouse client: HTTP with a 10 s connect timeout, `max_execution_time` on every
+//! query, and row validation chosen by configuration or by the server's version.
+//!
+//! Row validation needs the `RowBinaryWithNamesAndTypes` format, which old servers such as
+//! Debian's ClickHouse 18.16 do not have; there the client must send plain `RowBinary`.
+
+use std::time::Duration;
+
+use clickhouse::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::TokioExecutor;
+use platform::config::{ChConfig, ChValidation, ExposeSecret};
+
+/// First major version that has `RowBinaryWithNamesAndTypes` with the type names the client expects.
+const VALIDATION_MIN_MAJOR: u32 = 24;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChError {
+    #[error("cannot read the ClickHouse server version: {0}")]
+    Version(#[source] clickhouse::error::Error),
+}
+
+fn base_client(cfg: &ChConfig, database: &str) -> Client {
+    let mut connector = HttpConnector::new();
+    connector.set_connect_timeout(Some(Duration::from_secs(10)));
+    connector.set_nodelay(true);
+    let http = HyperClient::builder(TokioExecutor::new())
+        // below the server's keep-alive timeout (3 s on old releases)
+        .pool_idle_timeout(Duration::from_millis(2_500))
+        .pool_max_idle_per_host(cfg.max_open_conns as usize)
+        .build(connector);
+    Client::with_http_client(http)
+        .with_url(cfg.url())
+        .with_user(&cfg.user)
+        .with_password(cfg.password.expose_secret())
+        .with_database(database)
+        .with_setting("max_execution_time", cfg.max_execution_time.as_secs().to_string())
+}
+
+/// The server's version string, e.g. `18.16.1`.
+pub async fn server_version(client: &Client) -> Result<String, clickhouse::error::Error> {
+    client.clone().with_validation(false).query("SELECT version()").fetch_one::<String>().await
+}
+
+fn supports_validation(version: &str) -> bool {
+    version.split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m >= VALIDATION_MIN_MAJOR)
+}
+
+/// Builds the client for `cfg.database`. With `CH_VALIDATION=auto` this asks the server for its
+/// version once, so it needs the server to be up.
+pub async fn client(cfg: &ChConfig) -> Result<Client, ChError> {
+    client_for_database(cfg, &cfg.database).await
+}
+
+/// Same as [`client`], for another database on the same server (tests use one per test).
+pub async fn client_for_database(cfg: &ChConfig, database: &str) -> Result<Client, ChError> {
+    let base = base_client(cfg, database);
+    let validation = match cfg.validation {
+        ChValidation::On => true,
+        ChValidation::Off => false,
+        ChValidation::Auto => supports_validation(&server_version(&base).await.map_err(ChError::Version)?),
+    };
+    tracing::debug!(validation, database, "clickhouse client ready");
+    Ok(base.with_validation(validation))
+}
+
+/// `SELECT 1`, for readiness checks.
+pub async fn ping(client: &Client) -> Result<(), String> {
+    client.query("SELECT 1").fetch_one::<u8>().await.map(drop).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_only_on_modern_servers() {
+        assert!(!supports_validation("18.16.1"));
+        assert!(!supports_validation("23.8.2.7"));
+        assert!(supports_validation("24.3.1"));
+        assert!(supports_validation("25.10.1.1"));
+        assert!(!supports_validation("garbage"));
+    }
+}

@@ -1,0 +1,37 @@
+//! The Postgres pool, sized by `PG_MAX_OPEN_CONN` / `PG_MAX_IDLE_CONN`.
+
+use std::time::Duration;
+
+use platform::config::{ExposeSecret, PgConfig};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+
+/// Connection options without a database-level pool; statements are logged at debug, and at
+/// warn when slower than `slow_statement`.
+pub fn connect_options(cfg: &PgConfig, slow_statement: Duration) -> PgConnectOptions {
+    PgConnectOptions::new()
+        .host(&cfg.host)
+        .port(cfg.port)
+        .username(&cfg.user)
+        .password(cfg.password.expose_secret())
+        .database(&cfg.database)
+        .application_name("bulbul")
+        .log_statements(tracing::log::LevelFilter::Debug)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, slow_statement)
+}
+
+/// A lazily connecting pool: the first query opens the first connection, so a service can
+/// start (and report not-ready) while the database is still coming up.
+pub fn pool(cfg: &PgConfig, slow_statement: Duration) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(cfg.max_open_conns)
+        .min_connections(cfg.max_idle_conns.min(cfg.max_open_conns))
+        .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(Some(Duration::from_secs(300)))
+        .connect_lazy_with(connect_options(cfg, slow_statement))
+}
+
+/// `SELECT 1`, for readiness checks.
+pub async fn ping(pool: &PgPool) -> Result<(), String> {
+    sqlx::query("SELECT 1").execute(pool).await.map(drop).map_err(|e| e.to_string())
+}
