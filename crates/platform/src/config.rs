@@ -316,12 +316,8 @@ mod tests {
 
     #[test]
     fn secrets_are_not_printed() {
-        let mut env = Env::from_pairs([
-            ("PG_HOST", "db"),
-            ("PG_USER", "u"),
-            ("PG_DB", "d"),
-            ("PG_PASS", "hunter2-very-secret"),
-        ]);
+        let mut env =
+            Env::from_pairs([("PG_HOST", "db"), ("PG_USER", "u"), ("PG_DB", "d"), ("PG_PASS", "hunter2-very-secret")]);
         let cfg = PgConfig::from_env(&mut env);
         env.finish().unwrap();
         assert!(!format!("{cfg:?}").contains("hunter2"));

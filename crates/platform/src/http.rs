@@ -44,7 +44,10 @@ pub fn ops_router(checks: Vec<(&'static str, Check)>, metrics: PrometheusHandle)
     Router::new()
         .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
         .route("/ready", get(ready))
-        .route("/metrics", get(|State(s): State<HealthState>| async move { crate::metrics::render(State(s.metrics)).await }))
+        .route(
+            "/metrics",
+            get(|State(s): State<HealthState>| async move { crate::metrics::render(State(s.metrics)).await }),
+        )
         .with_state(state)
 }
 
@@ -64,7 +67,9 @@ async fn ready(State(state): State<HealthState>) -> (StatusCode, Json<serde_json
     let all_ok = results.iter().all(|(_, r)| r.is_ok());
     let body: serde_json::Map<String, serde_json::Value> = results
         .into_iter()
-        .map(|(name, r)| (name.to_owned(), r.map_or_else(|e| json!({ "ok": false, "error": e }), |()| json!({ "ok": true }))))
+        .map(|(name, r)| {
+            (name.to_owned(), r.map_or_else(|e| json!({ "ok": false, "error": e }), |()| json!({ "ok": true })))
+        })
         .collect();
     let status = if all_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(json!({ "status": if all_ok { "ready" } else { "unavailable" }, "checks": body })))
@@ -135,7 +140,8 @@ mod tests {
         let resp = app.oneshot(Request::get("/ready").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(resp.headers().contains_key(REQUEST_ID));
-        let body: serde_json::Value = serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        let body: serde_json::Value =
+            serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
         assert_eq!(body["checks"]["good"]["ok"], true);
         assert_eq!(body["checks"]["bad"]["error"], "connection refused");
     }

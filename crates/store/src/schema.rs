@@ -37,7 +37,13 @@ fn checksum(text: &str) -> String {
 
 /// Drops `--` comment lines (the HTTP interface runs one statement without a trailing `;`).
 fn statement(text: &str) -> String {
-    text.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n").trim().trim_end_matches(';').to_owned()
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .trim_end_matches(';')
+        .to_owned()
 }
 
 #[derive(Debug, Deserialize, clickhouse::Row)]

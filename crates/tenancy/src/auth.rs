@@ -106,7 +106,10 @@ mod tests {
     fn matches_the_original_wire_format() {
         let v = STANDARD.encode("12~priya~true~34:pw");
         let a = DownstreamAuth::decode(&v).unwrap();
-        assert_eq!((a.user_id, a.user_name.as_deref(), a.is_logged_in, a.account_id), (Some(12), Some("priya"), true, Some(34)));
+        assert_eq!(
+            (a.user_id, a.user_name.as_deref(), a.is_logged_in, a.account_id),
+            (Some(12), Some("priya"), true, Some(34))
+        );
         assert_eq!(a.password, "pw");
     }
 

@@ -36,10 +36,8 @@ fn one<'a>(headers: &'a HeaderMap, name: &HeaderName, label: &'static str) -> Re
     if values.next().is_some() {
         return Err(TenancyError::Repeated { header: label });
     }
-    let text = first
-        .to_str()
-        .map_err(|_| TenancyError::Invalid { header: label, reason: "not visible ASCII".into() })?
-        .trim();
+    let text =
+        first.to_str().map_err(|_| TenancyError::Invalid { header: label, reason: "not visible ASCII".into() })?.trim();
     Ok((!text.is_empty()).then_some(text))
 }
 
@@ -47,7 +45,9 @@ fn positive_id(headers: &HeaderMap, name: &HeaderName, label: &'static str) -> R
     one(headers, name, label)?
         .map(|v| match v.parse::<i64>() {
             Ok(id) if id > 0 => Ok(id),
-            _ => Err(TenancyError::Invalid { header: label, reason: format!("expected a positive integer, got {v:?}") }),
+            _ => {
+                Err(TenancyError::Invalid { header: label, reason: format!("expected a positive integer, got {v:?}") })
+            }
         })
         .transpose()
 }

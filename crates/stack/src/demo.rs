@@ -1,0 +1,49 @@
+//! The dev stack's demo data: a small generated set (once; later runs keep what is there).
+
+use sqlx::Connection;
+
+use crate::profile::{StackInfo, CH_DATABASE, PG_APP_DATABASE};
+
+pub const DEMO_PROFILES: u64 = 200;
+pub const DEMO_DAYS: u32 = 180;
+
+pub struct Demo {
+    pub summary: String,
+    pub service_env: Vec<(String, String)>,
+}
+
+pub async fn load(info: &StackInfo) -> anyhow::Result<Demo> {
+    let mut pg = sqlx::PgConnection::connect(&info.pg_url(PG_APP_DATABASE)).await?;
+    let loaded: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM partner WHERE slug = 'demo-agency')")
+        .fetch_one(&mut pg)
+        .await?;
+    if !loaded {
+        let ch =
+            clickhouse::Client::default().with_url(info.ch_url()).with_database(CH_DATABASE).with_validation(false);
+        let cfg = datagen::GenConfig {
+            seed: 42,
+            profiles_per_platform: DEMO_PROFILES,
+            days: DEMO_DAYS,
+            end_date: chrono_yesterday(),
+            posts_per_profile: 10,
+            partners: 5,
+            collections_per_partner: 2,
+            pg_time_series: true,
+        };
+        datagen::load(&cfg, datagen::Targets { pg: Some(&mut pg), ch: Some(&ch), progress: true }).await?;
+    }
+    Ok(Demo {
+        summary: format!(
+            "demo data: {DEMO_PROFILES} instagram + {DEMO_PROFILES} youtube profiles, {DEMO_DAYS} days each.\n\
+             demo logins (password `{pw}`): {saas} (partner demo-agency, SAAS plan), {free} (partner free-brand, FREE plan)",
+            pw = datagen::DEMO_PASSWORD,
+            saas = datagen::DEMO_SAAS_EMAIL,
+            free = datagen::DEMO_FREE_EMAIL,
+        ),
+        service_env: Vec::new(),
+    })
+}
+
+fn chrono_yesterday() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive().pred_opt().expect("a yesterday")
+}

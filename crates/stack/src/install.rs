@@ -1,0 +1,81 @@
+//! Installs the Debian packages the stack needs when they are missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::process::run;
+
+const PACKAGES: &[&str] = &["postgresql", "redis-server", "clickhouse-server", "clickhouse-client"];
+
+/// The newest installed PostgreSQL server's `bin` folder (Debian keeps them versioned).
+pub fn postgres_bin_dir() -> Option<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let v = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, p)| p)
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+        || Path::new("/usr/sbin").join(program).is_file()
+}
+
+fn missing() -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if postgres_bin_dir().is_none() {
+        missing.push("postgresql");
+    }
+    if !on_path("redis-server") || !on_path("redis-cli") {
+        missing.push("redis-server");
+    }
+    if !on_path("clickhouse-server") {
+        missing.push("clickhouse-server");
+    }
+    if !on_path("clickhouse-client") {
+        missing.push("clickhouse-client");
+    }
+    missing
+}
+
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Installs missing packages with apt-get (as root, or through passwordless sudo).
+pub fn ensure_installed() -> anyhow::Result<()> {
+    let missing = missing();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("installing {} (apt-get)…", missing.join(", "));
+    let apt = |args: &[&str]| -> anyhow::Result<String> {
+        let mut cmd = if is_root() {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.args(["-n", "apt-get"]);
+            c
+        };
+        cmd.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        run(&mut cmd)
+    };
+    apt(&["update", "-qq"])
+        .map_err(|e| anyhow::anyhow!("apt-get update failed; is a package mirror reachable? {e}"))?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend(PACKAGES);
+    apt(&args).map_err(|e| anyhow::anyhow!("installing {PACKAGES:?} failed: {e}"))?;
+    let still = self::missing();
+    if !still.is_empty() {
+        anyhow::bail!("after apt-get install, still missing: {}", still.join(", "));
+    }
+    Ok(())
+}

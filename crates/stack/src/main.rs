@@ -1,0 +1,198 @@
+//! `cargo stack`: the local stack of real servers.
+//!
+//! ```text
+//! cargo stack dev                  # servers + schema + demo data + the three services
+//! cargo stack test                 # fresh test stack, every test, teardown (also on failure)
+//! cargo stack up|down|status|env [--profile dev|test]
+//! ```
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use clap::{Parser, Subcommand};
+use stack::{Components, Profile, StackInfo};
+
+#[derive(Parser)]
+#[command(name = "cargo stack", about = "Real local Postgres, Redis (Cluster) and ClickHouse for bulbul")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(clap::Args, Clone)]
+struct Target {
+    /// dev (customary ports, .stack/dev) or test (ports 25000+, .stack/test)
+    #[arg(long, default_value = "dev")]
+    profile: String,
+    /// Another state folder; ports then derive from --port-base
+    #[arg(long, requires = "port_base")]
+    state_dir: Option<PathBuf>,
+    #[arg(long)]
+    port_base: Option<u16>,
+}
+
+impl Target {
+    fn profile(&self) -> anyhow::Result<Profile> {
+        match (&self.state_dir, self.port_base) {
+            (Some(dir), Some(base)) => {
+                std::fs::create_dir_all(dir)?;
+                Ok(Profile::with_base("custom", dir.canonicalize()?, base))
+            }
+            _ => Profile::by_name(&self.profile),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Start the servers (installing them if missing) and apply both schemas. Idempotent.
+    Up {
+        #[command(flatten)]
+        target: Target,
+        /// Skip the single Redis node
+        #[arg(long)]
+        no_redis_single: bool,
+        /// Skip the 3-node Redis Cluster
+        #[arg(long)]
+        no_redis_cluster: bool,
+    },
+    /// Stop every process this tool started for the profile.
+    Down {
+        #[command(flatten)]
+        target: Target,
+        /// Also delete the state folder (data, logs)
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Health of each server and service; exits 1 if any is unhealthy.
+    Status {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Print `export VAR=value` lines for running a service against the stack.
+    Env {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// The whole platform for a person: servers, schema, demo data and the three services.
+    Dev {
+        /// Build and run the services in release mode
+        #[arg(long)]
+        release: bool,
+    },
+    /// Every test on a fresh test stack, torn down afterwards even when tests fail.
+    Test {
+        /// Keep the test stack running afterwards (for re-running single tests)
+        #[arg(long)]
+        keep: bool,
+        /// Extra arguments for the test runner (after --)
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+}
+
+fn print_status(rows: &[stack::ComponentStatus]) -> bool {
+    let mut all = true;
+    for r in rows {
+        all &= r.healthy;
+        println!("{:<4} {:<34} {}", if r.healthy { "ok" } else { "DOWN" }, r.name, r.detail.replace('\n', " "));
+    }
+    all
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Cmd::Up { target, no_redis_single, no_redis_cluster } => {
+            let profile = target.profile()?;
+            let components = Components { redis_single: !no_redis_single, redis_cluster: !no_redis_cluster };
+            stack::up(&profile, components).await?;
+            let ok = print_status(&stack::status(&profile.state_dir).await?);
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Cmd::Down { target, purge } => {
+            let profile = target.profile()?;
+            let stopped = stack::down(&profile.state_dir)?;
+            println!("stopped: {}", if stopped.is_empty() { "nothing was running".into() } else { stopped.join(", ") });
+            if purge && profile.state_dir.exists() {
+                std::fs::remove_dir_all(&profile.state_dir)?;
+                println!("removed {}", profile.state_dir.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Status { target } => {
+            let ok = print_status(&stack::status(&target.profile()?.state_dir).await?);
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Cmd::Env { target } => {
+            let profile = target.profile()?;
+            let info = StackInfo::load(&profile.state_dir)?
+                .ok_or_else(|| anyhow::anyhow!("no stack in {}; run `cargo stack up`", profile.state_dir.display()))?;
+            for (k, v) in info.service_env() {
+                println!("export {k}={v}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Dev { release } => dev(release).await,
+        Cmd::Test { keep, args } => test(keep, args).await,
+    }
+}
+
+async fn dev(release: bool) -> anyhow::Result<ExitCode> {
+    let profile = Profile::dev();
+    eprintln!("starting servers in {} …", profile.state_dir.display());
+    let mut info = stack::up(&profile, Components::default()).await?;
+    eprintln!("loading demo data …");
+    let demo = stack::demo::load(&info).await?;
+    eprintln!("building the services …");
+    stack::services::build(release)?;
+    stack::services::start(&mut info, release, &demo.service_env).await?;
+    info.save()?;
+    print_status(&stack::status(&profile.state_dir).await?);
+    println!("\n{}", demo.summary);
+    println!("gateway  http://127.0.0.1:8009   coffee http://127.0.0.1:7179   beat http://127.0.0.1:8000");
+    println!("each has /health, /ready and /metrics; `cargo stack down` stops everything.");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let profile = Profile::test();
+    // a fresh stack every run: no state leaks from a previous run
+    stack::down(&profile.state_dir)?;
+    if profile.state_dir.exists() {
+        std::fs::remove_dir_all(&profile.state_dir)?;
+    }
+    let outcome = async {
+        stack::up(&profile, Components::default()).await?;
+        let nextest =
+            Command::new(env!("CARGO")).args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.current_dir(stack::profile::repo_root());
+        if nextest {
+            cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        } else {
+            cmd.args(["test", "--workspace", "--no-fail-fast"]);
+        }
+        cmd.args(&args).env("STACK_STATE_DIR", &profile.state_dir);
+        eprintln!("running {cmd:?}");
+        anyhow::Ok(cmd.status()?)
+    }
+    .await;
+    if !keep {
+        let stopped = stack::down(&profile.state_dir)?;
+        eprintln!("test stack stopped: {}", stopped.join(", "));
+    }
+    let status = outcome?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    platform::telemetry::init("warn");
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

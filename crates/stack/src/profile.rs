@@ -1,0 +1,197 @@
+//! Port layouts and the `stack.json` record of a running stack.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::process::PidRecord;
+
+/// Where a stack lives and which ports it uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub state_dir: PathBuf,
+    pub pg_port: u16,
+    pub redis_single_port: u16,
+    pub redis_cluster_ports: [u16; 3],
+    pub ch_http_port: u16,
+    pub ch_tcp_port: u16,
+    /// Trade durability for speed (fsync off): right for throw-away test data.
+    pub fast_and_unsafe: bool,
+}
+
+/// The repository root (this crate lives in `crates/stack`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository root exists")
+}
+
+impl Profile {
+    /// The developer stack, on the servers' customary ports.
+    pub fn dev() -> Self {
+        Self {
+            name: "dev".into(),
+            state_dir: repo_root().join(".stack/dev"),
+            pg_port: 5432,
+            redis_single_port: 6379,
+            redis_cluster_ports: [7000, 7001, 7002],
+            ch_http_port: 8123,
+            ch_tcp_port: 9000,
+            fast_and_unsafe: false,
+        }
+    }
+
+    /// The test stack: its own ports and state, so it can run beside the dev stack.
+    pub fn test() -> Self {
+        Self { fast_and_unsafe: true, ..Self::with_base("test", repo_root().join(".stack/test"), 25000) }
+    }
+
+    /// A stack whose ports all derive from `base` (cluster bus ports are +10000, so keep
+    /// `base` below 55000).
+    pub fn with_base(name: &str, state_dir: PathBuf, base: u16) -> Self {
+        assert!(base < 55_000, "port base {base} leaves no room for cluster bus ports");
+        Self {
+            name: name.into(),
+            state_dir,
+            pg_port: base,
+            redis_single_port: base + 1,
+            redis_cluster_ports: [base + 10, base + 11, base + 12],
+            ch_http_port: base + 20,
+            ch_tcp_port: base + 21,
+            fast_and_unsafe: true,
+        }
+    }
+
+    pub fn by_name(name: &str) -> anyhow::Result<Self> {
+        match name {
+            "dev" => Ok(Self::dev()),
+            "test" => Ok(Self::test()),
+            other => anyhow::bail!("unknown profile {other:?}: expected dev or test"),
+        }
+    }
+}
+
+/// The credentials every stack uses. They guard loopback-only servers holding generated data.
+pub const PG_SUPERUSER: &str = "postgres";
+pub const PG_SUPERUSER_PASSWORD: &str = "postgres";
+pub const PG_APP_USER: &str = "bulbul";
+pub const PG_APP_PASSWORD: &str = "bulbul";
+pub const PG_APP_DATABASE: &str = "bulbul";
+/// Migrated, never connected to: tests clone it (`CREATE DATABASE … TEMPLATE`).
+pub const PG_TEMPLATE_DATABASE: &str = "bulbul_template";
+pub const CH_DATABASE: &str = "bulbul";
+
+/// What is running: written to `<state>/stack.json` by `up`, read by `down`, `status`, the
+/// test kit and `env`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StackInfo {
+    pub profile: Profile,
+    pub pg_port: u16,
+    pub redis_single_port: Option<u16>,
+    pub redis_cluster_ports: Vec<u16>,
+    pub ch_http_port: u16,
+    pub ch_version: Option<String>,
+    /// component name → the process started for it
+    pub pids: BTreeMap<String, PidRecord>,
+}
+
+impl StackInfo {
+    pub fn path(state_dir: &Path) -> PathBuf {
+        state_dir.join("stack.json")
+    }
+
+    pub fn load(state_dir: &Path) -> anyhow::Result<Option<Self>> {
+        let path = Self::path(state_dir);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                Ok(Some(serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+        }
+    }
+
+    pub fn load_or_new(profile: &Profile) -> anyhow::Result<Self> {
+        Ok(match Self::load(&profile.state_dir)? {
+            Some(mut info) => {
+                info.profile = profile.clone();
+                info
+            }
+            None => Self {
+                profile: profile.clone(),
+                pg_port: profile.pg_port,
+                redis_single_port: None,
+                redis_cluster_ports: Vec::new(),
+                ch_http_port: profile.ch_http_port,
+                ch_version: None,
+                pids: BTreeMap::new(),
+            },
+        })
+    }
+
+    pub fn save(&self) -> anyhow::Result<()> {
+        let path = Self::path(&self.profile.state_dir);
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(tmp, path)?;
+        Ok(())
+    }
+
+    /// Postgres URL for a database, as the application role.
+    pub fn pg_url(&self, database: &str) -> String {
+        format!("postgres://{PG_APP_USER}:{PG_APP_PASSWORD}@127.0.0.1:{}/{database}", self.pg_port)
+    }
+
+    pub fn pg_admin_url(&self) -> String {
+        format!("postgres://{PG_SUPERUSER}:{PG_SUPERUSER_PASSWORD}@127.0.0.1:{}/postgres", self.pg_port)
+    }
+
+    pub fn ch_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ch_http_port)
+    }
+
+    pub fn redis_cluster_addresses(&self) -> String {
+        self.redis_cluster_ports.iter().map(|p| format!("127.0.0.1:{p}")).collect::<Vec<_>>().join(",")
+    }
+
+    /// The services' environment (original variable names) for this stack.
+    pub fn service_env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("PG_HOST", "127.0.0.1".to_owned()),
+            ("PG_PORT", self.pg_port.to_string()),
+            ("PG_USER", PG_APP_USER.to_owned()),
+            ("PG_PASS", PG_APP_PASSWORD.to_owned()),
+            ("PG_DB", PG_APP_DATABASE.to_owned()),
+            ("CH_HOST", "127.0.0.1".to_owned()),
+            ("CH_PORT", self.ch_http_port.to_string()),
+            ("CH_USER", "default".to_owned()),
+            ("CH_DB", CH_DATABASE.to_owned()),
+            ("REDIS_CLUSTER_ADDRESSES", self.redis_cluster_addresses()),
+        ];
+        if let Some(p) = self.redis_single_port {
+            env.push(("REDIS_URL", format!("redis://127.0.0.1:{p}")));
+        }
+        env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_and_test_profiles_never_share_a_port() {
+        let ports = |p: &Profile| {
+            let mut v = vec![p.pg_port, p.redis_single_port, p.ch_http_port, p.ch_tcp_port];
+            v.extend(p.redis_cluster_ports);
+            // cluster bus ports
+            v.extend(p.redis_cluster_ports.iter().map(|x| x + 10000));
+            v
+        };
+        let (dev, test) = (ports(&Profile::dev()), ports(&Profile::test()));
+        for p in &dev {
+            assert!(!test.contains(p), "port {p} is used by both profiles");
+        }
+        assert_ne!(Profile::dev().state_dir, Profile::test().state_dir);
+    }
+}
