@@ -1,0 +1,141 @@
+//! Isolation for integration tests on the real test stack (`cargo stack test` starts it and sets
+//! `STACK_STATE_DIR`; without it the kit looks in `.stack/test`).
+//!
+//! Every test gets its own Postgres database (cloned from the migrated template in
+//! milliseconds), its own ClickHouse database (DDL applied), and its own Redis key prefix, so the
+//! whole suite runs in parallel without tests seeing each other's rows.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use platform::config::{ChConfig, ChValidation, PgConfig, RedisClusterConfig, SecretString};
+use sqlx::{Connection, PgConnection, PgPool};
+use stack::profile::{PG_APP_PASSWORD, PG_APP_USER, PG_TEMPLATE_DATABASE};
+use stack::StackInfo;
+
+/// The running test stack, read once from its `stack.json`.
+pub fn stack() -> &'static StackInfo {
+    static INFO: OnceLock<StackInfo> = OnceLock::new();
+    INFO.get_or_init(|| {
+        let dir = std::env::var_os("STACK_STATE_DIR").map(PathBuf::from).unwrap_or_else(|| stack::Profile::test().state_dir);
+        match StackInfo::load(&dir) {
+            Ok(Some(info)) => info,
+            _ => panic!(
+                "no test stack in {}: run the tests with `cargo stack test` (or start one with `cargo stack up --profile test`)",
+                dir.display()
+            ),
+        }
+    })
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A Postgres database owned by one test.
+pub struct TestPg {
+    pub database: String,
+    pub pool: PgPool,
+    pub config: PgConfig,
+}
+
+impl TestPg {
+    pub fn url(&self) -> String {
+        stack().pg_url(&self.database)
+    }
+}
+
+fn pg_config(database: &str) -> PgConfig {
+    PgConfig {
+        host: "127.0.0.1".into(),
+        port: stack().pg_port,
+        user: PG_APP_USER.into(),
+        password: SecretString::from(PG_APP_PASSWORD),
+        database: database.into(),
+        max_open_conns: 10,
+        max_idle_conns: 0,
+    }
+}
+
+async fn create_pg(template: Option<&str>) -> TestPg {
+    let database = unique("t");
+    let mut admin =
+        PgConnection::connect(&stack().pg_url("postgres")).await.expect("connect to the test stack's postgres");
+    let statement = match template {
+        Some(t) => format!("CREATE DATABASE {database} TEMPLATE {t}"),
+        None => format!("CREATE DATABASE {database}"),
+    };
+    sqlx::query(&statement).execute(&mut admin).await.expect("create test database");
+    let config = pg_config(&database);
+    let pool = store::pg::pool(&config, std::time::Duration::from_secs(1));
+    TestPg { database, pool, config }
+}
+
+/// A fresh database with every migration applied (a clone of the migrated template).
+pub async fn pg() -> TestPg {
+    create_pg(Some(PG_TEMPLATE_DATABASE)).await
+}
+
+/// A fresh, empty database (no migrations), for testing the migrations themselves.
+pub async fn pg_empty() -> TestPg {
+    create_pg(None).await
+}
+
+/// A ClickHouse database owned by one test.
+pub struct TestCh {
+    pub database: String,
+    pub client: clickhouse::Client,
+    pub config: ChConfig,
+}
+
+fn ch_config(database: &str) -> ChConfig {
+    ChConfig {
+        host: "127.0.0.1".into(),
+        port: stack().ch_http_port,
+        user: "default".into(),
+        password: SecretString::from(""),
+        database: database.into(),
+        max_open_conns: 10,
+        max_execution_time: std::time::Duration::from_secs(60),
+        validation: ChValidation::Auto,
+    }
+}
+
+async fn create_ch(apply_ddl: bool) -> TestCh {
+    let database = unique("t");
+    let config = ch_config(&database);
+    let server =
+        store::ch::client_for_database(&config, "default").await.expect("connect to the test stack's clickhouse");
+    server.query(&format!("CREATE DATABASE {database}")).execute().await.expect("create test database");
+    let client = store::ch::client(&config).await.expect("clickhouse client");
+    if apply_ddl {
+        store::schema::apply_clickhouse_ddl(&client).await.expect("apply clickhouse DDL");
+    }
+    TestCh { database, client, config }
+}
+
+/// A fresh ClickHouse database with `clickhouse-ddl/` applied.
+pub async fn ch() -> TestCh {
+    create_ch(true).await
+}
+
+/// A fresh, empty ClickHouse database.
+pub async fn ch_empty() -> TestCh {
+    create_ch(false).await
+}
+
+/// A key prefix no other test uses, e.g. `t_3f2a…:`.
+pub fn redis_prefix() -> String {
+    format!("{}:", unique("t"))
+}
+
+pub fn redis_cluster_config() -> RedisClusterConfig {
+    RedisClusterConfig {
+        addresses: stack().redis_cluster_addresses().split(',').map(str::to_owned).collect(),
+        password: SecretString::from(""),
+    }
+}
+
+pub fn redis_url() -> String {
+    format!("redis://127.0.0.1:{}", stack().redis_single_port.expect("the test stack runs a single redis node"))
+}
