@@ -43,7 +43,7 @@ impl fmt::Display for ConfigError {
 /// Build it from the process environment with [`Env::from_process`] or from a map in tests with
 /// [`Env::from_map`]; read variables; then call [`Env::finish`] to turn collected problems into a
 /// [`ConfigError`].
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
     errors: Vec<VarError>,

@@ -8,3 +8,39 @@ pub mod metrics;
 pub mod problem;
 pub mod shutdown;
 pub mod telemetry;
+
+use std::future::Future;
+use std::process::ExitCode;
+
+use tokio_util::sync::CancellationToken;
+
+/// The body of every service's `main`: init tracing, read the typed config (exit code 2 with
+/// every offending variable named), then run until SIGTERM/Ctrl-C.
+pub async fn run_service<C, Run, Fut>(
+    service: &'static str,
+    load: fn(config::Env) -> Result<C, config::ConfigError>,
+    run: Run,
+) -> ExitCode
+where
+    Run: FnOnce(C, CancellationToken) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    telemetry::init("info");
+    let config = match load(config::Env::from_process()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{service}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(config, shutdown::token_on_signal()).await {
+        Ok(()) => {
+            tracing::info!(service, "stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(service, error = %format!("{e:#}"), "stopped on error");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -139,3 +139,47 @@ pub fn redis_cluster_config() -> RedisClusterConfig {
 pub fn redis_url() -> String {
     format!("redis://127.0.0.1:{}", stack().redis_single_port.expect("the test stack runs a single redis node"))
 }
+
+/// A service serving on a free loopback port until [`Running::stop`].
+pub struct Running {
+    pub base_url: String,
+    shutdown: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Serves a bound server in the background.
+pub fn serve(server: platform::http::Server) -> Running {
+    let base_url = format!("http://{}", server.local_addr());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(server.run_until_stopped(shutdown.clone()));
+    Running { base_url, shutdown, task }
+}
+
+impl Running {
+    /// `GET path`: status and body (parsed as JSON when it is JSON, else a JSON string).
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let resp = reqwest::get(format!("{}{path}", self.base_url)).await.expect("request reaches the service");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    /// Graceful shutdown; panics if the server does not stop cleanly within 10 s.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.task)
+            .await
+            .expect("server stops within 10s")
+            .expect("server task did not panic")
+            .expect("server stopped cleanly");
+    }
+}
+
+/// A `ServerConfig` on a free loopback port.
+pub fn server_config() -> platform::config::ServerConfig {
+    platform::config::ServerConfig {
+        host: "127.0.0.1".into(),
+        port: 0,
+        request_timeout: std::time::Duration::from_secs(30),
+    }
+}
