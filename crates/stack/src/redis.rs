@@ -112,7 +112,7 @@ pub async fn status_single(info: &StackInfo) -> ComponentStatus {
     ComponentStatus {
         name: format!("redis :{port}"),
         healthy: result.is_ok(),
-        detail: result.map_or_else(|e| e.to_string(), |pong| pong),
+        detail: result.unwrap_or_else(|e| e.to_string()),
     }
 }
 

@@ -10,7 +10,7 @@ pub async fn connect(cfg: &RedisClusterConfig) -> redis::RedisResult<ClusterConn
     let mut builder = ClusterClientBuilder::new(nodes);
     let password = cfg.password.expose_secret();
     if !password.is_empty() {
-        builder = builder.password(password.to_owned());
+        builder = builder.password(password);
     }
     builder.build()?.get_async_connection().await
 }

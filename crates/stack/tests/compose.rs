@@ -1,0 +1,150 @@
+//! docker-compose.yml cannot run here (no Docker engine), so this checks what can be checked:
+//! it parses, has every service with its health and ordering, every build context and
+//! Dockerfile exists, published ports match the services' ports, and each service's
+//! environment parses into that service's typed configuration.
+
+use std::collections::HashMap;
+
+use platform::config::Env;
+use serde_norway::Value;
+
+fn compose() -> Value {
+    let text = std::fs::read_to_string(stack::profile::repo_root().join("docker-compose.yml")).unwrap();
+    let mut doc: Value = serde_norway::from_str(&text).expect("docker-compose.yml parses");
+    doc.apply_merge().expect("merge keys resolve");
+    doc
+}
+
+fn service<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["services"].get(name).unwrap_or_else(|| panic!("service {name} is missing"))
+}
+
+fn environment(svc: &Value) -> HashMap<String, String> {
+    let mut env = svc["environment"].clone();
+    env.apply_merge().unwrap();
+    env.as_mapping()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        other => panic!("env {k:?} has a non-scalar value {other:?}"),
+                    };
+                    (k.as_str().unwrap().to_owned(), v)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_service_is_defined_with_health_and_order() {
+    let doc = compose();
+    for name in [
+        "postgres",
+        "clickhouse",
+        "redis-1",
+        "redis-2",
+        "redis-3",
+        "redis-cluster-init",
+        "redis",
+        "migrate",
+        "coffee",
+        "beat",
+        "gateway",
+    ] {
+        service(&doc, name);
+    }
+    assert_eq!(service(&doc, "postgres")["image"].as_str(), Some("postgres:15"));
+    assert!(service(&doc, "clickhouse")["image"].as_str().unwrap().starts_with("clickhouse/clickhouse-server"));
+    for name in ["postgres", "clickhouse", "redis-1", "redis-2", "redis-3", "redis"] {
+        assert!(service(&doc, name).get("healthcheck").is_some(), "{name} has no healthcheck");
+    }
+    let cond = |svc: &str, dep: &str| service(&doc, svc)["depends_on"][dep]["condition"].as_str().map(str::to_owned);
+    assert_eq!(cond("coffee", "migrate").as_deref(), Some("service_completed_successfully"));
+    assert_eq!(cond("coffee", "redis-cluster-init").as_deref(), Some("service_completed_successfully"));
+    assert_eq!(cond("migrate", "postgres").as_deref(), Some("service_healthy"));
+    assert_eq!(cond("migrate", "clickhouse").as_deref(), Some("service_healthy"));
+    assert_eq!(cond("gateway", "coffee").as_deref(), Some("service_healthy"));
+    assert_eq!(cond("beat", "redis").as_deref(), Some("service_healthy"));
+    let init = serde_norway::to_string(&service(&doc, "redis-cluster-init")["command"]).unwrap();
+    assert!(init.contains("--cluster create") && init.contains("--cluster-replicas 0"), "{init}");
+}
+
+#[test]
+fn build_contexts_and_dockerfiles_exist() {
+    let doc = compose();
+    let root = stack::profile::repo_root();
+    for name in ["migrate", "coffee", "beat", "gateway"] {
+        let build = &service(&doc, name)["build"];
+        let context = root.join(build["context"].as_str().unwrap());
+        assert!(
+            context.join("Cargo.toml").is_file(),
+            "{name}: build context {} is not the workspace",
+            context.display()
+        );
+        let dockerfile = context.join(build["dockerfile"].as_str().unwrap());
+        let text = std::fs::read_to_string(&dockerfile)
+            .unwrap_or_else(|_| panic!("{name}: {} is missing", dockerfile.display()));
+        assert!(text.contains("cargo chef cook"), "{name}: dependency layer is not cached");
+        assert!(text.matches("FROM ").count() >= 3, "{name}: not a multi-stage build");
+    }
+    let migrate_entry = serde_norway::to_string(&service(&doc, "migrate")["entrypoint"]).unwrap();
+    assert!(migrate_entry.contains("/usr/local/bin/migrate"));
+    let coffee_dockerfile = std::fs::read_to_string(root.join("coffee/Dockerfile")).unwrap();
+    assert!(coffee_dockerfile.contains("/usr/local/bin/migrate"), "coffee's image must carry the migrate binary");
+}
+
+#[test]
+fn ports_match_the_services() {
+    let doc = compose();
+    for (name, port) in [
+        ("coffee", coffee::config::DEFAULT_PORT),
+        ("beat", beat::config::DEFAULT_PORT),
+        ("gateway", gateway::config::DEFAULT_PORT),
+    ] {
+        let svc = service(&doc, name);
+        let published: Vec<String> =
+            svc["ports"].as_sequence().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
+        assert_eq!(published, vec![format!("{port}:{port}")], "{name}");
+        assert_eq!(environment(svc).get("PORT").map(String::as_str), Some(port.to_string().as_str()), "{name}");
+        let dockerfile =
+            std::fs::read_to_string(stack::profile::repo_root().join(format!("{name}/Dockerfile"))).unwrap();
+        assert!(dockerfile.contains(&format!("EXPOSE {port}")), "{name}'s Dockerfile exposes another port");
+    }
+    assert_eq!(
+        (coffee::config::DEFAULT_PORT, beat::config::DEFAULT_PORT, gateway::config::DEFAULT_PORT),
+        (7179, 8000, 8009)
+    );
+}
+
+#[test]
+fn each_service_environment_is_a_valid_configuration() {
+    let doc = compose();
+    let env = |name: &str| Env::from_map(environment(service(&doc, name)));
+    let coffee = coffee::Config::from_env(env("coffee")).expect("coffee's compose environment");
+    assert_eq!(coffee.redis.addresses.len(), 3);
+    assert_eq!(coffee.pg.host, "postgres");
+    assert_eq!(coffee.ch.host, "clickhouse");
+    let beat = beat::Config::from_env(env("beat")).expect("beat's compose environment");
+    assert_eq!(beat.redis_url, "redis://redis:6379");
+    let gateway = gateway::Config::from_env(env("gateway")).expect("gateway's compose environment");
+    assert_eq!(gateway.redis.addresses, vec!["redis-1:6379", "redis-2:6379", "redis-3:6379"]);
+    // the migration job reads the same store settings
+    let mut migrate = env("migrate");
+    let _ = platform::config::PgConfig::from_env(&mut migrate);
+    let _ = platform::config::ChConfig::from_env(&mut migrate);
+    migrate.finish().expect("migrate's compose environment");
+    // the stores' own credentials match what the services use
+    let pg = environment(service(&doc, "postgres"));
+    assert_eq!(
+        (pg["POSTGRES_USER"].as_str(), pg["POSTGRES_DB"].as_str()),
+        (coffee.pg.user.as_str(), coffee.pg.database.as_str())
+    );
+    let ch = environment(service(&doc, "clickhouse"));
+    assert_eq!(
+        (ch["CLICKHOUSE_USER"].as_str(), ch["CLICKHOUSE_DB"].as_str()),
+        (coffee.ch.user.as_str(), coffee.ch.database.as_str())
+    );
+}
