@@ -113,9 +113,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let profile = target.profile()?;
             let stopped = stack::down(&profile.state_dir)?;
             println!("stopped: {}", if stopped.is_empty() { "nothing was running".into() } else { stopped.join(", ") });
-            if purge && profile.state_dir.exists() {
-                std::fs::remove_dir_all(&profile.state_dir)?;
-                println!("removed {}", profile.state_dir.display());
+            if purge {
+                for dir in [stack::postgres::data_root(&profile), profile.state_dir.clone()] {
+                    if dir.exists() {
+                        std::fs::remove_dir_all(&dir)?;
+                        println!("removed {}", dir.display());
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -158,8 +162,10 @@ async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {
     let profile = Profile::test();
     // a fresh stack every run: no state leaks from a previous run
     stack::down(&profile.state_dir)?;
-    if profile.state_dir.exists() {
-        std::fs::remove_dir_all(&profile.state_dir)?;
+    for dir in [stack::postgres::data_root(&profile), profile.state_dir.clone()] {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
     }
     let outcome = async {
         stack::up(&profile, Components::default()).await?;

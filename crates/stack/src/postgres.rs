@@ -16,8 +16,19 @@ use crate::{ComponentStatus, StackInfo};
 
 pub const COMPONENT: &str = "postgres";
 
+/// `<state>/postgres`, unless we are root and the `postgres` OS user cannot traverse the state
+/// folder's parents (a checkout under `/root`, say): then a folder of its own under `/var/tmp`,
+/// named after the state folder so every run of the profile finds the same data again.
 fn dirs(profile: &Profile) -> (PathBuf, PathBuf, PathBuf) {
-    let root = profile.state_dir.join("postgres");
+    let mut root = profile.state_dir.join("postgres");
+    if is_root() && run(as_postgres(Path::new("/usr/bin/test")).arg("-x").arg(&profile.state_dir)).is_err() {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in profile.state_dir.as_os_str().as_encoded_bytes() {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        root = PathBuf::from(format!("/var/tmp/bulbul-postgres-{}-{h:016x}", profile.name));
+        tracing::warn!(dir = %root.display(), "the postgres user cannot reach the state folder; keeping its data here");
+    }
     (root.clone(), root.join("data"), root.join("run"))
 }
 
@@ -37,6 +48,11 @@ fn chown_to_postgres(path: &Path) -> anyhow::Result<()> {
         run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(path))?;
     }
     Ok(())
+}
+
+/// Where this profile's Postgres data lives (inside or, as a fallback, outside the state folder).
+pub fn data_root(profile: &Profile) -> PathBuf {
+    dirs(profile).0
 }
 
 pub async fn up(profile: &Profile, info: &mut StackInfo) -> anyhow::Result<()> {
@@ -73,15 +89,6 @@ fn init(profile: &Profile, bin: &Path, root: &Path, data: &Path, run_dir: &Path)
     let pwfile = root.join("superuser.pw");
     std::fs::write(&pwfile, PG_SUPERUSER_PASSWORD)?;
     chown_to_postgres(root)?;
-    if is_root() {
-        // the postgres user must be able to reach the state folder through every parent
-        run(as_postgres(Path::new("/usr/bin/test")).arg("-w").arg(root)).map_err(|_| {
-            anyhow::anyhow!(
-                "the postgres user cannot write {}; make its parent folders world-executable (chmod o+x)",
-                root.display()
-            )
-        })?;
-    }
     run(as_postgres(&bin.join("initdb"))
         .arg("-D")
         .arg(data)
