@@ -18,22 +18,10 @@ pub struct AppState {
 }
 
 pub fn router(state: &AppState) -> axum::Router {
-    let (pg, ch, redis) = (state.pg.clone(), state.ch.clone(), state.redis.clone());
+    let redis = state.redis.clone();
     let checks = vec![
-        (
-            "postgres",
-            check(move || {
-                let pg = pg.clone();
-                async move { store::pg::ping(&pg).await }
-            }),
-        ),
-        (
-            "clickhouse",
-            check(move || {
-                let ch = ch.clone();
-                async move { store::ch::ping(&ch).await }
-            }),
-        ),
+        ("postgres", store::pg::ready_check(&state.pg)),
+        ("clickhouse", store::ch::ready_check(&state.ch)),
         (
             "redis",
             check(move || {

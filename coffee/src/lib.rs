@@ -6,7 +6,7 @@
 
 pub mod config;
 
-use platform::http::{check, ops_router, with_common_layers, Server};
+use platform::http::{ops_router, with_common_layers, Server};
 
 pub use config::Config;
 
@@ -20,31 +20,10 @@ pub struct AppState {
 
 /// The whole HTTP surface.
 pub fn router(state: &AppState) -> axum::Router {
-    let pg = state.pg.clone();
-    let ch = state.ch.clone();
-    let redis = state.redis.clone();
     let checks = vec![
-        (
-            "postgres",
-            check(move || {
-                let pg = pg.clone();
-                async move { store::pg::ping(&pg).await }
-            }),
-        ),
-        (
-            "clickhouse",
-            check(move || {
-                let ch = ch.clone();
-                async move { store::ch::ping(&ch).await }
-            }),
-        ),
-        (
-            "redis_cluster",
-            check(move || {
-                let mut redis = redis.clone();
-                async move { store::redis_cluster::ping(&mut redis).await }
-            }),
-        ),
+        ("postgres", store::pg::ready_check(&state.pg)),
+        ("clickhouse", store::ch::ready_check(&state.ch)),
+        ("redis_cluster", store::redis_cluster::ready_check(&state.redis)),
     ];
     with_common_layers(ops_router(checks, platform::metrics::install("coffee")))
 }

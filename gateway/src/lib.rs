@@ -5,7 +5,7 @@
 
 pub mod config;
 
-use platform::http::{check, ops_router, with_common_layers, Server};
+use platform::http::{ops_router, with_common_layers, Server};
 
 pub use config::Config;
 
@@ -15,14 +15,7 @@ pub struct AppState {
 }
 
 pub fn router(state: &AppState) -> axum::Router {
-    let redis = state.redis.clone();
-    let checks = vec![(
-        "redis_cluster",
-        check(move || {
-            let mut redis = redis.clone();
-            async move { store::redis_cluster::ping(&mut redis).await }
-        }),
-    )];
+    let checks = vec![("redis_cluster", store::redis_cluster::ready_check(&state.redis))];
     with_common_layers(ops_router(checks, platform::metrics::install("gateway")))
 }
 

@@ -129,6 +129,24 @@ fn tiny() -> datagen::GenConfig {
     }
 }
 
+#[derive(Debug, PartialEq, serde::Deserialize, clickhouse::Row)]
+struct Growth {
+    profile_id: u64,
+    start: u64,
+    end: u64,
+}
+
+async fn october_growth_from_view(client: &clickhouse::Client) -> Vec<Growth> {
+    client
+        .query(
+            "SELECT profile_id, argMinMerge(followers_start) AS start, argMaxMerge(followers_end) AS end FROM profile_monthly_stats \
+             WHERE platform = 'instagram' AND month = toDate('2026-10-01') GROUP BY profile_id ORDER BY profile_id",
+        )
+        .fetch_all()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn generated_data_loads_into_both_stores_and_feeds_the_monthly_aggregates() {
     let (pg, ch) = (testkit::pg().await, testkit::ch().await);
@@ -159,21 +177,7 @@ async fn generated_data_loads_into_both_stores_and_feeds_the_monthly_aggregates(
     assert_eq!(demo_user, 1);
 
     // the materialized view's month-end followers equal the raw series' last day of October, per profile
-    #[derive(Debug, PartialEq, serde::Deserialize, clickhouse::Row)]
-    struct Growth {
-        profile_id: u64,
-        start: u64,
-        end: u64,
-    }
-    let from_view: Vec<Growth> = ch
-        .client
-        .query(
-            "SELECT profile_id, argMinMerge(followers_start) AS start, argMaxMerge(followers_end) AS end FROM profile_monthly_stats \
-             WHERE platform = 'instagram' AND month = toDate('2026-10-01') GROUP BY profile_id ORDER BY profile_id",
-        )
-        .fetch_all()
-        .await
-        .unwrap();
+    let from_view = october_growth_from_view(&ch.client).await;
     let from_raw: Vec<Growth> = ch
         .client
         .query(
@@ -188,15 +192,7 @@ async fn generated_data_loads_into_both_stores_and_feeds_the_monthly_aggregates(
 
     // re-loading the same seed into ClickHouse does not change the monthly aggregates
     datagen::load(&cfg, datagen::Targets { pg: None, ch: Some(&ch.client), progress: false }).await.unwrap();
-    let again: Vec<Growth> = ch
-        .client
-        .query(
-            "SELECT profile_id, argMinMerge(followers_start) AS start, argMaxMerge(followers_end) AS end FROM profile_monthly_stats \
-             WHERE platform = 'instagram' AND month = toDate('2026-10-01') GROUP BY profile_id ORDER BY profile_id",
-        )
-        .fetch_all()
-        .await
-        .unwrap();
+    let again = october_growth_from_view(&ch.client).await;
     assert_eq!(again, from_view);
     let final_rows: u64 =
         ch.client.query("SELECT count() FROM social_profile_time_series FINAL").fetch_one().await.unwrap();

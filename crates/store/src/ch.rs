@@ -70,6 +70,15 @@ pub async fn ping(client: &Client) -> Result<(), String> {
     client.query("SELECT 1").fetch_one::<u8>().await.map(drop).map_err(|e| e.to_string())
 }
 
+/// A `/ready` check for this client.
+pub fn ready_check(client: &Client) -> platform::http::Check {
+    let client = client.clone();
+    platform::http::check(move || {
+        let client = client.clone();
+        async move { ping(&client).await }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,3 +35,12 @@ pub fn pool(cfg: &PgConfig, slow_statement: Duration) -> PgPool {
 pub async fn ping(pool: &PgPool) -> Result<(), String> {
     sqlx::query("SELECT 1").execute(pool).await.map(drop).map_err(|e| e.to_string())
 }
+
+/// A `/ready` check for this pool.
+pub fn ready_check(pool: &PgPool) -> platform::http::Check {
+    let pool = pool.clone();
+    platform::http::check(move || {
+        let pool = pool.clone();
+        async move { ping(&pool).await }
+    })
+}

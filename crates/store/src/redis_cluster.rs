@@ -19,3 +19,12 @@ pub async fn connect(cfg: &RedisClusterConfig) -> redis::RedisResult<ClusterConn
 pub async fn ping(conn: &mut ClusterConnection) -> Result<(), String> {
     redis::cmd("PING").query_async::<String>(conn).await.map(drop).map_err(|e| e.to_string())
 }
+
+/// A `/ready` check for this connection.
+pub fn ready_check(conn: &ClusterConnection) -> platform::http::Check {
+    let conn = conn.clone();
+    platform::http::check(move || {
+        let mut conn = conn.clone();
+        async move { ping(&mut conn).await }
+    })
+}
