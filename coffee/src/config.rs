@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
-use platform::config::{ChConfig, ConfigError, Env, PgConfig, RedisClusterConfig, ServerConfig};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use platform::config::{
+    ChConfig, ConfigError, Env, ExposeSecret, PgConfig, RedisClusterConfig, SecretString, ServerConfig,
+};
 
 pub const DEFAULT_PORT: u16 = 7179;
 
@@ -14,9 +18,23 @@ pub struct Config {
     pub redis: RedisClusterConfig,
     /// `SLOW_QUERY_MS`: statements slower than this are logged at warn.
     pub slow_query: Duration,
+    /// `HMAC_SECRET`: base64 of the HS256 key that signs session tokens (shared with the gateway).
+    pub hmac_secret: SecretString,
+    /// `JWT_TTL`: session lifetime in seconds.
+    pub jwt_ttl: Duration,
+    /// `FREE_PROFILE_VIEW_QUOTA`: distinct profiles a FREE partner may open per month.
+    pub free_profile_view_quota: u32,
+    /// `REDIS_KEY_PREFIX`: prepended to every Redis key and channel (empty in production;
+    /// tests use one per test).
+    pub redis_key_prefix: String,
 }
 
 impl Config {
+    /// The decoded HS256 key (validated by `from_env`).
+    pub fn hmac_key(&self) -> Vec<u8> {
+        STANDARD.decode(self.hmac_secret.expose_secret()).unwrap_or_default()
+    }
+
     pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
         let cfg = Self {
             server: ServerConfig::from_env(&mut env, DEFAULT_PORT),
@@ -24,7 +42,22 @@ impl Config {
             ch: ChConfig::from_env(&mut env),
             redis: RedisClusterConfig::from_env(&mut env),
             slow_query: Duration::from_millis(env.or("SLOW_QUERY_MS", 500)),
+            hmac_secret: env.secret("HMAC_SECRET"),
+            jwt_ttl: env.seconds("JWT_TTL", 86_400),
+            free_profile_view_quota: env.or("FREE_PROFILE_VIEW_QUOTA", 50),
+            redis_key_prefix: env.or("REDIS_KEY_PREFIX", String::new()),
         };
+        let secret = cfg.hmac_secret.expose_secret();
+        if !secret.is_empty() {
+            match STANDARD.decode(secret) {
+                Ok(key) if key.len() >= 32 => {}
+                Ok(_) => env.invalid("HMAC_SECRET", "must decode to at least 32 bytes"),
+                Err(_) => env.invalid("HMAC_SECRET", "must be base64"),
+            }
+        }
+        if cfg.jwt_ttl.is_zero() {
+            env.invalid("JWT_TTL", "must be at least 1 second");
+        }
         env.finish()?;
         Ok(cfg)
     }
@@ -37,8 +70,13 @@ mod tests {
     #[test]
     fn every_missing_variable_is_named() {
         let err = Config::from_env(Env::from_pairs([("PG_PORT", "x")])).unwrap_err().to_string();
-        for var in ["PG_HOST", "PG_USER", "PG_DB", "PG_PORT", "CH_HOST", "CH_DB", "REDIS_CLUSTER_ADDRESSES"] {
+        for var in
+            ["PG_HOST", "PG_USER", "PG_DB", "PG_PORT", "CH_HOST", "CH_DB", "REDIS_CLUSTER_ADDRESSES", "HMAC_SECRET"]
+        {
             assert!(err.contains(var), "{var} missing from: {err}");
         }
+        let err = Config::from_env(Env::from_pairs([("HMAC_SECRET", "c2hvcnQ=")])).unwrap_err().to_string();
+        assert!(err.contains("HMAC_SECRET: must decode to at least 32 bytes"), "{err}");
+        assert!(!err.contains("c2hvcnQ="), "the secret must not be echoed: {err}");
     }
 }

@@ -1,40 +1,90 @@
 //! coffee, the partner-facing REST API (port 7179).
 //!
-//! So far it owns its connections (a lazily connecting Postgres pool, a ClickHouse client, a
-//! Redis Cluster connection) and reports on them through `/health`, `/ready` and `/metrics`;
-//! the API modules build on this state.
+//! Layers, as in the seed: `api` (axum handlers, DTOs) → `service` (rules, plan gating,
+//! tenancy) → `manager` (orchestration across entities) → `dao` (one generic DAO over Postgres
+//! and ClickHouse). Every API request passes the context middleware (tenant headers →
+//! `RequestContext`) and the session middleware (deadline, commit or rollback of the lazily
+//! opened Postgres transaction and ClickHouse session).
 
 pub mod config;
+pub mod core;
+pub mod domain;
+pub mod error;
+pub mod modules;
+pub mod state;
 
+use std::sync::Arc;
+
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
+use axum::Router;
 use platform::http::{ops_router, with_common_layers, Server};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use config::Config;
+pub use state::AppState;
 
-/// What every handler can reach. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub pg: sqlx::PgPool,
-    pub ch: clickhouse::Client,
-    pub redis: redis::cluster_async::ClusterConnection,
+use crate::core::middleware::{context::context, session::session};
+use crate::modules::{analytics, collection, identity, leaderboard, partner, profile, usage};
+
+#[derive(OpenApi)]
+#[openapi(info(title = "coffee", description = "Influencer discovery, collections, analytics and leaderboards"))]
+struct ApiDoc;
+
+/// Every API route with its OpenAPI operation, before the per-request layers.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(profile::api::router())
+        .merge(collection::api::profiles::router())
+        .merge(collection::api::posts::router())
+        .merge(collection::api::summary::router())
+        .merge(leaderboard::api::router())
+        .merge(analytics::api::router())
+        .merge(usage::api::router())
+        .merge(identity::api::router())
+        .merge(partner::api::router())
+}
+
+/// The OpenAPI 3 document of every API route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
 }
 
 /// The whole HTTP surface.
-pub fn router(state: &AppState) -> axum::Router {
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api().split_for_parts();
+    let doc = Arc::new(doc);
+    let api = api
+        .route_layer(from_fn_with_state(state.clone(), session))
+        .route_layer(from_fn_with_state(state.clone(), context))
+        .route("/coffee/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
+        .with_state(state.clone());
     let checks = vec![
         ("postgres", store::pg::ready_check(&state.pg)),
         ("clickhouse", store::ch::ready_check(&state.ch)),
         ("redis_cluster", store::redis_cluster::ready_check(&state.redis)),
     ];
-    with_common_layers(ops_router(checks, platform::metrics::install("coffee")))
+    with_common_layers(api.merge(ops_router(checks, platform::metrics::install("coffee"))))
+}
+
+/// Connects to the stores and builds the state (pools are sized by `PG_MAX_OPEN_CONN`,
+/// `PG_MAX_IDLE_CONN` and `CH_MAX_OPEN_CONN`).
+pub async fn state(config: Config) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        pg: store::pg::pool(&config.pg, config.slow_query),
+        ch: store::ch::client(&config.ch).await?,
+        redis: store::redis_cluster::connect(&config.redis).await?,
+        request_timeout: config.server.request_timeout,
+        session_stats: Arc::default(),
+        config: Arc::new(config),
+    })
 }
 
 /// Connects to the stores and binds `SERVER_HOST:PORT` (port 0 picks a free port); serve with
 /// [`Server::run_until_stopped`].
 pub async fn build(config: Config) -> anyhow::Result<Server> {
-    let state = AppState {
-        pg: store::pg::pool(&config.pg, config.slow_query),
-        ch: store::ch::client(&config.ch).await?,
-        redis: store::redis_cluster::connect(&config.redis).await?,
-    };
-    Ok(Server::bind(&config.server.addr(), router(&state)).await?)
+    let addr = config.server.addr();
+    let state = state(config).await?;
+    Ok(Server::bind(&addr, router(state)).await?)
 }

@@ -1,0 +1,93 @@
+//! A request's ClickHouse session.
+//!
+//! ClickHouse has no transactions, so this session defines them for coffee: reads go to the
+//! server at once; writes are buffered and only sent by [`ChSession::commit`], after Postgres
+//! committed; [`ChSession::rollback`] drops them. A request that fails or times out therefore
+//! writes nothing to ClickHouse. (If the server rejects a write during commit, the earlier
+//! buffered writes of that request may already be stored: the tables are ReplacingMergeTree
+//! keyed on their natural key, so a retry converges instead of duplicating.)
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
+
+use crate::core::dao::Value;
+use crate::core::postgres::session::SessionStats;
+use crate::error::ApiError;
+
+/// A statement to run at commit, with its bound values.
+#[derive(Debug, Clone)]
+pub struct PendingWrite {
+    pub sql: String,
+    pub binds: Vec<Value>,
+}
+
+pub struct ChSession {
+    base: clickhouse::Client,
+    client: OnceCell<clickhouse::Client>,
+    pending: std::sync::Mutex<Vec<PendingWrite>>,
+    stats: Arc<SessionStats>,
+}
+
+/// Binds a value into a ClickHouse query (the client escapes it).
+pub fn bind(query: clickhouse::query::Query, value: &Value) -> clickhouse::query::Query {
+    match value {
+        Value::Int(v) => query.bind(*v),
+        Value::Float(v) => query.bind(*v),
+        Value::Text(v) => query.bind(v.as_str()),
+        Value::Bool(v) => query.bind(u8::from(*v)),
+        Value::Date(v) => query.bind(v.to_string()),
+        Value::Json(v) => query.bind(v.to_string()),
+        Value::IntList(v) => query.bind(v.as_slice()),
+        Value::TextList(v) => query.bind(v.as_slice()),
+        Value::Null => query.bind(clickhouse::sql::Identifier("NULL")),
+    }
+}
+
+impl ChSession {
+    pub fn new(base: clickhouse::Client, stats: Arc<SessionStats>) -> Self {
+        Self { base, client: OnceCell::new(), pending: std::sync::Mutex::new(Vec::new()), stats }
+    }
+
+    /// The session's client, opened on first use (once, even under concurrent first uses).
+    pub async fn client(&self) -> &clickhouse::Client {
+        self.client
+            .get_or_init(|| async {
+                self.stats.ch_opened.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("coffee_sessions_opened_total", "store" => "clickhouse").increment(1);
+                self.base.clone()
+            })
+            .await
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.client.initialized()
+    }
+
+    /// Buffers a write until commit.
+    pub async fn write(&self, write: PendingWrite) {
+        self.client().await;
+        self.pending.lock().expect("pending lock").push(write);
+    }
+
+    pub async fn commit(&self) -> Result<(), ApiError> {
+        let pending = std::mem::take(&mut *self.pending.lock().expect("pending lock"));
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let client = self.client().await;
+        for w in pending {
+            let mut q = client.query(&w.sql);
+            for v in &w.binds {
+                q = bind(q, v);
+            }
+            q.execute().await?;
+        }
+        Ok(())
+    }
+
+    pub fn rollback(&self) {
+        self.pending.lock().expect("pending lock").clear();
+    }
+}

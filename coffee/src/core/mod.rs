@@ -1,0 +1,9 @@
+//! The generic machinery every module uses, as the seed's `coffee/core`: the DAO contract and
+//! its Postgres and ClickHouse implementations, the request context with its lazy sessions, and
+//! the middleware that opens and closes them.
+
+pub mod clickhouse;
+pub mod context;
+pub mod dao;
+pub mod middleware;
+pub mod postgres;

@@ -1,0 +1,7 @@
+//! The Postgres side of the generic DAO: the lazy per-request transaction and [`PgDao`].
+
+mod dao;
+pub mod session;
+
+pub use dao::PgDao;
+pub use session::PgSession;

@@ -1,0 +1,151 @@
+//! coffee's one error type. Every failure becomes an `application/problem+json` response with
+//! the right status: client mistakes say what to fix; constraint violations map to 409/422;
+//! anything internal is a 500 whose cause is logged but never sent.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use platform::problem::Problem;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    PaymentRequired(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the request did not finish within {0} s")]
+    Timeout(u64),
+    #[error("postgres: {0}")]
+    Postgres(#[from] sqlx::Error),
+    #[error("clickhouse: {0}")]
+    ClickHouse(#[from] clickhouse::error::Error),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        Self::NotFound(format!("{what} not found"))
+    }
+
+    fn from_database(err: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<(StatusCode, String)> {
+        let constraint = err.constraint().unwrap_or("a constraint");
+        let message = match err.code()?.as_ref() {
+            "23505" => (StatusCode::CONFLICT, format!("already exists (violates {constraint})")),
+            "23503" => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("refers to something that does not exist (violates {constraint})"),
+            ),
+            "23514" => (StatusCode::UNPROCESSABLE_ENTITY, format!("a value is out of range (violates {constraint})")),
+            "23502" => (StatusCode::UNPROCESSABLE_ENTITY, "a required value is missing".to_owned()),
+            "22001" => (StatusCode::UNPROCESSABLE_ENTITY, "a value is too long".to_owned()),
+            "22003" => (StatusCode::UNPROCESSABLE_ENTITY, "a number is out of range".to_owned()),
+            _ => return None,
+        };
+        Some(message)
+    }
+
+    /// Status and client-facing detail; `None` detail means "internal, do not disclose".
+    fn classify(&self) -> (StatusCode, Option<String>) {
+        match self {
+            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, Some(m.clone())),
+            Self::Unauthorized(m) => (StatusCode::UNAUTHORIZED, Some(m.clone())),
+            Self::PaymentRequired(m) => (StatusCode::PAYMENT_REQUIRED, Some(m.clone())),
+            Self::NotFound(m) => (StatusCode::NOT_FOUND, Some(m.clone())),
+            Self::Conflict(m) => (StatusCode::CONFLICT, Some(m.clone())),
+            Self::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, Some(m.clone())),
+            Self::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some(m.clone())),
+            Self::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, Some(self.to_string())),
+            Self::Postgres(sqlx::Error::Database(db)) => match Self::from_database(db.as_ref()) {
+                Some((status, detail)) => (status, Some(detail)),
+                None => (StatusCode::INTERNAL_SERVER_ERROR, None),
+            },
+            Self::Postgres(sqlx::Error::PoolTimedOut) => {
+                (StatusCode::SERVICE_UNAVAILABLE, Some("the database is busy; retry shortly".into()))
+            }
+            Self::Postgres(_) | Self::ClickHouse(_) | Self::Redis(_) | Self::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, None)
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, detail) = self.classify();
+        let detail = match detail {
+            Some(d) => d,
+            None => {
+                tracing::error!(error = %self, "internal error");
+                "an internal error occurred; it has been logged".to_owned()
+            }
+        };
+        Problem::new(status, detail).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::JsonDataError(e) => Self::Unprocessable(format!("invalid body: {}", e.body_text())),
+            JsonRejection::JsonSyntaxError(e) => Self::BadRequest(format!("malformed JSON: {}", e.body_text())),
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::UnsupportedMediaType("send the body as application/json".into())
+            }
+            other => Self::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::BadRequest(format!("invalid query string: {}", r.body_text()))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        Self::BadRequest(format!("invalid path: {}", r.body_text()))
+    }
+}
+
+impl From<tenancy::TenancyError> for ApiError {
+    fn from(e: tenancy::TenancyError) -> Self {
+        Self::BadRequest(e.to_string())
+    }
+}
+
+/// `axum::Json` whose rejections are problem+json [`ApiError`]s.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `axum::extract::Query` with problem+json rejections.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// `axum::extract::Path` with problem+json rejections.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);

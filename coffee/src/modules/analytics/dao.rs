@@ -1,0 +1,443 @@
+//! The analytics queries, once per store. Both implementations read the request's lazy
+//! session, so an analytics request never opens a Postgres transaction (ClickHouse) and a
+//! baseline run never opens a ClickHouse session (Postgres).
+
+use std::future::Future;
+
+use chrono::NaiveDate;
+use clickhouse::Row;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::core::context::RequestContext;
+use crate::domain::Platform;
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    #[default]
+    Day,
+    Week,
+    Month,
+}
+
+/// One point of a profile's series: the last reported values in the bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Row, ToSchema)]
+pub struct Point {
+    #[serde(with = "clickhouse::serde::chrono::date")]
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    pub followers: u64,
+    pub following: u64,
+    pub posts: u32,
+    pub engagement_rate: f32,
+    pub avg_likes: f64,
+    pub avg_comments: f64,
+    pub avg_views: f64,
+}
+
+/// First and last reported values of a profile in a range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Row, ToSchema)]
+pub struct GrowthRow {
+    pub profile_id: u64,
+    #[serde(with = "clickhouse::serde::chrono::date")]
+    #[schema(value_type = String, format = Date)]
+    pub first_date: NaiveDate,
+    #[serde(with = "clickhouse::serde::chrono::date")]
+    #[schema(value_type = String, format = Date)]
+    pub last_date: NaiveDate,
+    pub followers_start: u64,
+    pub followers_end: u64,
+    pub engagement_start: f32,
+    pub engagement_end: f32,
+}
+
+/// A platform's month: how many profiles reported and their summed audience.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Row, ToSchema)]
+pub struct MonthRow {
+    #[serde(with = "clickhouse::serde::chrono::date")]
+    #[schema(value_type = String, format = Date)]
+    pub month: NaiveDate,
+    pub profiles: u64,
+    pub followers_start: u64,
+    pub followers_end: u64,
+}
+
+/// A profile's month for the leaderboards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Row, ToSchema)]
+pub struct MonthlyStat {
+    pub profile_id: u64,
+    pub category: String,
+    pub followers_start: u64,
+    pub followers_end: u64,
+    pub engagement_rate: f32,
+    pub avg_views: f64,
+}
+
+/// Which number ranks a leaderboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    #[default]
+    Followers,
+    EngagementRate,
+    Views,
+    FollowerGrowth,
+}
+
+/// The analytics queries; one implementation per store.
+pub trait AnalyticsDao {
+    fn series(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        profile_id: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+        g: Granularity,
+    ) -> impl Future<Output = ApiResult<Vec<Point>>> + Send;
+    fn growth(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        profile_ids: &[i64],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Future<Output = ApiResult<Vec<GrowthRow>>> + Send;
+    fn monthly_growth(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        from_month: NaiveDate,
+        to_month: NaiveDate,
+    ) -> impl Future<Output = ApiResult<Vec<MonthRow>>> + Send;
+    /// A month's top `limit` profiles by `metric`, optionally within one category.
+    fn top(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        month: NaiveDate,
+        metric: Metric,
+        category: Option<&str>,
+        limit: u32,
+    ) -> impl Future<Output = ApiResult<Vec<MonthlyStat>>> + Send;
+}
+
+pub struct ChAnalyticsDao;
+pub struct PgAnalyticsDao;
+
+fn ch_bucket(g: Granularity) -> &'static str {
+    match g {
+        Granularity::Day => "d",
+        Granularity::Week => "toMonday(d)",
+        Granularity::Month => "toStartOfMonth(d)",
+    }
+}
+
+fn ch_order(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Followers => "followers_end",
+        Metric::EngagementRate => "engagement_rate",
+        Metric::Views => "avg_views",
+        Metric::FollowerGrowth => "toInt64(followers_end) - toInt64(followers_start)",
+    }
+}
+
+fn ids_u64(ids: &[i64]) -> Vec<u64> {
+    ids.iter().filter_map(|i| u64::try_from(*i).ok()).collect()
+}
+
+impl AnalyticsDao for ChAnalyticsDao {
+    async fn series(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        profile_id: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+        g: Granularity,
+    ) -> ApiResult<Vec<Point>> {
+        // dedupe re-loaded days first (newest ingest wins), then keep each bucket's last day
+        let sql = format!(
+            "SELECT {bucket} AS date, argMax(f, d) AS followers, argMax(fo, d) AS following, argMax(p, d) AS posts, \
+                    argMax(er, d) AS engagement_rate, argMax(al, d) AS avg_likes, argMax(ac, d) AS avg_comments, argMax(av, d) AS avg_views \
+             FROM (SELECT date AS d, argMax(followers, ingested_at) AS f, argMax(following, ingested_at) AS fo, argMax(posts, ingested_at) AS p, \
+                          argMax(engagement_rate, ingested_at) AS er, argMax(avg_likes, ingested_at) AS al, \
+                          argMax(avg_comments, ingested_at) AS ac, argMax(avg_views, ingested_at) AS av \
+                   FROM social_profile_time_series \
+                   WHERE platform = ? AND profile_id = ? AND date >= toDate(?) AND date <= toDate(?) GROUP BY date) \
+             GROUP BY date ORDER BY date",
+            bucket = ch_bucket(g)
+        );
+        Ok(ctx
+            .ch
+            .client()
+            .await
+            .query(&sql)
+            .bind(platform.as_str())
+            .bind(profile_id)
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all()
+            .await?)
+    }
+
+    async fn growth(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        profile_ids: &[i64],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> ApiResult<Vec<GrowthRow>> {
+        let sql = "SELECT profile_id, min(date) AS first_date, max(date) AS last_date, \
+                          argMin(followers, date) AS followers_start, argMax(followers, date) AS followers_end, \
+                          argMin(engagement_rate, date) AS engagement_start, argMax(engagement_rate, date) AS engagement_end \
+                   FROM social_profile_time_series \
+                   WHERE platform = ? AND has(?, profile_id) AND date >= toDate(?) AND date <= toDate(?) \
+                   GROUP BY profile_id ORDER BY profile_id";
+        Ok(ctx
+            .ch
+            .client()
+            .await
+            .query(sql)
+            .bind(platform.as_str())
+            .bind(ids_u64(profile_ids))
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all()
+            .await?)
+    }
+
+    async fn monthly_growth(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        from_month: NaiveDate,
+        to_month: NaiveDate,
+    ) -> ApiResult<Vec<MonthRow>> {
+        let sql = "SELECT month, count() AS profiles, sum(f0) AS followers_start, sum(f1) AS followers_end \
+                   FROM (SELECT month, profile_id, argMinMerge(followers_start) AS f0, argMaxMerge(followers_end) AS f1 \
+                         FROM profile_monthly_stats WHERE platform = ? AND month >= toDate(?) AND month <= toDate(?) \
+                         GROUP BY month, profile_id) \
+                   GROUP BY month ORDER BY month";
+        Ok(ctx
+            .ch
+            .client()
+            .await
+            .query(sql)
+            .bind(platform.as_str())
+            .bind(from_month.to_string())
+            .bind(to_month.to_string())
+            .fetch_all()
+            .await?)
+    }
+
+    async fn top(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        month: NaiveDate,
+        metric: Metric,
+        category: Option<&str>,
+        limit: u32,
+    ) -> ApiResult<Vec<MonthlyStat>> {
+        let sql = format!(
+            "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
+               (SELECT profile_id, argMaxMerge(category) AS category, argMinMerge(followers_start) AS followers_start, \
+                       argMaxMerge(followers_end) AS followers_end, argMaxMerge(engagement_rate_end) AS engagement_rate, \
+                       argMaxMerge(avg_views_end) AS avg_views \
+                FROM profile_monthly_stats WHERE platform = ? AND month = toDate(?) GROUP BY profile_id) \
+             WHERE ? = '' OR category = ? \
+             ORDER BY {} DESC, profile_id LIMIT ?",
+            ch_order(metric)
+        );
+        let category = category.unwrap_or_default();
+        Ok(ctx
+            .ch
+            .client()
+            .await
+            .query(&sql)
+            .bind(platform.as_str())
+            .bind(month.to_string())
+            .bind(category)
+            .bind(category)
+            .bind(limit)
+            .fetch_all()
+            .await?)
+    }
+}
+
+/// Rows of the Postgres baseline, decoded from sqlx and converted to the shared shapes.
+fn pg_bucket(g: Granularity) -> &'static str {
+    match g {
+        Granularity::Day => "date",
+        Granularity::Week => "date_trunc('week', date)::date",
+        Granularity::Month => "date_trunc('month', date)::date",
+    }
+}
+
+fn pg_order(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Followers => "followers_end",
+        Metric::EngagementRate => "engagement_rate",
+        Metric::Views => "avg_views",
+        Metric::FollowerGrowth => "followers_end - followers_start",
+    }
+}
+
+type PgPoint = (NaiveDate, i64, i64, i32, f32, f64, f64, f64);
+
+impl AnalyticsDao for PgAnalyticsDao {
+    async fn series(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        profile_id: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+        g: Granularity,
+    ) -> ApiResult<Vec<Point>> {
+        let sql = format!(
+            "SELECT bucket, (array_agg(followers ORDER BY date DESC))[1], (array_agg(following ORDER BY date DESC))[1], \
+                    (array_agg(posts ORDER BY date DESC))[1], (array_agg(engagement_rate ORDER BY date DESC))[1], \
+                    (array_agg(avg_likes ORDER BY date DESC))[1], (array_agg(avg_comments ORDER BY date DESC))[1], \
+                    (array_agg(avg_views ORDER BY date DESC))[1] \
+             FROM (SELECT {} AS bucket, * FROM social_profile_time_series \
+                   WHERE platform = $1 AND profile_id = $2 AND date BETWEEN $3 AND $4) s \
+             GROUP BY bucket ORDER BY bucket",
+            pg_bucket(g)
+        );
+        let mut tx = ctx.pg.tx().await?;
+        let rows: Vec<PgPoint> = sqlx::query_as(&sql)
+            .bind(platform.as_str())
+            .bind(profile_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *tx)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(date, f, fo, p, er, al, ac, av)| Point {
+                date,
+                followers: f as u64,
+                following: fo as u64,
+                posts: p as u32,
+                engagement_rate: er,
+                avg_likes: al,
+                avg_comments: ac,
+                avg_views: av,
+            })
+            .collect())
+    }
+
+    async fn growth(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        profile_ids: &[i64],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> ApiResult<Vec<GrowthRow>> {
+        let mut tx = ctx.pg.tx().await?;
+        let rows: Vec<(i64, NaiveDate, NaiveDate, i64, i64, f32, f32)> = sqlx::query_as(
+            "SELECT profile_id, min(date), max(date), (array_agg(followers ORDER BY date))[1], (array_agg(followers ORDER BY date DESC))[1], \
+                    (array_agg(engagement_rate ORDER BY date))[1], (array_agg(engagement_rate ORDER BY date DESC))[1] \
+             FROM social_profile_time_series WHERE platform = $1 AND profile_id = ANY($2) AND date BETWEEN $3 AND $4 \
+             GROUP BY profile_id ORDER BY profile_id",
+        )
+        .bind(platform.as_str())
+        .bind(profile_ids)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *tx)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, d0, d1, f0, f1, e0, e1)| GrowthRow {
+                profile_id: id as u64,
+                first_date: d0,
+                last_date: d1,
+                followers_start: f0 as u64,
+                followers_end: f1 as u64,
+                engagement_start: e0,
+                engagement_end: e1,
+            })
+            .collect())
+    }
+
+    async fn monthly_growth(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        from_month: NaiveDate,
+        to_month: NaiveDate,
+    ) -> ApiResult<Vec<MonthRow>> {
+        let mut tx = ctx.pg.tx().await?;
+        let rows: Vec<(NaiveDate, i64, i64, i64)> = sqlx::query_as(
+            "SELECT month, count(*), sum(f0)::int8, sum(f1)::int8 FROM \
+               (SELECT date_trunc('month', date)::date AS month, profile_id, \
+                       (array_agg(followers ORDER BY date))[1] AS f0, (array_agg(followers ORDER BY date DESC))[1] AS f1 \
+                FROM social_profile_time_series \
+                WHERE platform = $1 AND date >= $2 AND date < ($3::date + interval '1 month') \
+                GROUP BY 1, 2) m \
+             GROUP BY month ORDER BY month",
+        )
+        .bind(platform.as_str())
+        .bind(from_month)
+        .bind(to_month)
+        .fetch_all(&mut *tx)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(month, n, f0, f1)| MonthRow {
+                month,
+                profiles: n as u64,
+                followers_start: f0 as u64,
+                followers_end: f1 as u64,
+            })
+            .collect())
+    }
+
+    async fn top(
+        &self,
+        ctx: &RequestContext,
+        platform: Platform,
+        month: NaiveDate,
+        metric: Metric,
+        category: Option<&str>,
+        limit: u32,
+    ) -> ApiResult<Vec<MonthlyStat>> {
+        let sql = format!(
+            "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
+               (SELECT profile_id, (array_agg(category ORDER BY date DESC))[1] AS category, \
+                       (array_agg(followers ORDER BY date))[1] AS followers_start, (array_agg(followers ORDER BY date DESC))[1] AS followers_end, \
+                       (array_agg(engagement_rate ORDER BY date DESC))[1] AS engagement_rate, (array_agg(avg_views ORDER BY date DESC))[1] AS avg_views \
+                FROM social_profile_time_series \
+                WHERE platform = $1 AND date >= $2 AND date < ($2::date + interval '1 month') GROUP BY profile_id) m \
+             WHERE $3 = '' OR category = $3 \
+             ORDER BY {} DESC, profile_id LIMIT $4",
+            pg_order(metric)
+        );
+        let mut tx = ctx.pg.tx().await?;
+        let rows: Vec<(i64, String, i64, i64, f32, f64)> = sqlx::query_as(&sql)
+            .bind(platform.as_str())
+            .bind(month)
+            .bind(category.unwrap_or_default())
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, category, f0, f1, er, av)| MonthlyStat {
+                profile_id: id as u64,
+                category,
+                followers_start: f0 as u64,
+                followers_end: f1 as u64,
+                engagement_rate: er,
+                avg_views: av,
+            })
+            .collect())
+    }
+}

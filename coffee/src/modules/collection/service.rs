@@ -1,0 +1,203 @@
+//! Collection rules: names are trimmed and 1–200 characters, descriptions and notes at most
+//! 2000; a collection is found only within the caller's partner; an item must point at a real
+//! profile (or post) of its platform.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::entity::{Collection, CollectionDto, Item, ItemDto};
+use super::kind::CollectionKind;
+use crate::core::context::RequestContext;
+use crate::core::dao::{Dao, Entity, SearchQuery, Value, Values};
+use crate::core::postgres::PgDao;
+use crate::domain::{Page, Platform};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCollection {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewItem {
+    pub platform: Platform,
+    /// id of the profile (or post) on its platform's table
+    pub target_id: i64,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    pub page: Option<u32>,
+    pub size: Option<u32>,
+}
+
+fn valid_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::Unprocessable("name must be 1 to 200 characters".into()));
+    }
+    Ok(name.to_owned())
+}
+
+fn valid_text(field: &str, text: &str) -> ApiResult<String> {
+    if text.chars().count() > 2000 {
+        return Err(ApiError::Unprocessable(format!("{field} must be at most 2000 characters")));
+    }
+    Ok(text.to_owned())
+}
+
+/// The caller's collection, or 404 (also when it belongs to another partner).
+pub async fn owned<K: CollectionKind>(ctx: &RequestContext, id: i64) -> ApiResult<Collection<K>> {
+    let partner = ctx.require_partner()?;
+    match PgDao::<Collection<K>>::default().find_by_id(ctx, id).await? {
+        Some(c) if c.partner_id == partner => Ok(c),
+        _ => Err(ApiError::not_found(format!("{} {id}", K::NAME))),
+    }
+}
+
+pub async fn list<K: CollectionKind>(ctx: &RequestContext, params: &ListParams) -> ApiResult<Page<CollectionDto>> {
+    let partner = ctx.require_partner()?;
+    let request = crate::core::dao::SearchRequest { page: params.page, size: params.size, ..Default::default() };
+    let query = SearchQuery::from_request(&request, &[], Collection::<K>::DEFAULT_SORT)?
+        .scoped("partner_id", Value::Int(partner));
+    let (items, total) = PgDao::<Collection<K>>::default().search(ctx, &query).await?;
+    Ok(Page { items: items.into_iter().map(Into::into).collect(), total, page: query.page, size: query.size })
+}
+
+pub async fn create<K: CollectionKind>(ctx: &RequestContext, new: NewCollection) -> ApiResult<CollectionDto> {
+    let partner = ctx.require_partner()?;
+    let values: Values = vec![
+        ("partner_id", Value::Int(partner)),
+        ("created_by", ctx.user_id().map_or(Value::Null, Value::Int)),
+        ("name", Value::Text(valid_name(&new.name)?)),
+        ("description", Value::Text(valid_text("description", &new.description)?)),
+    ];
+    PgDao::<Collection<K>>::default()
+        .create(ctx, values)
+        .await
+        .map_err(|e| duplicate_name(e, &new.name))?
+        .map(Into::into)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("postgres returned no row for an insert")))
+}
+
+fn duplicate_name(e: ApiError, name: &str) -> ApiError {
+    match e {
+        ApiError::Postgres(sqlx::Error::Database(db)) if db.code().as_deref() == Some("23505") => {
+            ApiError::Conflict(format!("you already have a collection named {:?}", name.trim()))
+        }
+        other => other,
+    }
+}
+
+pub async fn update<K: CollectionKind>(
+    ctx: &RequestContext,
+    id: i64,
+    patch: CollectionPatch,
+) -> ApiResult<CollectionDto> {
+    owned::<K>(ctx, id).await?;
+    let mut values: Values = Vec::new();
+    if let Some(name) = &patch.name {
+        values.push(("name", Value::Text(valid_name(name)?)));
+    }
+    if let Some(description) = &patch.description {
+        values.push(("description", Value::Text(valid_text("description", description)?)));
+    }
+    if values.is_empty() {
+        return Err(ApiError::Unprocessable("nothing to change: send name and/or description".into()));
+    }
+    PgDao::<Collection<K>>::default()
+        .update(ctx, id, values)
+        .await
+        .map_err(|e| duplicate_name(e, patch.name.as_deref().unwrap_or_default()))?
+        .map(Into::into)
+        .ok_or_else(|| ApiError::not_found(format!("{} {id}", K::NAME)))
+}
+
+pub async fn delete<K: CollectionKind>(ctx: &RequestContext, id: i64) -> ApiResult<()> {
+    owned::<K>(ctx, id).await?;
+    PgDao::<Collection<K>>::default().delete(ctx, id).await?;
+    Ok(())
+}
+
+pub async fn items<K: CollectionKind>(ctx: &RequestContext, collection_id: i64) -> ApiResult<Vec<ItemDto>> {
+    let request = crate::core::dao::SearchRequest { size: Some(crate::core::dao::MAX_PAGE_SIZE), ..Default::default() };
+    let mut query = SearchQuery::from_request(&request, &[], Item::<K>::DEFAULT_SORT)?
+        .scoped("collection_id", Value::Int(collection_id));
+    let mut all = Vec::new();
+    loop {
+        let (page, total) = PgDao::<Item<K>>::default().search(ctx, &query).await?;
+        all.extend(page.into_iter().map(ItemDto::from));
+        if all.len() as u64 >= total {
+            return Ok(all);
+        }
+        query.page += 1;
+    }
+}
+
+pub async fn add_item<K: CollectionKind>(ctx: &RequestContext, collection_id: i64, new: NewItem) -> ApiResult<ItemDto> {
+    owned::<K>(ctx, collection_id).await?;
+    if new.target_id <= 0 {
+        return Err(ApiError::Unprocessable("target_id must be a positive id".into()));
+    }
+    let exists: bool = {
+        let mut tx = ctx.pg.tx().await?;
+        sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)", K::target_table(new.platform)))
+            .bind(new.target_id)
+            .fetch_one(&mut *tx)
+            .await?
+    };
+    if !exists {
+        return Err(ApiError::not_found(format!("{} {} {}", new.platform.as_str(), K::TARGET, new.target_id)));
+    }
+    let values: Values = vec![
+        ("collection_id", Value::Int(collection_id)),
+        ("platform", Value::Text(new.platform.as_str().to_owned())),
+        (K::item_column(new.platform), Value::Int(new.target_id)),
+        ("added_by", ctx.user_id().map_or(Value::Null, Value::Int)),
+        ("note", Value::Text(valid_text("note", &new.note)?)),
+    ];
+    let item = PgDao::<Item<K>>::default().create(ctx, values).await.map_err(|e| match e {
+        ApiError::Postgres(sqlx::Error::Database(db)) if db.code().as_deref() == Some("23505") => ApiError::Conflict(
+            format!("{} {} {} is already in this {}", new.platform.as_str(), K::TARGET, new.target_id, K::NAME),
+        ),
+        other => other,
+    })?;
+    touch::<K>(ctx, collection_id).await?;
+    item.map(Into::into).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("postgres returned no row for an insert")))
+}
+
+pub async fn remove_item<K: CollectionKind>(ctx: &RequestContext, collection_id: i64, item_id: i64) -> ApiResult<()> {
+    owned::<K>(ctx, collection_id).await?;
+    let dao = PgDao::<Item<K>>::default();
+    match dao.find_by_id(ctx, item_id).await? {
+        Some(item) if item.collection_id == collection_id => {
+            dao.delete(ctx, item_id).await?;
+            touch::<K>(ctx, collection_id).await
+        }
+        _ => Err(ApiError::not_found(format!("item {item_id} of {} {collection_id}", K::NAME))),
+    }
+}
+
+/// Bumps the collection's `updated_at` so lists sort by recent activity.
+async fn touch<K: CollectionKind>(ctx: &RequestContext, id: i64) -> ApiResult<()> {
+    let mut tx = ctx.pg.tx().await?;
+    sqlx::query(&format!("UPDATE {} SET updated_at = now() WHERE id = $1", K::TABLE))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}

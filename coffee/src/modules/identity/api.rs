@@ -1,0 +1,45 @@
+//! `/identity/login`, `/identity/logout`, `/identity/verify`
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::service::{self, LoginRequest, LoginResponse, SessionInfo, TokenRequest};
+use crate::core::context::Ctx;
+use crate::error::{ApiResult, Json};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(verify))
+}
+
+/// Exchanges email and password for a session token.
+#[utoipa::path(post, path = "/identity/login", tag = "identity", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401), (status = 422)))]
+async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    Ok(Json(service::login(&ctx, &state, req).await?))
+}
+
+/// Ends a session everywhere: Postgres, Redis, and (by pub/sub) every gateway's cache.
+#[utoipa::path(post, path = "/identity/logout", tag = "identity", request_body = TokenRequest,
+    responses((status = 204), (status = 401)))]
+async fn logout(State(state): State<AppState>, ctx: Ctx, Json(req): Json<TokenRequest>) -> ApiResult<StatusCode> {
+    service::logout(&ctx, &state, req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks a token against its stored session.
+#[utoipa::path(post, path = "/identity/verify", tag = "identity", request_body = TokenRequest,
+    responses((status = 200, body = SessionInfo), (status = 401)))]
+async fn verify(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(req): Json<TokenRequest>,
+) -> ApiResult<Json<SessionInfo>> {
+    Ok(Json(service::verify(&ctx, &state, req).await?))
+}

@@ -1,0 +1,46 @@
+//! `/coffee/leaderboard/{platform}`
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::service::{self, Leaderboard};
+use crate::core::context::Ctx;
+use crate::domain::Platform;
+use crate::error::{ApiResult, Json, Path, Query};
+use crate::modules::analytics::dao::Metric;
+use crate::modules::analytics::service::month;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(leaderboard))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LeaderboardParams {
+    /// YYYY-MM
+    pub month: String,
+    /// followers (default), engagement_rate, views or follower_growth
+    #[serde(default)]
+    #[param(value_type = Option<String>)]
+    pub metric: Metric,
+    /// a category slug, e.g. fashion
+    pub category: Option<String>,
+    /// 1 to 100 (default 50)
+    pub limit: Option<u32>,
+}
+
+/// A month's top profiles on a platform.
+#[utoipa::path(get, path = "/coffee/leaderboard/{platform}", tag = "leaderboard",
+    params(("platform" = Platform, Path), LeaderboardParams),
+    responses((status = 200, body = Leaderboard), (status = 400)))]
+async fn leaderboard(
+    ctx: Ctx,
+    Path(platform): Path<Platform>,
+    Query(p): Query<LeaderboardParams>,
+) -> ApiResult<Json<Leaderboard>> {
+    let month = month("month", &p.month)?;
+    Ok(Json(service::monthly(&ctx, platform, month, p.metric, p.category.as_deref(), p.limit).await?))
+}

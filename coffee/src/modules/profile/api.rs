@@ -1,0 +1,44 @@
+//! `/coffee/profiles/{platform}/…`
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::service::{self, ProfileDto};
+use crate::core::context::Ctx;
+use crate::core::dao::SearchRequest;
+use crate::domain::{Page, Platform};
+use crate::error::{ApiResult, Json, Path};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_profile)).routes(routes!(get_by_handle)).routes(routes!(search))
+}
+
+/// A profile by id. Counts as a profile view (FREE plans have a monthly quota: 402 past it).
+#[utoipa::path(get, path = "/coffee/profiles/{platform}/{id}", tag = "profiles",
+    params(("platform" = Platform, Path), ("id" = i64, Path)),
+    responses((status = 200, body = ProfileDto), (status = 400), (status = 402), (status = 404)))]
+async fn get_profile(ctx: Ctx, Path((platform, id)): Path<(Platform, i64)>) -> ApiResult<Json<ProfileDto>> {
+    Ok(Json(service::open(&ctx, platform, id).await?))
+}
+
+/// A profile by handle (case-insensitive). Counts as a profile view.
+#[utoipa::path(get, path = "/coffee/profiles/{platform}/byhandle/{handle}", tag = "profiles",
+    params(("platform" = Platform, Path), ("handle" = String, Path)),
+    responses((status = 200, body = ProfileDto), (status = 400), (status = 402), (status = 404)))]
+async fn get_by_handle(ctx: Ctx, Path((platform, handle)): Path<(Platform, String)>) -> ApiResult<Json<ProfileDto>> {
+    Ok(Json(service::open_by_handle(&ctx, platform, &handle).await?))
+}
+
+/// Discovery: filters on whitelisted fields (followers, engagement_rate, avg_likes, category,
+/// country, language, handle, name, text), a sort, and a page (size at most 100).
+#[utoipa::path(post, path = "/coffee/profiles/{platform}/search", tag = "profiles",
+    params(("platform" = Platform, Path)), request_body = SearchRequest,
+    responses((status = 200, body = Page<ProfileDto>), (status = 400), (status = 422)))]
+async fn search(
+    ctx: Ctx,
+    Path(platform): Path<Platform>,
+    Json(req): Json<SearchRequest>,
+) -> ApiResult<Json<Page<ProfileDto>>> {
+    Ok(Json(service::search(&ctx, platform, &req).await?))
+}
