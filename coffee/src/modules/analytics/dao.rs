@@ -25,7 +25,7 @@ pub enum Granularity {
 /// One point of a profile's series: the last reported values in the bucket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Row, ToSchema)]
 pub struct Point {
-    #[serde(with = "clickhouse::serde::chrono::date")]
+    #[serde(deserialize_with = "clickhouse::serde::chrono::date::deserialize")]
     #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
     pub followers: u64,
@@ -41,10 +41,10 @@ pub struct Point {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Row, ToSchema)]
 pub struct GrowthRow {
     pub profile_id: u64,
-    #[serde(with = "clickhouse::serde::chrono::date")]
+    #[serde(deserialize_with = "clickhouse::serde::chrono::date::deserialize")]
     #[schema(value_type = String, format = Date)]
     pub first_date: NaiveDate,
-    #[serde(with = "clickhouse::serde::chrono::date")]
+    #[serde(deserialize_with = "clickhouse::serde::chrono::date::deserialize")]
     #[schema(value_type = String, format = Date)]
     pub last_date: NaiveDate,
     pub followers_start: u64,
@@ -56,7 +56,7 @@ pub struct GrowthRow {
 /// A platform's month: how many profiles reported and their summed audience.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Row, ToSchema)]
 pub struct MonthRow {
-    #[serde(with = "clickhouse::serde::chrono::date")]
+    #[serde(deserialize_with = "clickhouse::serde::chrono::date::deserialize")]
     #[schema(value_type = String, format = Date)]
     pub month: NaiveDate,
     pub profiles: u64,
