@@ -1,14 +1,10 @@
 //! coffee on the real test stack: it starts, reports each dependency, exposes metrics and stops
 //! gracefully; an unreachable dependency makes it not-ready, not dead.
 
+mod common;
+
 fn config(pg: &testkit::TestPg, ch: &testkit::TestCh) -> coffee::Config {
-    coffee::Config {
-        server: testkit::server_config(),
-        pg: pg.config.clone(),
-        ch: ch.config.clone(),
-        redis: testkit::redis_cluster_config(),
-        slow_query: std::time::Duration::from_millis(500),
-    }
+    common::config(pg, ch, &testkit::redis_prefix())
 }
 
 #[tokio::test]

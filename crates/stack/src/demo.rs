@@ -40,8 +40,24 @@ pub async fn load(info: &StackInfo) -> anyhow::Result<Demo> {
             saas = datagen::DEMO_SAAS_EMAIL,
             free = datagen::DEMO_FREE_EMAIL,
         ),
-        service_env: Vec::new(),
+        service_env: vec![("HMAC_SECRET".to_owned(), hmac_secret(info)?)],
     })
+}
+
+/// The dev stack's token-signing key: 32 random bytes, base64, made once and kept (mode 0600)
+/// in the state folder so sessions survive restarts. Never a constant in the repository.
+fn hmac_secret(info: &StackInfo) -> anyhow::Result<String> {
+    use base64::Engine;
+    use std::os::unix::fs::PermissionsExt;
+    let path = info.profile.state_dir.join("hmac_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(existing.trim().to_owned());
+    }
+    let key: [u8; 32] = rand::random();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(key);
+    std::fs::write(&path, &encoded)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(encoded)
 }
 
 fn chrono_yesterday() -> chrono::NaiveDate {

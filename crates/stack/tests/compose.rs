@@ -19,6 +19,19 @@ fn service<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["services"].get(name).unwrap_or_else(|| panic!("service {name} is missing"))
 }
 
+/// Resolves `${NAME:?message}` the way compose does, from the operator's environment (here: a
+/// test value for each secret the file requires).
+fn interpolate(value: &str) -> String {
+    match value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
+        Some(expr) => {
+            let name = expr.split([':', '?', '-']).next().unwrap();
+            assert_eq!(name, "HMAC_SECRET", "unexpected interpolated variable {name}");
+            "dGVzdC1vbmx5LWhtYWMtc2VjcmV0LTMyLWJ5dGVzLWxvbmc=".to_owned()
+        }
+        None => value.to_owned(),
+    }
+}
+
 fn environment(svc: &Value) -> HashMap<String, String> {
     let mut env = svc["environment"].clone();
     env.apply_merge().unwrap();
@@ -27,7 +40,7 @@ fn environment(svc: &Value) -> HashMap<String, String> {
             m.iter()
                 .map(|(k, v)| {
                     let v = match v {
-                        Value::String(s) => s.clone(),
+                        Value::String(s) => interpolate(s),
                         Value::Number(n) => n.to_string(),
                         other => panic!("env {k:?} has a non-scalar value {other:?}"),
                     };
@@ -123,6 +136,8 @@ fn ports_match_the_services() {
 fn each_service_environment_is_a_valid_configuration() {
     let doc = compose();
     let env = |name: &str| Env::from_map(environment(service(&doc, name)));
+    let raw_secret = service(&doc, "coffee")["environment"]["HMAC_SECRET"].as_str().unwrap_or_default().to_owned();
+    assert!(raw_secret.starts_with("${HMAC_SECRET:?"), "the signing key must come from the operator, not the file");
     let coffee = coffee::Config::from_env(env("coffee")).expect("coffee's compose environment");
     assert_eq!(coffee.redis.addresses.len(), 3);
     assert_eq!(coffee.pg.host, "postgres");

@@ -62,6 +62,25 @@ pub fn session_key(prefix: &str, sid: &str) -> String {
     format!("{prefix}session:{sid}")
 }
 
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    partner_id: i64,
+    account_id: Option<i64>,
+    name: String,
+    password_hash: String,
+    status: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct LiveSession {
+    user_id: i64,
+    partner_id: i64,
+    expires_at: DateTime<Utc>,
+    name: String,
+    account_id: Option<i64>,
+}
+
 fn unauthorized() -> ApiError {
     ApiError::Unauthorized("invalid email or password".into())
 }
@@ -83,7 +102,7 @@ pub async fn login(ctx: &RequestContext, state: &AppState, req: LoginRequest) ->
     if req.email.len() > 320 || req.password.len() > 1024 {
         return Err(unauthorized());
     }
-    let user: Option<(i64, i64, Option<i64>, String, String, String)> = {
+    let user: Option<UserRow> = {
         let mut tx = ctx.pg.tx().await?;
         sqlx::query_as(
             "SELECT u.id, u.partner_id, u.account_id, u.name, u.password_hash, u.status FROM users u \
@@ -93,7 +112,7 @@ pub async fn login(ctx: &RequestContext, state: &AppState, req: LoginRequest) ->
         .fetch_optional(&mut *tx)
         .await?
     };
-    let hash = user.as_ref().map_or(DUMMY_HASH.to_owned(), |u| u.4.clone());
+    let hash = user.as_ref().map_or(DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
     let password = req.password.clone();
     let verified = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
@@ -102,7 +121,7 @@ pub async fn login(ctx: &RequestContext, state: &AppState, req: LoginRequest) ->
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?;
-    let Some((user_id, partner_id, account_id, name, _, status)) = user.filter(|_| verified) else {
+    let Some(UserRow { id: user_id, partner_id, account_id, name, status, .. }) = user.filter(|_| verified) else {
         return Err(unauthorized());
     };
     if status != "ACTIVE" {
@@ -186,7 +205,7 @@ pub async fn verify(ctx: &RequestContext, state: &AppState, req: TokenRequest) -
     let claims = decode(ctx, &req.token)?;
     let sid =
         uuid::Uuid::parse_str(&claims.sid).map_err(|_| ApiError::Unauthorized("invalid token: bad sid".into()))?;
-    let row: Option<(i64, i64, DateTime<Utc>, String, Option<i64>)> = {
+    let row: Option<LiveSession> = {
         let mut tx = ctx.pg.tx().await?;
         sqlx::query_as(
             "SELECT s.user_id, s.partner_id, s.expires_at, u.name, u.account_id FROM user_session s JOIN users u ON u.id = s.user_id \
@@ -196,9 +215,15 @@ pub async fn verify(ctx: &RequestContext, state: &AppState, req: TokenRequest) -
         .fetch_optional(&mut *tx)
         .await?
     };
-    let (user_id, partner_id, expires_at, user_name, account_id) =
-        row.ok_or_else(|| ApiError::Unauthorized("the session has ended (logged out or expired)".into()))?;
-    let session = SessionInfo { sid: claims.sid, user_id, user_name, partner_id, account_id, expires_at };
+    let live = row.ok_or_else(|| ApiError::Unauthorized("the session has ended (logged out or expired)".into()))?;
+    let session = SessionInfo {
+        sid: claims.sid,
+        user_id: live.user_id,
+        user_name: live.name,
+        partner_id: live.partner_id,
+        account_id: live.account_id,
+        expires_at: live.expires_at,
+    };
     // re-warm the cache the gateway missed
     cache_after_commit(ctx, state, &session);
     Ok(session)

@@ -1,0 +1,80 @@
+//! The OpenAPI document covers every API route, and every documented route is served.
+
+mod common;
+
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/coffee/profiles/{platform}/{id}"),
+    ("get", "/coffee/profiles/{platform}/byhandle/{handle}"),
+    ("post", "/coffee/profiles/{platform}/search"),
+    ("get", "/coffee/collections"),
+    ("post", "/coffee/collections"),
+    ("get", "/coffee/collections/{id}"),
+    ("patch", "/coffee/collections/{id}"),
+    ("delete", "/coffee/collections/{id}"),
+    ("post", "/coffee/collections/{id}/items"),
+    ("delete", "/coffee/collections/{id}/items/{item_id}"),
+    ("get", "/coffee/post-collections"),
+    ("post", "/coffee/post-collections"),
+    ("get", "/coffee/post-collections/{id}"),
+    ("patch", "/coffee/post-collections/{id}"),
+    ("delete", "/coffee/post-collections/{id}"),
+    ("post", "/coffee/post-collections/{id}/items"),
+    ("delete", "/coffee/post-collections/{id}/items/{item_id}"),
+    ("get", "/coffee/post-collections/{id}/summary"),
+    ("get", "/coffee/leaderboard/{platform}"),
+    ("get", "/coffee/analytics/{platform}/{id}/timeseries"),
+    ("get", "/coffee/analytics/{platform}/{id}/growth"),
+    ("get", "/coffee/analytics/{platform}/compare"),
+    ("get", "/coffee/analytics/{platform}/monthly-growth"),
+    ("get", "/coffee/usage"),
+    ("post", "/identity/login"),
+    ("post", "/identity/logout"),
+    ("post", "/identity/verify"),
+    ("get", "/partners/{id}"),
+];
+
+#[test]
+fn the_document_lists_exactly_the_api_routes() {
+    let doc = serde_json::to_value(coffee::openapi()).unwrap();
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |m| (m.clone(), path.clone())))
+        .collect();
+    documented.sort();
+    let mut expected: Vec<(String, String)> = ROUTES.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+    expected.sort();
+    assert_eq!(documented, expected);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+}
+
+#[tokio::test]
+async fn every_documented_route_is_served_and_the_document_is_published() {
+    let app = common::app().await;
+    let client = reqwest::Client::new();
+    for (method, path) in ROUTES {
+        let concrete = path
+            .replace("{platform}", "instagram")
+            .replace("{handle}", "nobody")
+            .replace("{id}", "1")
+            .replace("{item_id}", "1");
+        let r = client
+            .request(method.to_uppercase().parse().unwrap(), format!("{}{concrete}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        // unmatched routes answer "no such route"; matched ones answer anything else
+        assert!(
+            !(status == 404 && body.contains("no such route")) && status != 405,
+            "{method} {concrete}: {status} {body}"
+        );
+    }
+    let doc: serde_json::Value =
+        reqwest::get(format!("{}/coffee/openapi.json", app.base)).await.unwrap().json().await.unwrap();
+    let distinct: std::collections::BTreeSet<&str> = ROUTES.iter().map(|(_, p)| *p).collect();
+    assert_eq!(doc["paths"].as_object().unwrap().len(), distinct.len());
+    app.stop().await;
+}
