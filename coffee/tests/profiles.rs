@@ -153,8 +153,10 @@ async fn views_are_tracked_and_the_free_quota_answers_402_without_writing() {
     for id in 1..=6 {
         assert_eq!(app.get(SAAS, &format!("/coffee/profiles/instagram/{id}")).await.0, 200);
     }
+    assert_eq!(app.get(SAAS, "/coffee/profiles/instagram/6").await.0, 200);
     let (_, usage) = app.get(SAAS, "/coffee/usage").await;
     assert!(usage["profile_quota"].is_null());
+    assert_eq!((usage["profile_views"].as_i64(), usage["unique_profiles"].as_i64()), (Some(7), Some(6)), "{usage}");
     assert_eq!(app.get(INTERNAL, "/coffee/usage").await.0, 401);
     app.stop().await;
 }

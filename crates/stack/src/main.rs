@@ -80,6 +80,12 @@ enum Cmd {
         #[arg(long)]
         release: bool,
     },
+    /// The analytics and HTTP benchmark on the test stack; writes bench/results/analytics.{md,json}.
+    Bench {
+        /// Time-series rows per store, comma-separated
+        #[arg(long, default_value = "1000000,5000000,20000000")]
+        sizes: String,
+    },
     /// Every test on a fresh test stack, torn down afterwards even when tests fail.
     Test {
         /// Keep the test stack running afterwards (for re-running single tests)
@@ -138,6 +144,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Dev { release } => dev(release).await,
         Cmd::Test { keep, args } => test(keep, args).await,
+        Cmd::Bench { sizes } => bench(&sizes).await,
     }
 }
 
@@ -156,6 +163,19 @@ async fn dev(release: bool) -> anyhow::Result<ExitCode> {
     println!("gateway  http://127.0.0.1:8009   coffee http://127.0.0.1:7179   beat http://127.0.0.1:8000");
     println!("each has /health, /ready and /metrics; `cargo stack down` stops everything.");
     Ok(ExitCode::SUCCESS)
+}
+
+async fn bench(sizes: &str) -> anyhow::Result<ExitCode> {
+    let profile = Profile::test();
+    stack::up(&profile, Components::default()).await?;
+    let status = Command::new(env!("CARGO"))
+        .current_dir(stack::profile::repo_root())
+        .args(["bench", "--package", "coffee", "--bench", "analytics"])
+        .env("STACK_STATE_DIR", &profile.state_dir)
+        .env("BENCH_SIZES", sizes)
+        .status()?;
+    stack::down(&profile.state_dir)?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {

@@ -67,6 +67,24 @@ pub fn push_where(qb: &mut QueryBuilder<'_, Postgres>, query: &SearchQuery) {
     }
 }
 
+impl<E> PgDao<E>
+where
+    E: Entity + for<'r> FromRow<'r, PgRow>,
+{
+    /// The first row matching `query` in its sort order, without counting matches.
+    pub async fn find_first(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<Option<E>> {
+        let mut select = QueryBuilder::new(format!("SELECT {} FROM {}", E::COLUMNS, E::TABLE));
+        push_where(&mut select, query);
+        select.push(" ORDER BY ");
+        for (column, dir) in &query.sort {
+            select.push(*column).push(" ").push(dir.sql()).push(", ");
+        }
+        select.push(E::ID).push(" LIMIT 1");
+        let mut tx = ctx.pg.tx().await?;
+        Ok(select.build_query_as::<E>().fetch_optional(&mut *tx).await?)
+    }
+}
+
 impl<E> Dao<E> for PgDao<E>
 where
     E: Entity + for<'r> FromRow<'r, PgRow>,

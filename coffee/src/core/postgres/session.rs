@@ -78,6 +78,11 @@ impl PgSession {
         })
     }
 
+    /// The pool, for work that must run outside the request's transaction (after-commit hooks).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub async fn is_open(&self) -> bool {
         matches!(*self.state.lock().await, State::Open(_))
     }

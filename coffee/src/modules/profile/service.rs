@@ -126,10 +126,8 @@ impl ProfileDto {
 async fn find<E>(ctx: &RequestContext, query: &SearchQuery) -> ApiResult<Option<ProfileDto>>
 where
     E: Entity + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Into<ProfileDto>,
-    PgDao<E>: Dao<E>,
 {
-    let (mut rows, _) = PgDao::<E>::default().search(ctx, query).await?;
-    Ok(rows.pop().map(Into::into))
+    Ok(PgDao::<E>::default().find_first(ctx, query).await?.map(Into::into))
 }
 
 fn lookup(column: &'static str, value: Value) -> SearchQuery {
@@ -165,11 +163,11 @@ pub async fn by_ids(ctx: &RequestContext, platform: Platform, ids: &[i64]) -> Ap
 
 /// Opens a profile page: counts the view (402 past the FREE quota) and gates the fields.
 pub async fn open(ctx: &RequestContext, platform: Platform, id: i64) -> ApiResult<ProfileDto> {
-    let profile = match platform {
-        Platform::Instagram => find::<InstagramAccount>(ctx, &lookup("id", Value::Int(id))).await?,
-        Platform::Youtube => find::<YoutubeAccount>(ctx, &lookup("id", Value::Int(id))).await?,
-    }
-    .ok_or_else(|| ApiError::not_found(format!("{} profile {id}", platform.as_str())))?;
+    let profile: Option<ProfileDto> = match platform {
+        Platform::Instagram => PgDao::<InstagramAccount>::default().find_by_id(ctx, id).await?.map(Into::into),
+        Platform::Youtube => PgDao::<YoutubeAccount>::default().find_by_id(ctx, id).await?.map(Into::into),
+    };
+    let profile = profile.ok_or_else(|| ApiError::not_found(format!("{} profile {id}", platform.as_str())))?;
     usage::record_profile_view(ctx, platform, profile.id).await?;
     Ok(profile.gated(ctx))
 }
