@@ -231,3 +231,32 @@ async fn sessions_open_lazily_and_once() {
     assert_eq!(counts(), before);
     h.running.stop().await;
 }
+
+#[tokio::test]
+async fn reads_skip_the_transaction_until_the_first_write() {
+    let h = harness(Duration::from_secs(5)).await;
+    let ctx = coffee::core::context::RequestContext::new(
+        Default::default(),
+        h.state.config.clone(),
+        coffee::core::postgres::PgSession::new(h.state.pg.clone(), h.state.session_stats.clone()),
+        coffee::core::clickhouse::ChSession::new(h.state.ch.clone(), h.state.session_stats.clone()),
+    );
+    let dao = PgDao::<Partner>::default();
+    assert!(dao.find_by_id(&ctx, 1).await.unwrap().is_none());
+    assert!(ctx.pg.is_open().await && !ctx.pg.in_transaction().await, "a read needs no transaction");
+    let created = dao
+        .create(&ctx, vec![("name", Value::Text("Tx".into())), ("slug", Value::Text("tx".into()))])
+        .await
+        .unwrap()
+        .expect("postgres returns the row");
+    assert!(ctx.pg.in_transaction().await, "the first write begins the transaction");
+    assert_eq!(
+        dao.find_by_id(&ctx, created.id).await.unwrap().map(|p| p.slug),
+        Some("tx".into()),
+        "later reads see the request's writes"
+    );
+    assert_eq!(h.partners("tx").await, 0, "invisible to others before commit");
+    ctx.rollback().await;
+    assert_eq!(h.partners("tx").await, 0);
+    h.running.stop().await;
+}

@@ -80,7 +80,7 @@ where
             select.push(*column).push(" ").push(dir.sql()).push(", ");
         }
         select.push(E::ID).push(" LIMIT 1");
-        let mut tx = ctx.pg.tx().await?;
+        let mut tx = ctx.pg.read().await?;
         Ok(select.build_query_as::<E>().fetch_optional(&mut *tx).await?)
     }
 }
@@ -92,7 +92,7 @@ where
 {
     async fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<Option<E>> {
         let sql = format!("SELECT {} FROM {} WHERE {} = $1", E::COLUMNS, E::TABLE, E::ID);
-        let mut tx = ctx.pg.tx().await?;
+        let mut tx = ctx.pg.read().await?;
         Ok(sqlx::query_as::<_, E>(&sql).bind(id).fetch_optional(&mut *tx).await?)
     }
 
@@ -101,7 +101,7 @@ where
             return Ok(Vec::new());
         }
         let sql = format!("SELECT {} FROM {} WHERE {} = ANY($1)", E::COLUMNS, E::TABLE, E::ID);
-        let mut tx = ctx.pg.tx().await?;
+        let mut tx = ctx.pg.read().await?;
         Ok(sqlx::query_as::<_, E>(&sql).bind(ids.to_vec()).fetch_all(&mut *tx).await?)
     }
 
@@ -160,7 +160,7 @@ where
             .push(" OFFSET ")
             .push_bind(query.offset() as i64);
 
-        let mut tx = ctx.pg.tx().await?;
+        let mut tx = ctx.pg.read().await?;
         let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
         let rows = select.build_query_as::<E>().fetch_all(&mut *tx).await?;
         Ok((rows, total as u64))

@@ -1,10 +1,16 @@
-//! A request's Postgres transaction, begun on first use. Concurrent DAO calls in one handler
-//! share it (they queue on the lock: one connection runs one statement at a time).
+//! A request's Postgres session, opened on first use. Reads before the request's first write
+//! run on a plain pooled connection (no `BEGIN`/`COMMIT` round trips for read-only requests);
+//! the first write, or locking read, begins the transaction, and every later statement of the
+//! request runs inside it. Under Postgres's default READ COMMITTED isolation each statement
+//! takes its own snapshot either way, so reads before the transaction see exactly what they
+//! would inside it. Concurrent DAO calls in one handler share the session (they queue on its
+//! lock: one connection runs one statement at a time).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -19,6 +25,7 @@ pub struct SessionStats {
 
 enum State {
     Idle,
+    Reading(PoolConnection<Postgres>),
     Open(Transaction<'static, Postgres>),
     Finished,
 }
@@ -37,8 +44,9 @@ impl std::ops::Deref for PgConn {
     type Target = PgConnection;
     fn deref(&self) -> &PgConnection {
         match &*self.0 {
+            State::Reading(conn) => conn,
             State::Open(tx) => tx,
-            _ => unreachable!("a PgConn only exists for an open transaction"),
+            _ => unreachable!("a PgConn only exists for an open session"),
         }
     }
 }
@@ -46,8 +54,9 @@ impl std::ops::Deref for PgConn {
 impl std::ops::DerefMut for PgConn {
     fn deref_mut(&mut self) -> &mut PgConnection {
         match &mut *self.0 {
+            State::Reading(conn) => conn,
             State::Open(tx) => tx,
-            _ => unreachable!("a PgConn only exists for an open transaction"),
+            _ => unreachable!("a PgConn only exists for an open session"),
         }
     }
 }
@@ -57,22 +66,37 @@ impl PgSession {
         Self { pool, state: Arc::new(Mutex::new(State::Idle)), stats }
     }
 
-    /// The transaction, begun now if this is the request's first Postgres use.
+    /// A connection for reads: the transaction if one is open, else a plain pooled connection
+    /// (acquired now if this is the request's first Postgres use).
+    pub fn read(&self) -> BoxFuture<'static, Result<PgConn, ApiError>> {
+        self.acquire(false)
+    }
+
+    /// The transaction, begun now if none is open yet (a reading connection is handed back).
     pub fn tx(&self) -> BoxFuture<'static, Result<PgConn, ApiError>> {
+        self.acquire(true)
+    }
+
+    fn acquire(&self, write: bool) -> BoxFuture<'static, Result<PgConn, ApiError>> {
         let (pool, state, stats) = (self.pool.clone(), self.state.clone(), self.stats.clone());
         Box::pin(async move {
             let mut guard = state.lock_owned().await;
-            match &*guard {
-                State::Idle => {
-                    let tx = pool.begin().await?;
-                    stats.pg_opened.fetch_add(1, Ordering::Relaxed);
-                    metrics::counter!("coffee_sessions_opened_total", "store" => "postgres").increment(1);
-                    *guard = State::Open(tx);
-                }
-                State::Open(_) => {}
-                State::Finished => {
+            let first_use = matches!(*guard, State::Idle);
+            match (&*guard, write) {
+                (State::Finished, _) => {
                     return Err(ApiError::Internal(anyhow::anyhow!("postgres session used after commit or rollback")))
                 }
+                (State::Open(_), _) | (State::Reading(_), false) => {}
+                (State::Idle, false) => *guard = State::Reading(pool.acquire().await?),
+                (State::Idle | State::Reading(_), true) => {
+                    // hand the reading connection back before taking the transaction's
+                    *guard = State::Idle;
+                    *guard = State::Open(pool.begin().await?);
+                }
+            }
+            if first_use {
+                stats.pg_opened.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("coffee_sessions_opened_total", "store" => "postgres").increment(1);
             }
             Ok(PgConn(guard))
         })
@@ -83,7 +107,13 @@ impl PgSession {
         &self.pool
     }
 
+    /// Whether the request has used Postgres (reading or in a transaction).
     pub async fn is_open(&self) -> bool {
+        matches!(*self.state.lock().await, State::Reading(_) | State::Open(_))
+    }
+
+    /// Whether a transaction is open (the request has written).
+    pub async fn in_transaction(&self) -> bool {
         matches!(*self.state.lock().await, State::Open(_))
     }
 

@@ -309,7 +309,7 @@ impl AnalyticsDao for PgAnalyticsDao {
              GROUP BY bucket ORDER BY bucket",
             pg_bucket(g)
         );
-        let mut tx = ctx.pg.tx().await?;
+        let mut tx = ctx.pg.read().await?;
         let rows: Vec<PgPoint> = sqlx::query_as(&sql)
             .bind(platform.as_str())
             .bind(profile_id)
@@ -340,7 +340,7 @@ impl AnalyticsDao for PgAnalyticsDao {
         from: NaiveDate,
         to: NaiveDate,
     ) -> ApiResult<Vec<GrowthRow>> {
-        let mut tx = ctx.pg.tx().await?;
+        let mut tx = ctx.pg.read().await?;
         let rows: Vec<(i64, NaiveDate, NaiveDate, i64, i64, f32, f32)> = sqlx::query_as(
             "SELECT profile_id, min(date), max(date), (array_agg(followers ORDER BY date))[1], (array_agg(followers ORDER BY date DESC))[1], \
                     (array_agg(engagement_rate ORDER BY date))[1], (array_agg(engagement_rate ORDER BY date DESC))[1] \
@@ -374,7 +374,7 @@ impl AnalyticsDao for PgAnalyticsDao {
         from_month: NaiveDate,
         to_month: NaiveDate,
     ) -> ApiResult<Vec<MonthRow>> {
-        let mut tx = ctx.pg.tx().await?;
+        let mut tx = ctx.pg.read().await?;
         let rows: Vec<(NaiveDate, i64, i64, i64)> = sqlx::query_as(
             "SELECT month, count(*), sum(f0)::int8, sum(f1)::int8 FROM \
                (SELECT date_trunc('month', date)::date AS month, profile_id, \
@@ -420,7 +420,7 @@ impl AnalyticsDao for PgAnalyticsDao {
              ORDER BY {} DESC, profile_id LIMIT $4",
             pg_order(metric)
         );
-        let mut tx = ctx.pg.tx().await?;
+        let mut tx = ctx.pg.read().await?;
         let rows: Vec<(i64, String, i64, i64, f32, f64)> = sqlx::query_as(&sql)
             .bind(platform.as_str())
             .bind(month)

@@ -154,7 +154,7 @@ pub async fn add_item<K: CollectionKind>(ctx: &RequestContext, collection_id: i6
         return Err(ApiError::Unprocessable("target_id must be a positive id".into()));
     }
     let exists: bool = {
-        let mut tx = ctx.pg.tx().await?;
+        let mut tx = ctx.pg.read().await?;
         sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)", K::target_table(new.platform)))
             .bind(new.target_id)
             .fetch_one(&mut *tx)

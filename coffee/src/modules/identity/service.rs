@@ -103,7 +103,7 @@ pub async fn login(ctx: &RequestContext, state: &AppState, req: LoginRequest) ->
         return Err(unauthorized());
     }
     let user: Option<UserRow> = {
-        let mut tx = ctx.pg.tx().await?;
+        let mut tx = ctx.pg.read().await?;
         sqlx::query_as(
             "SELECT u.id, u.partner_id, u.account_id, u.name, u.password_hash, u.status FROM users u \
              JOIN partner p ON p.id = u.partner_id WHERE lower(u.email) = lower($1) AND p.status = 'ACTIVE'",
@@ -206,7 +206,7 @@ pub async fn verify(ctx: &RequestContext, state: &AppState, req: TokenRequest) -
     let sid =
         uuid::Uuid::parse_str(&claims.sid).map_err(|_| ApiError::Unauthorized("invalid token: bad sid".into()))?;
     let row: Option<LiveSession> = {
-        let mut tx = ctx.pg.tx().await?;
+        let mut tx = ctx.pg.read().await?;
         sqlx::query_as(
             "SELECT s.user_id, s.partner_id, s.expires_at, u.name, u.account_id FROM user_session s JOIN users u ON u.id = s.user_id \
              WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.status = 'ACTIVE'",

@@ -137,7 +137,7 @@ pub struct UsageDto {
 pub async fn current(ctx: &RequestContext) -> ApiResult<UsageDto> {
     let partner_id = ctx.require_partner()?;
     let month = this_month();
-    let mut tx = ctx.pg.tx().await?;
+    let mut tx = ctx.pg.read().await?;
     let row: Option<(i32, i32, i32)> = sqlx::query_as(
         "SELECT profile_views, unique_profiles, searches FROM partner_usage WHERE partner_id = $1 AND month = $2",
     )
