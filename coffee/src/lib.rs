@@ -71,8 +71,10 @@ pub fn router(state: AppState) -> Router {
 /// Connects to the stores and builds the state (pools are sized by `PG_MAX_OPEN_CONN`,
 /// `PG_MAX_IDLE_CONN` and `CH_MAX_OPEN_CONN`).
 pub async fn state(config: Config) -> anyhow::Result<AppState> {
+    let pg = store::pg::pool(&config.pg, config.slow_query);
+    crate::core::observe::sample_pool(pg.clone());
     Ok(AppState {
-        pg: store::pg::pool(&config.pg, config.slow_query),
+        pg,
         ch: store::ch::client(&config.ch).await?,
         redis: store::redis_cluster::connect(&config.redis).await?,
         request_timeout: config.server.request_timeout,

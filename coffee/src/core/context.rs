@@ -54,6 +54,15 @@ impl RequestContext {
         self.tenant.auth.as_ref().and_then(|a| a.user_id)
     }
 
+    /// Carries the caller's tenant headers (`x-bb-partner-id`, `x-bb-plan-type`,
+    /// `x-bb-account-id`, `x-bb-device-id`, client headers, downstream `Authorization`) onto an
+    /// outgoing call, as the seed's `PopulateHeadersForHttpReq`.
+    pub fn populate_headers_for_http_req(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let mut headers = axum::http::HeaderMap::new();
+        self.tenant.write_headers(&mut headers);
+        request.headers(headers)
+    }
+
     /// Runs `hook` after the request's sessions commit; never if they roll back.
     pub fn perform_after_commit<F>(&self, hook: F)
     where

@@ -6,4 +6,5 @@ pub mod clickhouse;
 pub mod context;
 pub mod dao;
 pub mod middleware;
+pub mod observe;
 pub mod postgres;

@@ -30,10 +30,16 @@ pub fn where_clause(query: &SearchQuery) -> (String, Vec<Value>) {
     let mut binds = Vec::new();
     for (i, f) in query.filters.iter().enumerate() {
         sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-        match f.op {
-            Op::In => sql.push_str(&format!("has(?, {})", f.column)),
-            Op::Contains => sql.push_str(&format!("positionCaseInsensitiveUTF8({}, ?) > 0", f.column)),
-            op => sql.push_str(&format!("{} {} ?", f.column, op.sql())),
+        match (f.op, &f.value) {
+            // integers render safely, and IN (unlike has) lets ClickHouse use the primary key
+            (Op::In, Value::IntList(ids)) => {
+                let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+                sql.push_str(&format!("{} IN ({})", f.column, list.join(", ")));
+                continue;
+            }
+            (Op::In, _) => sql.push_str(&format!("has(?, {})", f.column)),
+            (Op::Contains, _) => sql.push_str(&format!("positionCaseInsensitiveUTF8({}, ?) > 0", f.column)),
+            (op, _) => sql.push_str(&format!("{} {} ?", f.column, op.sql())),
         }
         binds.push(f.value.clone());
     }
@@ -49,21 +55,29 @@ where
     E: Entity + clickhouse::RowOwned + clickhouse::RowRead,
 {
     async fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<Option<E>> {
-        let sql = format!("SELECT {} FROM {} WHERE {} = ? LIMIT 1", E::COLUMNS, E::TABLE, E::ID);
-        let q = bind(ctx.ch.client().await.query(&sql), &id_value(id)?);
-        Ok(q.fetch_optional::<E>().await?)
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "find_by_id", slow, async move {
+            let sql = format!("SELECT {} FROM {} WHERE {} = ? LIMIT 1", E::COLUMNS, E::TABLE, E::ID);
+            let q = bind(ctx.ch.client().await.query(&sql), &id_value(id)?);
+            Ok(q.fetch_optional::<E>().await?)
+        })
+        .await
     }
 
     async fn find_by_ids(&self, ctx: &RequestContext, ids: &[E::Id]) -> ApiResult<Vec<E>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids = ids
-            .iter()
-            .map(|i| id_value(*i).map(|v| if let Value::Int(i) = v { i } else { 0 }))
-            .collect::<ApiResult<Vec<_>>>()?;
-        let sql = format!("SELECT {} FROM {} WHERE has(?, {})", E::COLUMNS, E::TABLE, E::ID);
-        Ok(bind(ctx.ch.client().await.query(&sql), &Value::IntList(ids)).fetch_all::<E>().await?)
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "find_by_ids", slow, async move {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let ids = ids
+                .iter()
+                .map(|i| id_value(*i).map(|v| if let Value::Int(i) = v { i } else { 0 }))
+                .collect::<ApiResult<Vec<_>>>()?;
+            let sql = format!("SELECT {} FROM {} WHERE has(?, {})", E::COLUMNS, E::TABLE, E::ID);
+            Ok(bind(ctx.ch.client().await.query(&sql), &Value::IntList(ids)).fetch_all::<E>().await?)
+        })
+        .await
     }
 
     /// Buffers the insert until commit, so there is no row to return yet: always `Ok(None)`.
@@ -76,43 +90,55 @@ where
     }
 
     async fn update(&self, ctx: &RequestContext, id: E::Id, values: Values) -> ApiResult<Option<E>> {
-        let (columns, mut binds): (Vec<_>, Vec<_>) = values.into_iter().unzip();
-        let set: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
-        binds.push(id_value(id)?);
-        let sql = format!("ALTER TABLE {} UPDATE {} WHERE {} = ?", E::TABLE, set.join(", "), E::ID);
-        ctx.ch.write(PendingWrite { sql, binds }).await;
-        self.find_by_id(ctx, id).await
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "update", slow, async move {
+            let (columns, mut binds): (Vec<_>, Vec<_>) = values.into_iter().unzip();
+            let set: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
+            binds.push(id_value(id)?);
+            let sql = format!("ALTER TABLE {} UPDATE {} WHERE {} = ?", E::TABLE, set.join(", "), E::ID);
+            ctx.ch.write(PendingWrite { sql, binds }).await;
+            self.find_by_id(ctx, id).await
+        })
+        .await
     }
 
     async fn delete(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<bool> {
-        let exists = self.find_by_id(ctx, id).await?.is_some();
-        let sql = format!("ALTER TABLE {} DELETE WHERE {} = ?", E::TABLE, E::ID);
-        ctx.ch.write(PendingWrite { sql, binds: vec![id_value(id)?] }).await;
-        Ok(exists)
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "delete", slow, async move {
+            let exists = self.find_by_id(ctx, id).await?.is_some();
+            let sql = format!("ALTER TABLE {} DELETE WHERE {} = ?", E::TABLE, E::ID);
+            ctx.ch.write(PendingWrite { sql, binds: vec![id_value(id)?] }).await;
+            Ok(exists)
+        })
+        .await
     }
 
     async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<(Vec<E>, u64)> {
-        let (filter, binds) = where_clause(query);
-        let client = ctx.ch.client().await;
-        let mut count = client.query(&format!("SELECT count() FROM {}{filter}", E::TABLE));
-        for b in &binds {
-            count = bind(count, b);
-        }
-        let total: u64 = count.fetch_one().await?;
-        let mut order: Vec<String> = query.sort.iter().map(|(c, d)| format!("{c} {}", d.sql())).collect();
-        order.push(E::ID.to_owned());
-        let sql = format!(
-            "SELECT {} FROM {}{filter} ORDER BY {} LIMIT {} OFFSET {}",
-            E::COLUMNS,
-            E::TABLE,
-            order.join(", "),
-            query.size,
-            query.offset()
-        );
-        let mut select = client.query(&sql);
-        for b in &binds {
-            select = bind(select, b);
-        }
-        Ok((select.fetch_all::<E>().await?, total))
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "search", slow, async move {
+            let (filter, binds) = where_clause(query);
+            let client = ctx.ch.client().await;
+            let mut count = client.query(&format!("SELECT count() FROM {}{filter}", E::TABLE));
+            for b in &binds {
+                count = bind(count, b);
+            }
+            let total: u64 = count.fetch_one().await?;
+            let mut order: Vec<String> = query.sort.iter().map(|(c, d)| format!("{c} {}", d.sql())).collect();
+            order.push(E::ID.to_owned());
+            let sql = format!(
+                "SELECT {} FROM {}{filter} ORDER BY {} LIMIT {} OFFSET {}",
+                E::COLUMNS,
+                E::TABLE,
+                order.join(", "),
+                query.size,
+                query.offset()
+            );
+            let mut select = client.query(&sql);
+            for b in &binds {
+                select = bind(select, b);
+            }
+            Ok((select.fetch_all::<E>().await?, total))
+        })
+        .await
     }
 }

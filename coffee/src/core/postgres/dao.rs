@@ -91,78 +91,102 @@ where
     E::Id: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + sqlx::postgres::PgHasArrayType,
 {
     async fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<Option<E>> {
-        let sql = format!("SELECT {} FROM {} WHERE {} = $1", E::COLUMNS, E::TABLE, E::ID);
-        let mut tx = ctx.pg.read().await?;
-        Ok(sqlx::query_as::<_, E>(&sql).bind(id).fetch_optional(&mut *tx).await?)
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::Postgres, "find_by_id", slow, async move {
+            let sql = format!("SELECT {} FROM {} WHERE {} = $1", E::COLUMNS, E::TABLE, E::ID);
+            let mut tx = ctx.pg.read().await?;
+            Ok(sqlx::query_as::<_, E>(&sql).bind(id).fetch_optional(&mut *tx).await?)
+        })
+        .await
     }
 
     async fn find_by_ids(&self, ctx: &RequestContext, ids: &[E::Id]) -> ApiResult<Vec<E>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!("SELECT {} FROM {} WHERE {} = ANY($1)", E::COLUMNS, E::TABLE, E::ID);
-        let mut tx = ctx.pg.read().await?;
-        Ok(sqlx::query_as::<_, E>(&sql).bind(ids.to_vec()).fetch_all(&mut *tx).await?)
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::Postgres, "find_by_ids", slow, async move {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let sql = format!("SELECT {} FROM {} WHERE {} = ANY($1)", E::COLUMNS, E::TABLE, E::ID);
+            let mut tx = ctx.pg.read().await?;
+            Ok(sqlx::query_as::<_, E>(&sql).bind(ids.to_vec()).fetch_all(&mut *tx).await?)
+        })
+        .await
     }
 
     async fn create(&self, ctx: &RequestContext, values: Values) -> ApiResult<Option<E>> {
-        let mut qb = QueryBuilder::new(format!("INSERT INTO {} (", E::TABLE));
-        let (columns, values): (Vec<_>, Vec<_>) = values.into_iter().unzip();
-        qb.push(columns.join(", ")).push(") VALUES (");
-        for (i, v) in values.into_iter().enumerate() {
-            if i > 0 {
-                qb.push(", ");
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::Postgres, "create", slow, async move {
+            let mut qb = QueryBuilder::new(format!("INSERT INTO {} (", E::TABLE));
+            let (columns, values): (Vec<_>, Vec<_>) = values.into_iter().unzip();
+            qb.push(columns.join(", ")).push(") VALUES (");
+            for (i, v) in values.into_iter().enumerate() {
+                if i > 0 {
+                    qb.push(", ");
+                }
+                push_value(&mut qb, v);
             }
-            push_value(&mut qb, v);
-        }
-        qb.push(") RETURNING ").push(E::COLUMNS);
-        let mut tx = ctx.pg.tx().await?;
-        Ok(Some(qb.build_query_as::<E>().fetch_one(&mut *tx).await?))
+            qb.push(") RETURNING ").push(E::COLUMNS);
+            let mut tx = ctx.pg.tx().await?;
+            Ok(Some(qb.build_query_as::<E>().fetch_one(&mut *tx).await?))
+        })
+        .await
     }
 
     async fn update(&self, ctx: &RequestContext, id: E::Id, values: Values) -> ApiResult<Option<E>> {
-        if values.is_empty() {
-            return self.find_by_id(ctx, id).await;
-        }
-        let mut qb = QueryBuilder::new(format!("UPDATE {} SET ", E::TABLE));
-        for (i, (column, v)) in values.into_iter().enumerate() {
-            if i > 0 {
-                qb.push(", ");
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::Postgres, "update", slow, async move {
+            if values.is_empty() {
+                return self.find_by_id(ctx, id).await;
             }
-            qb.push(column).push(" = ");
-            push_value(&mut qb, v);
-        }
-        qb.push(" WHERE ").push(E::ID).push(" = ").push_bind(id).push(" RETURNING ").push(E::COLUMNS);
-        let mut tx = ctx.pg.tx().await?;
-        Ok(qb.build_query_as::<E>().fetch_optional(&mut *tx).await?)
+            let mut qb = QueryBuilder::new(format!("UPDATE {} SET ", E::TABLE));
+            for (i, (column, v)) in values.into_iter().enumerate() {
+                if i > 0 {
+                    qb.push(", ");
+                }
+                qb.push(column).push(" = ");
+                push_value(&mut qb, v);
+            }
+            qb.push(" WHERE ").push(E::ID).push(" = ").push_bind(id).push(" RETURNING ").push(E::COLUMNS);
+            let mut tx = ctx.pg.tx().await?;
+            Ok(qb.build_query_as::<E>().fetch_optional(&mut *tx).await?)
+        })
+        .await
     }
 
     async fn delete(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<bool> {
-        let sql = format!("DELETE FROM {} WHERE {} = $1", E::TABLE, E::ID);
-        let mut tx = ctx.pg.tx().await?;
-        Ok(sqlx::query(&sql).bind(id).execute(&mut *tx).await?.rows_affected() > 0)
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::Postgres, "delete", slow, async move {
+            let sql = format!("DELETE FROM {} WHERE {} = $1", E::TABLE, E::ID);
+            let mut tx = ctx.pg.tx().await?;
+            Ok(sqlx::query(&sql).bind(id).execute(&mut *tx).await?.rows_affected() > 0)
+        })
+        .await
     }
 
     async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<(Vec<E>, u64)> {
-        let mut count = QueryBuilder::new(format!("SELECT count(*) FROM {}", E::TABLE));
-        push_where(&mut count, query);
-        let mut select = QueryBuilder::new(format!("SELECT {} FROM {}", E::COLUMNS, E::TABLE));
-        push_where(&mut select, query);
-        select.push(" ORDER BY ");
-        for (column, dir) in &query.sort {
-            select.push(*column).push(" ").push(dir.sql()).push(", ");
-        }
-        // the id breaks ties, so pages never overlap
-        select
-            .push(E::ID)
-            .push(" LIMIT ")
-            .push_bind(i64::from(query.size))
-            .push(" OFFSET ")
-            .push_bind(query.offset() as i64);
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::Postgres, "search", slow, async move {
+            let mut count = QueryBuilder::new(format!("SELECT count(*) FROM {}", E::TABLE));
+            push_where(&mut count, query);
+            let mut select = QueryBuilder::new(format!("SELECT {} FROM {}", E::COLUMNS, E::TABLE));
+            push_where(&mut select, query);
+            select.push(" ORDER BY ");
+            for (column, dir) in &query.sort {
+                select.push(*column).push(" ").push(dir.sql()).push(", ");
+            }
+            // the id breaks ties, so pages never overlap
+            select
+                .push(E::ID)
+                .push(" LIMIT ")
+                .push_bind(i64::from(query.size))
+                .push(" OFFSET ")
+                .push_bind(query.offset() as i64);
 
-        let mut tx = ctx.pg.read().await?;
-        let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
-        let rows = select.build_query_as::<E>().fetch_all(&mut *tx).await?;
-        Ok((rows, total as u64))
+            let mut tx = ctx.pg.read().await?;
+            let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
+            let rows = select.build_query_as::<E>().fetch_all(&mut *tx).await?;
+            Ok((rows, total as u64))
+        })
+        .await
     }
 }

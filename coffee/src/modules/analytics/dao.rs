@@ -144,8 +144,15 @@ fn ch_order(metric: Metric) -> &'static str {
     }
 }
 
-fn ids_u64(ids: &[i64]) -> Vec<u64> {
-    ids.iter().filter_map(|i| u64::try_from(*i).ok()).collect()
+/// Validated integer ids rendered as an `IN (…)` list: unlike `has(?, profile_id)`, `IN` lets
+/// ClickHouse use the primary key. Integers carry no quoting, so this is injection-safe.
+fn id_list(ids: &[i64]) -> String {
+    let list: Vec<String> = ids.iter().filter(|i| **i > 0).map(i64::to_string).collect();
+    if list.is_empty() {
+        "0".to_owned()
+    } else {
+        list.join(", ")
+    }
 }
 
 impl AnalyticsDao for ChAnalyticsDao {
@@ -158,29 +165,33 @@ impl AnalyticsDao for ChAnalyticsDao {
         to: NaiveDate,
         g: Granularity,
     ) -> ApiResult<Vec<Point>> {
-        // dedupe re-loaded days first (newest ingest wins), then keep each bucket's last day
-        let sql = format!(
-            "SELECT {bucket} AS date, argMax(f, d) AS followers, argMax(fo, d) AS following, argMax(p, d) AS posts, \
-                    argMax(er, d) AS engagement_rate, argMax(al, d) AS avg_likes, argMax(ac, d) AS avg_comments, argMax(av, d) AS avg_views \
-             FROM (SELECT date AS d, argMax(followers, ingested_at) AS f, argMax(following, ingested_at) AS fo, argMax(posts, ingested_at) AS p, \
-                          argMax(engagement_rate, ingested_at) AS er, argMax(avg_likes, ingested_at) AS al, \
-                          argMax(avg_comments, ingested_at) AS ac, argMax(avg_views, ingested_at) AS av \
-                   FROM social_profile_time_series \
-                   WHERE platform = ? AND profile_id = ? AND date >= toDate(?) AND date <= toDate(?) GROUP BY date) \
-             GROUP BY date ORDER BY date",
-            bucket = ch_bucket(g)
-        );
-        Ok(ctx
-            .ch
-            .client()
-            .await
-            .query(&sql)
-            .bind(platform.as_str())
-            .bind(profile_id)
-            .bind(from.to_string())
-            .bind(to.to_string())
-            .fetch_all()
-            .await?)
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "series", slow, async move {
+            // dedupe re-loaded days first (newest ingest wins), then keep each bucket's last day
+            let sql = format!(
+                "SELECT {bucket} AS date, argMax(f, d) AS followers, argMax(fo, d) AS following, argMax(p, d) AS posts, \
+                        argMax(er, d) AS engagement_rate, argMax(al, d) AS avg_likes, argMax(ac, d) AS avg_comments, argMax(av, d) AS avg_views \
+                 FROM (SELECT date AS d, argMax(followers, ingested_at) AS f, argMax(following, ingested_at) AS fo, argMax(posts, ingested_at) AS p, \
+                              argMax(engagement_rate, ingested_at) AS er, argMax(avg_likes, ingested_at) AS al, \
+                              argMax(avg_comments, ingested_at) AS ac, argMax(avg_views, ingested_at) AS av \
+                       FROM social_profile_time_series \
+                       WHERE platform = ? AND profile_id = ? AND date >= toDate(?) AND date <= toDate(?) GROUP BY date) \
+                 GROUP BY date ORDER BY date",
+                bucket = ch_bucket(g)
+            );
+            Ok(ctx
+                .ch
+                .client()
+                .await
+                .query(&sql)
+                .bind(platform.as_str())
+                .bind(profile_id)
+                .bind(from.to_string())
+                .bind(to.to_string())
+                .fetch_all()
+                .await?)
+        })
+        .await
     }
 
     async fn growth(
@@ -191,23 +202,26 @@ impl AnalyticsDao for ChAnalyticsDao {
         from: NaiveDate,
         to: NaiveDate,
     ) -> ApiResult<Vec<GrowthRow>> {
-        let sql = "SELECT profile_id, min(date) AS first_date, max(date) AS last_date, \
-                          argMin(followers, date) AS followers_start, argMax(followers, date) AS followers_end, \
-                          argMin(engagement_rate, date) AS engagement_start, argMax(engagement_rate, date) AS engagement_end \
-                   FROM social_profile_time_series \
-                   WHERE platform = ? AND has(?, profile_id) AND date >= toDate(?) AND date <= toDate(?) \
-                   GROUP BY profile_id ORDER BY profile_id";
-        Ok(ctx
-            .ch
-            .client()
-            .await
-            .query(sql)
-            .bind(platform.as_str())
-            .bind(ids_u64(profile_ids))
-            .bind(from.to_string())
-            .bind(to.to_string())
-            .fetch_all()
-            .await?)
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "growth", slow, async move {
+            let sql = format!("SELECT profile_id, min(date) AS first_date, max(date) AS last_date, \
+                              argMin(followers, date) AS followers_start, argMax(followers, date) AS followers_end, \
+                              argMin(engagement_rate, date) AS engagement_start, argMax(engagement_rate, date) AS engagement_end \
+                       FROM social_profile_time_series \
+                       WHERE platform = ? AND profile_id IN ({ids}) AND date >= toDate(?) AND date <= toDate(?) \
+                       GROUP BY profile_id ORDER BY profile_id", ids = id_list(profile_ids));
+            Ok(ctx
+                .ch
+                .client()
+                .await
+                .query(&sql)
+                .bind(platform.as_str())
+                .bind(from.to_string())
+                .bind(to.to_string())
+                .fetch_all()
+                .await?)
+        })
+        .await
     }
 
     async fn monthly_growth(
@@ -217,21 +231,25 @@ impl AnalyticsDao for ChAnalyticsDao {
         from_month: NaiveDate,
         to_month: NaiveDate,
     ) -> ApiResult<Vec<MonthRow>> {
-        let sql = "SELECT month, count() AS profiles, sum(f0) AS followers_start, sum(f1) AS followers_end \
-                   FROM (SELECT month, profile_id, argMinMerge(followers_start) AS f0, argMaxMerge(followers_end) AS f1 \
-                         FROM profile_monthly_stats WHERE platform = ? AND month >= toDate(?) AND month <= toDate(?) \
-                         GROUP BY month, profile_id) \
-                   GROUP BY month ORDER BY month";
-        Ok(ctx
-            .ch
-            .client()
-            .await
-            .query(sql)
-            .bind(platform.as_str())
-            .bind(from_month.to_string())
-            .bind(to_month.to_string())
-            .fetch_all()
-            .await?)
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "monthly_growth", slow, async move {
+            let sql = "SELECT month, count() AS profiles, sum(f0) AS followers_start, sum(f1) AS followers_end \
+                       FROM (SELECT month, profile_id, argMinMerge(followers_start) AS f0, argMaxMerge(followers_end) AS f1 \
+                             FROM profile_monthly_stats WHERE platform = ? AND month >= toDate(?) AND month <= toDate(?) \
+                             GROUP BY month, profile_id) \
+                       GROUP BY month ORDER BY month";
+            Ok(ctx
+                .ch
+                .client()
+                .await
+                .query(sql)
+                .bind(platform.as_str())
+                .bind(from_month.to_string())
+                .bind(to_month.to_string())
+                .fetch_all()
+                .await?)
+        })
+        .await
     }
 
     async fn top(
@@ -243,29 +261,33 @@ impl AnalyticsDao for ChAnalyticsDao {
         category: Option<&str>,
         limit: u32,
     ) -> ApiResult<Vec<MonthlyStat>> {
-        let sql = format!(
-            "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
-               (SELECT profile_id, argMaxMerge(category) AS category, argMinMerge(followers_start) AS followers_start, \
-                       argMaxMerge(followers_end) AS followers_end, argMaxMerge(engagement_rate_end) AS engagement_rate, \
-                       argMaxMerge(avg_views_end) AS avg_views \
-                FROM profile_monthly_stats WHERE platform = ? AND month = toDate(?) GROUP BY profile_id) \
-             WHERE ? = '' OR category = ? \
-             ORDER BY {} DESC, profile_id LIMIT ?",
-            ch_order(metric)
-        );
-        let category = category.unwrap_or_default();
-        Ok(ctx
-            .ch
-            .client()
-            .await
-            .query(&sql)
-            .bind(platform.as_str())
-            .bind(month.to_string())
-            .bind(category)
-            .bind(category)
-            .bind(limit)
-            .fetch_all()
-            .await?)
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "top", slow, async move {
+            let sql = format!(
+                "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
+                   (SELECT profile_id, argMaxMerge(category) AS category, argMinMerge(followers_start) AS followers_start, \
+                           argMaxMerge(followers_end) AS followers_end, argMaxMerge(engagement_rate_end) AS engagement_rate, \
+                           argMaxMerge(avg_views_end) AS avg_views \
+                    FROM profile_monthly_stats WHERE platform = ? AND month = toDate(?) GROUP BY profile_id) \
+                 WHERE ? = '' OR category = ? \
+                 ORDER BY {} DESC, profile_id LIMIT ?",
+                ch_order(metric)
+            );
+            let category = category.unwrap_or_default();
+            Ok(ctx
+                .ch
+                .client()
+                .await
+                .query(&sql)
+                .bind(platform.as_str())
+                .bind(month.to_string())
+                .bind(category)
+                .bind(category)
+                .bind(limit)
+                .fetch_all()
+                .await?)
+        })
+        .await
     }
 }
 
@@ -299,37 +321,41 @@ impl AnalyticsDao for PgAnalyticsDao {
         to: NaiveDate,
         g: Granularity,
     ) -> ApiResult<Vec<Point>> {
-        let sql = format!(
-            "SELECT bucket, (array_agg(followers ORDER BY date DESC))[1], (array_agg(following ORDER BY date DESC))[1], \
-                    (array_agg(posts ORDER BY date DESC))[1], (array_agg(engagement_rate ORDER BY date DESC))[1], \
-                    (array_agg(avg_likes ORDER BY date DESC))[1], (array_agg(avg_comments ORDER BY date DESC))[1], \
-                    (array_agg(avg_views ORDER BY date DESC))[1] \
-             FROM (SELECT {} AS bucket, * FROM social_profile_time_series \
-                   WHERE platform = $1 AND profile_id = $2 AND date BETWEEN $3 AND $4) s \
-             GROUP BY bucket ORDER BY bucket",
-            pg_bucket(g)
-        );
-        let mut tx = ctx.pg.read().await?;
-        let rows: Vec<PgPoint> = sqlx::query_as(&sql)
-            .bind(platform.as_str())
-            .bind(profile_id)
-            .bind(from)
-            .bind(to)
-            .fetch_all(&mut *tx)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(date, f, fo, p, er, al, ac, av)| Point {
-                date,
-                followers: f as u64,
-                following: fo as u64,
-                posts: p as u32,
-                engagement_rate: er,
-                avg_likes: al,
-                avg_comments: ac,
-                avg_views: av,
-            })
-            .collect())
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::Postgres, "series", slow, async move {
+            let sql = format!(
+                "SELECT bucket, (array_agg(followers ORDER BY date DESC))[1], (array_agg(following ORDER BY date DESC))[1], \
+                        (array_agg(posts ORDER BY date DESC))[1], (array_agg(engagement_rate ORDER BY date DESC))[1], \
+                        (array_agg(avg_likes ORDER BY date DESC))[1], (array_agg(avg_comments ORDER BY date DESC))[1], \
+                        (array_agg(avg_views ORDER BY date DESC))[1] \
+                 FROM (SELECT {} AS bucket, * FROM social_profile_time_series \
+                       WHERE platform = $1 AND profile_id = $2 AND date BETWEEN $3 AND $4) s \
+                 GROUP BY bucket ORDER BY bucket",
+                pg_bucket(g)
+            );
+            let mut tx = ctx.pg.read().await?;
+            let rows: Vec<PgPoint> = sqlx::query_as(&sql)
+                .bind(platform.as_str())
+                .bind(profile_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&mut *tx)
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(date, f, fo, p, er, al, ac, av)| Point {
+                    date,
+                    followers: f as u64,
+                    following: fo as u64,
+                    posts: p as u32,
+                    engagement_rate: er,
+                    avg_likes: al,
+                    avg_comments: ac,
+                    avg_views: av,
+                })
+                .collect())
+        })
+        .await
     }
 
     async fn growth(
@@ -340,31 +366,35 @@ impl AnalyticsDao for PgAnalyticsDao {
         from: NaiveDate,
         to: NaiveDate,
     ) -> ApiResult<Vec<GrowthRow>> {
-        let mut tx = ctx.pg.read().await?;
-        let rows: Vec<(i64, NaiveDate, NaiveDate, i64, i64, f32, f32)> = sqlx::query_as(
-            "SELECT profile_id, min(date), max(date), (array_agg(followers ORDER BY date))[1], (array_agg(followers ORDER BY date DESC))[1], \
-                    (array_agg(engagement_rate ORDER BY date))[1], (array_agg(engagement_rate ORDER BY date DESC))[1] \
-             FROM social_profile_time_series WHERE platform = $1 AND profile_id = ANY($2) AND date BETWEEN $3 AND $4 \
-             GROUP BY profile_id ORDER BY profile_id",
-        )
-        .bind(platform.as_str())
-        .bind(profile_ids)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&mut *tx)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, d0, d1, f0, f1, e0, e1)| GrowthRow {
-                profile_id: id as u64,
-                first_date: d0,
-                last_date: d1,
-                followers_start: f0 as u64,
-                followers_end: f1 as u64,
-                engagement_start: e0,
-                engagement_end: e1,
-            })
-            .collect())
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::Postgres, "growth", slow, async move {
+            let mut tx = ctx.pg.read().await?;
+            let rows: Vec<(i64, NaiveDate, NaiveDate, i64, i64, f32, f32)> = sqlx::query_as(
+                "SELECT profile_id, min(date), max(date), (array_agg(followers ORDER BY date))[1], (array_agg(followers ORDER BY date DESC))[1], \
+                        (array_agg(engagement_rate ORDER BY date))[1], (array_agg(engagement_rate ORDER BY date DESC))[1] \
+                 FROM social_profile_time_series WHERE platform = $1 AND profile_id = ANY($2) AND date BETWEEN $3 AND $4 \
+                 GROUP BY profile_id ORDER BY profile_id",
+            )
+            .bind(platform.as_str())
+            .bind(profile_ids)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *tx)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, d0, d1, f0, f1, e0, e1)| GrowthRow {
+                    profile_id: id as u64,
+                    first_date: d0,
+                    last_date: d1,
+                    followers_start: f0 as u64,
+                    followers_end: f1 as u64,
+                    engagement_start: e0,
+                    engagement_end: e1,
+                })
+                .collect())
+        })
+        .await
     }
 
     async fn monthly_growth(
@@ -374,30 +404,34 @@ impl AnalyticsDao for PgAnalyticsDao {
         from_month: NaiveDate,
         to_month: NaiveDate,
     ) -> ApiResult<Vec<MonthRow>> {
-        let mut tx = ctx.pg.read().await?;
-        let rows: Vec<(NaiveDate, i64, i64, i64)> = sqlx::query_as(
-            "SELECT month, count(*), sum(f0)::int8, sum(f1)::int8 FROM \
-               (SELECT date_trunc('month', date)::date AS month, profile_id, \
-                       (array_agg(followers ORDER BY date))[1] AS f0, (array_agg(followers ORDER BY date DESC))[1] AS f1 \
-                FROM social_profile_time_series \
-                WHERE platform = $1 AND date >= $2 AND date < ($3::date + interval '1 month') \
-                GROUP BY 1, 2) m \
-             GROUP BY month ORDER BY month",
-        )
-        .bind(platform.as_str())
-        .bind(from_month)
-        .bind(to_month)
-        .fetch_all(&mut *tx)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(month, n, f0, f1)| MonthRow {
-                month,
-                profiles: n as u64,
-                followers_start: f0 as u64,
-                followers_end: f1 as u64,
-            })
-            .collect())
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::Postgres, "monthly_growth", slow, async move {
+            let mut tx = ctx.pg.read().await?;
+            let rows: Vec<(NaiveDate, i64, i64, i64)> = sqlx::query_as(
+                "SELECT month, count(*), sum(f0)::int8, sum(f1)::int8 FROM \
+                   (SELECT date_trunc('month', date)::date AS month, profile_id, \
+                           (array_agg(followers ORDER BY date))[1] AS f0, (array_agg(followers ORDER BY date DESC))[1] AS f1 \
+                    FROM social_profile_time_series \
+                    WHERE platform = $1 AND date >= $2 AND date < ($3::date + interval '1 month') \
+                    GROUP BY 1, 2) m \
+                 GROUP BY month ORDER BY month",
+            )
+            .bind(platform.as_str())
+            .bind(from_month)
+            .bind(to_month)
+            .fetch_all(&mut *tx)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(month, n, f0, f1)| MonthRow {
+                    month,
+                    profiles: n as u64,
+                    followers_start: f0 as u64,
+                    followers_end: f1 as u64,
+                })
+                .collect())
+        })
+        .await
     }
 
     async fn top(
@@ -409,35 +443,39 @@ impl AnalyticsDao for PgAnalyticsDao {
         category: Option<&str>,
         limit: u32,
     ) -> ApiResult<Vec<MonthlyStat>> {
-        let sql = format!(
-            "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
-               (SELECT profile_id, (array_agg(category ORDER BY date DESC))[1] AS category, \
-                       (array_agg(followers ORDER BY date))[1] AS followers_start, (array_agg(followers ORDER BY date DESC))[1] AS followers_end, \
-                       (array_agg(engagement_rate ORDER BY date DESC))[1] AS engagement_rate, (array_agg(avg_views ORDER BY date DESC))[1] AS avg_views \
-                FROM social_profile_time_series \
-                WHERE platform = $1 AND date >= $2 AND date < ($2::date + interval '1 month') GROUP BY profile_id) m \
-             WHERE $3 = '' OR category = $3 \
-             ORDER BY {} DESC, profile_id LIMIT $4",
-            pg_order(metric)
-        );
-        let mut tx = ctx.pg.read().await?;
-        let rows: Vec<(i64, String, i64, i64, f32, f64)> = sqlx::query_as(&sql)
-            .bind(platform.as_str())
-            .bind(month)
-            .bind(category.unwrap_or_default())
-            .bind(i64::from(limit))
-            .fetch_all(&mut *tx)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, category, f0, f1, er, av)| MonthlyStat {
-                profile_id: id as u64,
-                category,
-                followers_start: f0 as u64,
-                followers_end: f1 as u64,
-                engagement_rate: er,
-                avg_views: av,
-            })
-            .collect())
+        let slow = ctx.config.slow_query;
+        crate::core::observe::query(crate::core::observe::Store::Postgres, "top", slow, async move {
+            let sql = format!(
+                "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
+                   (SELECT profile_id, (array_agg(category ORDER BY date DESC))[1] AS category, \
+                           (array_agg(followers ORDER BY date))[1] AS followers_start, (array_agg(followers ORDER BY date DESC))[1] AS followers_end, \
+                           (array_agg(engagement_rate ORDER BY date DESC))[1] AS engagement_rate, (array_agg(avg_views ORDER BY date DESC))[1] AS avg_views \
+                    FROM social_profile_time_series \
+                    WHERE platform = $1 AND date >= $2 AND date < ($2::date + interval '1 month') GROUP BY profile_id) m \
+                 WHERE $3 = '' OR category = $3 \
+                 ORDER BY {} DESC, profile_id LIMIT $4",
+                pg_order(metric)
+            );
+            let mut tx = ctx.pg.read().await?;
+            let rows: Vec<(i64, String, i64, i64, f32, f64)> = sqlx::query_as(&sql)
+                .bind(platform.as_str())
+                .bind(month)
+                .bind(category.unwrap_or_default())
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, category, f0, f1, er, av)| MonthlyStat {
+                    profile_id: id as u64,
+                    category,
+                    followers_start: f0 as u64,
+                    followers_end: f1 as u64,
+                    engagement_rate: er,
+                    avg_views: av,
+                })
+                .collect())
+        })
+        .await
     }
 }

@@ -1,0 +1,117 @@
+//! The generic DAO's ClickHouse implementation on a ClickHouse entity (the daily series), and
+//! the tenant headers a request forwards on outgoing calls.
+
+mod common;
+
+use clickhouse::Row;
+use coffee::core::clickhouse::ChDao;
+use coffee::core::context::RequestContext;
+use coffee::core::dao::{Dao, Direction, Entity, Filter, Op, SearchQuery, Value};
+use common::*;
+use serde::Deserialize;
+
+/// One day of one Instagram profile, addressed by profile id (first matching day).
+#[derive(Debug, Deserialize, Row)]
+struct Day {
+    profile_id: u64,
+    followers: u64,
+}
+
+impl Entity for Day {
+    type Id = i64;
+    const TABLE: &'static str = "social_profile_time_series";
+    const ID: &'static str = "profile_id";
+    const COLUMNS: &'static str = "profile_id, followers";
+    const DEFAULT_SORT: &'static [(&'static str, Direction)] = &[("date", Direction::Asc)];
+}
+
+fn ctx(app: &App) -> RequestContext {
+    RequestContext::new(
+        Default::default(),
+        app.state.config.clone(),
+        coffee::core::postgres::PgSession::new(app.state.pg.clone(), app.state.session_stats.clone()),
+        coffee::core::clickhouse::ChSession::new(app.state.ch.clone(), app.state.session_stats.clone()),
+    )
+}
+
+#[tokio::test]
+async fn the_clickhouse_dao_reads_searches_and_buffers_writes_until_commit() {
+    let app = app().await;
+    let dao = ChDao::<Day>::default();
+    let c = ctx(&app);
+    assert_eq!(dao.find_by_id(&c, 3).await.unwrap().map(|d| d.profile_id), Some(3));
+    assert!(dao.find_by_id(&c, 999).await.unwrap().is_none());
+    let days = dao.find_by_ids(&c, &[1, 2]).await.unwrap();
+    assert_eq!(days.len(), 2 * 2 * 61, "two profiles, both platforms, 61 days");
+
+    let threshold = app
+        .count("SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY followers) FROM social_profile_time_series")
+        .await;
+    let query = SearchQuery {
+        filters: vec![
+            Filter { column: "platform", op: Op::Eq, value: Value::Text("youtube".into()) },
+            Filter { column: "followers", op: Op::Gte, value: Value::Int(threshold) },
+            Filter { column: "profile_id", op: Op::In, value: Value::IntList(vec![1, 2, 3]) },
+        ],
+        sort: vec![("followers", Direction::Desc)],
+        page: 1,
+        size: 5,
+    };
+    let (rows, total) = dao.search(&c, &query).await.unwrap();
+    let expected = app
+        .count(&format!(
+            "SELECT count(*) FROM social_profile_time_series WHERE platform = 'youtube' AND followers >= {threshold} AND profile_id IN (1, 2, 3)"
+        ))
+        .await;
+    assert_eq!(total, expected as u64);
+    assert_eq!(rows.len(), 5.min(expected as usize));
+    assert!(rows.windows(2).all(|w| w[0].followers >= w[1].followers));
+    assert!(rows.iter().all(|d| d.followers as i64 >= threshold && d.profile_id <= 3));
+
+    // a created row exists only once the request commits; rollback drops it
+    let values = || {
+        vec![
+            ("platform", Value::Text("instagram".into())),
+            ("profile_id", Value::Int(77)),
+            ("date", Value::Date(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap())),
+            ("followers", Value::Int(5)),
+        ]
+    };
+    let rolled_back = ctx(&app);
+    assert!(dao.create(&rolled_back, values()).await.unwrap().is_none(), "buffered: nothing to return yet");
+    rolled_back.rollback().await;
+    assert!(dao.find_by_id(&c, 77).await.unwrap().is_none());
+    let committed = ctx(&app);
+    dao.create(&committed, values()).await.unwrap();
+    assert!(dao.find_by_id(&c, 77).await.unwrap().is_none(), "not before commit");
+    committed.commit().await.unwrap();
+    assert_eq!(dao.find_by_id(&c, 77).await.unwrap().map(|d| d.followers), Some(5));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn outgoing_calls_carry_the_callers_tenant_headers() {
+    let app = app().await;
+    let identity = tenancy::TenantIdentity::from_headers(&{
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-bb-partner-id", "9".parse().unwrap());
+        h.insert("x-bb-plan-type", "PAID".parse().unwrap());
+        h.insert("x-bb-account-id", "4".parse().unwrap());
+        h.insert("x-bb-device-id", "dev-7".parse().unwrap());
+        h
+    })
+    .unwrap();
+    let c = RequestContext::new(
+        identity,
+        app.state.config.clone(),
+        coffee::core::postgres::PgSession::new(app.state.pg.clone(), app.state.session_stats.clone()),
+        coffee::core::clickhouse::ChSession::new(app.state.ch.clone(), app.state.session_stats.clone()),
+    );
+    let request =
+        c.populate_headers_for_http_req(reqwest::Client::new().get("http://127.0.0.1:1/downstream")).build().unwrap();
+    let h = request.headers();
+    assert_eq!((h["x-bb-partner-id"].to_str().unwrap(), h["x-bb-plan-type"].to_str().unwrap()), ("9", "PAID"));
+    assert_eq!((h["x-bb-account-id"].to_str().unwrap(), h["x-bb-device-id"].to_str().unwrap()), ("4", "dev-7"));
+    assert!(!h.contains_key("authorization"), "no downstream identity was given, none is invented");
+    app.stop().await;
+}
