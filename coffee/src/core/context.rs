@@ -63,6 +63,16 @@ impl RequestContext {
         request.headers(headers)
     }
 
+    /// Runs one store operation with its metrics and logs (see [`crate::core::observe`]).
+    pub async fn timed<T>(
+        &self,
+        store: crate::core::observe::Store,
+        op: &'static str,
+        fut: impl std::future::Future<Output = crate::error::ApiResult<T>>,
+    ) -> crate::error::ApiResult<T> {
+        crate::core::observe::query(store, op, self.config.slow_query, fut).await
+    }
+
     /// Runs `hook` after the request's sessions commit; never if they roll back.
     pub fn perform_after_commit<F>(&self, hook: F)
     where

@@ -27,7 +27,8 @@ fn dirs(profile: &Profile) -> (PathBuf, PathBuf, PathBuf) {
             h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
         }
         root = PathBuf::from(format!("/var/tmp/bulbul-postgres-{}-{h:016x}", profile.name));
-        tracing::warn!(dir = %root.display(), "the postgres user cannot reach the state folder; keeping its data here");
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| tracing::warn!(dir = %root.display(), "the postgres user cannot reach the state folder; keeping its data here"));
     }
     (root.clone(), root.join("data"), root.join("run"))
 }

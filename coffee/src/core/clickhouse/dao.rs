@@ -8,6 +8,7 @@ use crate::core::clickhouse::session::bind;
 use crate::core::clickhouse::PendingWrite;
 use crate::core::context::RequestContext;
 use crate::core::dao::{Dao, Entity, Op, SearchQuery, Value, Values};
+use crate::core::observe::Store;
 use crate::error::{ApiError, ApiResult};
 
 pub struct ChDao<E>(PhantomData<fn() -> E>);
@@ -55,8 +56,7 @@ where
     E: Entity + clickhouse::RowOwned + clickhouse::RowRead,
 {
     async fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<Option<E>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "find_by_id", slow, async move {
+        ctx.timed(Store::ClickHouse, "find_by_id", async move {
             let sql = format!("SELECT {} FROM {} WHERE {} = ? LIMIT 1", E::COLUMNS, E::TABLE, E::ID);
             let q = bind(ctx.ch.client().await.query(&sql), &id_value(id)?);
             Ok(q.fetch_optional::<E>().await?)
@@ -65,8 +65,7 @@ where
     }
 
     async fn find_by_ids(&self, ctx: &RequestContext, ids: &[E::Id]) -> ApiResult<Vec<E>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "find_by_ids", slow, async move {
+        ctx.timed(Store::ClickHouse, "find_by_ids", async move {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
@@ -90,8 +89,7 @@ where
     }
 
     async fn update(&self, ctx: &RequestContext, id: E::Id, values: Values) -> ApiResult<Option<E>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "update", slow, async move {
+        ctx.timed(Store::ClickHouse, "update", async move {
             let (columns, mut binds): (Vec<_>, Vec<_>) = values.into_iter().unzip();
             let set: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
             binds.push(id_value(id)?);
@@ -103,8 +101,7 @@ where
     }
 
     async fn delete(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<bool> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "delete", slow, async move {
+        ctx.timed(Store::ClickHouse, "delete", async move {
             let exists = self.find_by_id(ctx, id).await?.is_some();
             let sql = format!("ALTER TABLE {} DELETE WHERE {} = ?", E::TABLE, E::ID);
             ctx.ch.write(PendingWrite { sql, binds: vec![id_value(id)?] }).await;
@@ -114,8 +111,7 @@ where
     }
 
     async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<(Vec<E>, u64)> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "search", slow, async move {
+        ctx.timed(Store::ClickHouse, "search", async move {
             let (filter, binds) = where_clause(query);
             let client = ctx.ch.client().await;
             let mut count = client.query(&format!("SELECT count() FROM {}{filter}", E::TABLE));

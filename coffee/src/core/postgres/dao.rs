@@ -7,6 +7,7 @@ use sqlx::{FromRow, Postgres, QueryBuilder};
 
 use crate::core::context::RequestContext;
 use crate::core::dao::{Dao, Entity, Op, SearchQuery, Value, Values};
+use crate::core::observe::Store;
 use crate::error::ApiResult;
 
 pub struct PgDao<E>(PhantomData<fn() -> E>);
@@ -91,8 +92,7 @@ where
     E::Id: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + sqlx::postgres::PgHasArrayType,
 {
     async fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<Option<E>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::Postgres, "find_by_id", slow, async move {
+        ctx.timed(Store::Postgres, "find_by_id", async move {
             let sql = format!("SELECT {} FROM {} WHERE {} = $1", E::COLUMNS, E::TABLE, E::ID);
             let mut tx = ctx.pg.read().await?;
             Ok(sqlx::query_as::<_, E>(&sql).bind(id).fetch_optional(&mut *tx).await?)
@@ -101,8 +101,7 @@ where
     }
 
     async fn find_by_ids(&self, ctx: &RequestContext, ids: &[E::Id]) -> ApiResult<Vec<E>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::Postgres, "find_by_ids", slow, async move {
+        ctx.timed(Store::Postgres, "find_by_ids", async move {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
@@ -114,8 +113,7 @@ where
     }
 
     async fn create(&self, ctx: &RequestContext, values: Values) -> ApiResult<Option<E>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::Postgres, "create", slow, async move {
+        ctx.timed(Store::Postgres, "create", async move {
             let mut qb = QueryBuilder::new(format!("INSERT INTO {} (", E::TABLE));
             let (columns, values): (Vec<_>, Vec<_>) = values.into_iter().unzip();
             qb.push(columns.join(", ")).push(") VALUES (");
@@ -133,8 +131,7 @@ where
     }
 
     async fn update(&self, ctx: &RequestContext, id: E::Id, values: Values) -> ApiResult<Option<E>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::Postgres, "update", slow, async move {
+        ctx.timed(Store::Postgres, "update", async move {
             if values.is_empty() {
                 return self.find_by_id(ctx, id).await;
             }
@@ -154,8 +151,7 @@ where
     }
 
     async fn delete(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<bool> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::Postgres, "delete", slow, async move {
+        ctx.timed(Store::Postgres, "delete", async move {
             let sql = format!("DELETE FROM {} WHERE {} = $1", E::TABLE, E::ID);
             let mut tx = ctx.pg.tx().await?;
             Ok(sqlx::query(&sql).bind(id).execute(&mut *tx).await?.rows_affected() > 0)
@@ -164,8 +160,7 @@ where
     }
 
     async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<(Vec<E>, u64)> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::Postgres, "search", slow, async move {
+        ctx.timed(Store::Postgres, "search", async move {
             let mut count = QueryBuilder::new(format!("SELECT count(*) FROM {}", E::TABLE));
             push_where(&mut count, query);
             let mut select = QueryBuilder::new(format!("SELECT {} FROM {}", E::COLUMNS, E::TABLE));

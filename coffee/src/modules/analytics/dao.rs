@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::core::context::RequestContext;
+use crate::core::observe::Store;
 use crate::domain::Platform;
 use crate::error::ApiResult;
 
@@ -165,8 +166,7 @@ impl AnalyticsDao for ChAnalyticsDao {
         to: NaiveDate,
         g: Granularity,
     ) -> ApiResult<Vec<Point>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "series", slow, async move {
+        ctx.timed(Store::ClickHouse, "series", async move {
             // dedupe re-loaded days first (newest ingest wins), then keep each bucket's last day
             let sql = format!(
                 "SELECT {bucket} AS date, argMax(f, d) AS followers, argMax(fo, d) AS following, argMax(p, d) AS posts, \
@@ -202,8 +202,7 @@ impl AnalyticsDao for ChAnalyticsDao {
         from: NaiveDate,
         to: NaiveDate,
     ) -> ApiResult<Vec<GrowthRow>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "growth", slow, async move {
+        ctx.timed(Store::ClickHouse, "growth", async move {
             let sql = format!("SELECT profile_id, min(date) AS first_date, max(date) AS last_date, \
                               argMin(followers, date) AS followers_start, argMax(followers, date) AS followers_end, \
                               argMin(engagement_rate, date) AS engagement_start, argMax(engagement_rate, date) AS engagement_end \
@@ -231,8 +230,7 @@ impl AnalyticsDao for ChAnalyticsDao {
         from_month: NaiveDate,
         to_month: NaiveDate,
     ) -> ApiResult<Vec<MonthRow>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "monthly_growth", slow, async move {
+        ctx.timed(Store::ClickHouse, "monthly_growth", async move {
             let sql = "SELECT month, count() AS profiles, sum(f0) AS followers_start, sum(f1) AS followers_end \
                        FROM (SELECT month, profile_id, argMinMerge(followers_start) AS f0, argMaxMerge(followers_end) AS f1 \
                              FROM profile_monthly_stats WHERE platform = ? AND month >= toDate(?) AND month <= toDate(?) \
@@ -261,8 +259,7 @@ impl AnalyticsDao for ChAnalyticsDao {
         category: Option<&str>,
         limit: u32,
     ) -> ApiResult<Vec<MonthlyStat>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::ClickHouse, "top", slow, async move {
+        ctx.timed(Store::ClickHouse, "top", async move {
             let sql = format!(
                 "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
                    (SELECT profile_id, argMaxMerge(category) AS category, argMinMerge(followers_start) AS followers_start, \
@@ -321,8 +318,7 @@ impl AnalyticsDao for PgAnalyticsDao {
         to: NaiveDate,
         g: Granularity,
     ) -> ApiResult<Vec<Point>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::Postgres, "series", slow, async move {
+        ctx.timed(Store::Postgres, "series", async move {
             let sql = format!(
                 "SELECT bucket, (array_agg(followers ORDER BY date DESC))[1], (array_agg(following ORDER BY date DESC))[1], \
                         (array_agg(posts ORDER BY date DESC))[1], (array_agg(engagement_rate ORDER BY date DESC))[1], \
@@ -366,8 +362,7 @@ impl AnalyticsDao for PgAnalyticsDao {
         from: NaiveDate,
         to: NaiveDate,
     ) -> ApiResult<Vec<GrowthRow>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::Postgres, "growth", slow, async move {
+        ctx.timed(Store::Postgres, "growth", async move {
             let mut tx = ctx.pg.read().await?;
             let rows: Vec<(i64, NaiveDate, NaiveDate, i64, i64, f32, f32)> = sqlx::query_as(
                 "SELECT profile_id, min(date), max(date), (array_agg(followers ORDER BY date))[1], (array_agg(followers ORDER BY date DESC))[1], \
@@ -404,8 +399,7 @@ impl AnalyticsDao for PgAnalyticsDao {
         from_month: NaiveDate,
         to_month: NaiveDate,
     ) -> ApiResult<Vec<MonthRow>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::Postgres, "monthly_growth", slow, async move {
+        ctx.timed(Store::Postgres, "monthly_growth", async move {
             let mut tx = ctx.pg.read().await?;
             let rows: Vec<(NaiveDate, i64, i64, i64)> = sqlx::query_as(
                 "SELECT month, count(*), sum(f0)::int8, sum(f1)::int8 FROM \
@@ -443,8 +437,7 @@ impl AnalyticsDao for PgAnalyticsDao {
         category: Option<&str>,
         limit: u32,
     ) -> ApiResult<Vec<MonthlyStat>> {
-        let slow = ctx.config.slow_query;
-        crate::core::observe::query(crate::core::observe::Store::Postgres, "top", slow, async move {
+        ctx.timed(Store::Postgres, "top", async move {
             let sql = format!(
                 "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
                    (SELECT profile_id, (array_agg(category ORDER BY date DESC))[1] AS category, \
