@@ -20,6 +20,10 @@ use coffee::modules::analytics::dao::{AnalyticsDao, ChAnalyticsDao, Granularity,
 use serde_json::{json, Value};
 use sqlx::Connection;
 
+/// The same allocator as the coffee binary, so the HTTP figures are the service's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DAYS: u32 = 365;
 const END: (i32, u32, u32) = (2026, 10, 31);
 const HMAC: &str = "YmVuY2htYXJrLW9ubHktaG1hYy1zZWNyZXQtMzItYnl0ZXM=";
@@ -48,8 +52,9 @@ fn stats(mut ms: Vec<f64>) -> Stats {
 fn config(pg: &testkit::TestPg, ch: &testkit::TestCh) -> coffee::Config {
     coffee::Config {
         server: testkit::server_config(),
-        pg: platform::config::PgConfig { max_open_conns: 32, max_idle_conns: 8, ..pg.config.clone() },
-        ch: ch.config.clone(),
+        // the service's defaults (PG_MAX_OPEN_CONN=20, PG_MAX_IDLE_CONN=5, CH_MAX_OPEN_CONN=20)
+        pg: platform::config::PgConfig { max_open_conns: 20, max_idle_conns: 5, ..pg.config.clone() },
+        ch: platform::config::ChConfig { max_open_conns: 20, ..ch.config.clone() },
         redis: testkit::redis_cluster_config(),
         slow_query: Duration::from_secs(600),
         hmac_secret: HMAC.to_owned().into(),
@@ -262,11 +267,37 @@ fn parse_wrk(out: &str) -> Value {
                 v[format!("p{}_ms", &p[..2])] = json!(ms(rest.trim()));
             }
         }
+        if let Some((n, _)) = line.split_once(" requests in ") {
+            v["requests"] = json!(n.trim().parse::<u64>().unwrap_or(0));
+        }
         if line.contains("Non-2xx or 3xx responses:") {
             v["non_2xx"] = json!(line.rsplit(' ').next().unwrap_or("?").parse::<u64>().unwrap_or(0));
         }
     }
     v
+}
+
+/// The sum and count of a Prometheus summary or histogram in coffee's `/metrics`.
+async fn summary(base: &str, name: &str) -> (f64, f64) {
+    let text = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    let read = |suffix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{name}_{suffix}")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (read("sum"), read("count"))
+}
+
+fn wrk(script: &std::path::Path, base_url: &str, seconds: u32) -> Value {
+    let out = Command::new("wrk")
+        .args(["-t2", "-c64", &format!("-d{seconds}s"), "--latency", "-s"])
+        .arg(script)
+        .arg(base_url)
+        .output()
+        .expect("wrk runs");
+    parse_wrk(&String::from_utf8_lossy(&out.stdout))
 }
 
 async fn http_run(md: &mut String) -> Value {
@@ -291,29 +322,37 @@ async fn http_run(md: &mut String) -> Value {
     let mut results = json!({});
     let _ = writeln!(
         md,
-        "\n## HTTP: `GET /coffee/profiles/instagram/{{id}}` (1000 profiles, wrk, 2 threads, 64 connections, 15 s)\n"
+        "\n## HTTP: `GET /coffee/profiles/instagram/{{id}}` (1000 profiles, wrk, 2 threads, 64 connections, 3 s warm-up, then 15 s)\n\n\
+         coffee runs in the benchmark process with the service's defaults (PG_MAX_OPEN_CONN=20, mimalloc), on the same 2 cores \
+         as wrk and Postgres. The partner path waits until its view is committed by the usage log (group commit) before answering.\n"
     );
     let _ = writeln!(md, "| caller | requests/s | p50 (ms) | p90 (ms) | p99 (ms) | non-2xx |");
     let _ = writeln!(md, "|---|---|---|---|---|---|");
-    for (label, headers) in [
+    let views = || async {
+        sqlx::query_scalar::<_, i64>("SELECT coalesce(sum(profile_views), 0)::int8 FROM partner_usage")
+            .fetch_one(&pg.pool)
+            .await
+            .unwrap()
+    };
+    for (key, label, headers) in [
         (
+            "partner",
             "partner (SAAS): view recorded in partner_usage, page track, activity log",
             r#"["x-bb-partner-id"]="1", ["x-bb-plan-type"]="SAAS""#,
         ),
-        ("internal (no partner): read only", r#"["x-bb-plan-type"]="SAAS""#),
+        ("internal", "internal (no partner): read only", r#"["x-bb-plan-type"]="SAAS""#),
     ] {
         std::fs::write(
             &script,
             format!("local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(\"GET\", \"/coffee/profiles/instagram/\" .. (n % 1000 + 1), {{{headers}}})\nend\n"),
         )
         .unwrap();
-        let out = Command::new("wrk")
-            .args(["-t2", "-c64", "-d15s", "--latency", "-s"])
-            .arg(&script)
-            .arg(&running.base_url)
-            .output()
-            .expect("wrk runs");
-        let v = parse_wrk(&String::from_utf8_lossy(&out.stdout));
+        wrk(&script, &running.base_url, 3);
+        let (views_before, batches_before) =
+            (views().await, summary(&running.base_url, "coffee_usage_log_batch_events").await);
+        let mut v = wrk(&script, &running.base_url, 15);
+        let (views_after, batches_after) =
+            (views().await, summary(&running.base_url, "coffee_usage_log_batch_events").await);
         let _ = writeln!(
             md,
             "| {label} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
@@ -323,8 +362,23 @@ async fn http_run(md: &mut String) -> Value {
             v["p99_ms"].as_f64().unwrap_or(f64::NAN),
             v["non_2xx"].as_u64().unwrap_or(0)
         );
-        results[if label.starts_with("partner") { "partner" } else { "internal" }] = v;
+        let (events, batches) = (batches_after.0 - batches_before.0, batches_after.1 - batches_before.1);
+        v["views_recorded"] = json!(views_after - views_before);
+        v["usage_log_batches"] = json!(batches);
+        v["usage_log_events_per_batch"] = json!(if batches > 0.0 { events / batches } else { 0.0 });
+        results[key] = v;
     }
+    let (partner, internal) = (results["partner"].clone(), results["internal"].clone());
+    let ratio =
+        partner["requests_per_sec"].as_f64().unwrap_or(0.0) / internal["requests_per_sec"].as_f64().unwrap_or(1.0);
+    results["partner_over_internal_rps"] = json!(ratio);
+    let _ = writeln!(
+        md,
+        "\nPartner path: {} views recorded for {} responses counted by wrk (requests in flight when wrk stops are recorded but not counted), \
+         written in {} usage-log statements ({:.1} views per statement); {:.2}x the read-only path's throughput.",
+        partner["views_recorded"], partner["requests"], partner["usage_log_batches"],
+        partner["usage_log_events_per_batch"].as_f64().unwrap_or(0.0), ratio
+    );
     let _ = std::fs::remove_file(&script);
     running.stop().await;
     drop_databases(pg, ch, state).await;
@@ -356,7 +410,9 @@ async fn main() {
     let sizes: Vec<u64> = std::env::var("BENCH_SIZES")
         .unwrap_or_else(|_| "1000000,5000000,20000000".into())
         .split(',')
-        .map(|s| s.trim().parse().expect("BENCH_SIZES: comma-separated row counts"))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().expect("BENCH_SIZES: comma-separated row counts"))
         .collect();
     let machine = machine();
     let mut md = format!(

@@ -23,6 +23,9 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A dependency is saturated; the client may retry (503).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("the request did not finish within {0} s")]
     Timeout(u64),
     #[error("postgres: {0}")]
@@ -69,6 +72,7 @@ impl ApiError {
             Self::Conflict(m) => (StatusCode::CONFLICT, Some(m.clone())),
             Self::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, Some(m.clone())),
             Self::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some(m.clone())),
+            Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, Some(m.clone())),
             Self::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, Some(self.to_string())),
             Self::Postgres(sqlx::Error::Database(db)) => match Self::from_database(db.as_ref()) {
                 Some((status, detail)) => (status, Some(detail)),

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
+use platform::config::PgConfig;
 use platform::http::{ops_router, with_common_layers, Server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,7 +26,9 @@ use utoipa_axum::router::OpenApiRouter;
 pub use config::Config;
 pub use state::AppState;
 
+use crate::core::clickhouse::ChPool;
 use crate::core::middleware::{context::context, session::session};
+use crate::modules::usage::log::UsageLog;
 use crate::modules::{analytics, collection, identity, leaderboard, partner, profile, usage};
 
 #[derive(OpenApi)]
@@ -62,25 +65,30 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone());
     let checks = vec![
         ("postgres", store::pg::ready_check(&state.pg)),
-        ("clickhouse", store::ch::ready_check(&state.ch)),
+        ("clickhouse", store::ch::ready_check(state.ch.client())),
         ("redis_cluster", store::redis_cluster::ready_check(&state.redis)),
     ];
     with_common_layers(api.merge(ops_router(checks, platform::metrics::install("coffee"))))
 }
 
 /// Connects to the stores and builds the state (pools are sized by `PG_MAX_OPEN_CONN`,
-/// `PG_MAX_IDLE_CONN` and `CH_MAX_OPEN_CONN`).
+/// `PG_MAX_IDLE_CONN` and `CH_MAX_OPEN_CONN`; the usage log has one connection of its own).
 pub async fn state(config: Config) -> anyhow::Result<AppState> {
     let pg = store::pg::pool(&config.pg, config.slow_query);
-    crate::core::observe::sample_pool(pg.clone());
-    Ok(AppState {
+    let ch = Arc::new(ChPool::new(store::ch::client(&config.ch).await?, config.ch.max_open_conns));
+    crate::core::observe::sample_pools(pg.clone(), ch.clone());
+    // the usage log writes through its own connection (see modules::usage::log)
+    let usage_log_pool =
+        store::pg::pool(&PgConfig { max_open_conns: 1, max_idle_conns: 1, ..config.pg.clone() }, config.slow_query);
+    Ok(AppState::new(state::Services {
+        usage_log: UsageLog::start(usage_log_pool, config.slow_query),
         pg,
-        ch: store::ch::client(&config.ch).await?,
+        ch,
         redis: store::redis_cluster::connect(&config.redis).await?,
         request_timeout: config.server.request_timeout,
         session_stats: Arc::default(),
         config: Arc::new(config),
-    })
+    }))
 }
 
 /// Connects to the stores and binds `SERVER_HOST:PORT` (port 0 picks a free port); serve with

@@ -68,7 +68,7 @@ async fn harness(timeout: Duration) -> Harness {
             "/t/write-then-fail",
             post(|ctx: Ctx| async move {
                 insert_partner(&ctx, "failing").await?;
-                ctx.ch.write(ch_insert(2)).await;
+                ctx.ch.write(ch_insert(2)).await?;
                 ApiResult::<&str>::Err(ApiError::Conflict("on purpose".into()))
             }),
         )
@@ -76,7 +76,7 @@ async fn harness(timeout: Duration) -> Harness {
             "/t/write-ok",
             post(move |ctx: Ctx| async move {
                 insert_partner(&ctx, "fine").await?;
-                ctx.ch.write(ch_insert(1)).await;
+                ctx.ch.write(ch_insert(1)).await?;
                 let hooks = h1.clone();
                 ctx.perform_after_commit(async move { hooks.lock().unwrap().push("committed") });
                 ApiResult::Ok("ok")
@@ -106,7 +106,7 @@ async fn harness(timeout: Duration) -> Harness {
             "/t/write-then-wait",
             post(|ctx: Ctx| async move {
                 insert_partner(&ctx, "abandoned").await?;
-                ctx.ch.write(ch_insert(3)).await;
+                ctx.ch.write(ch_insert(3)).await?;
                 tokio::time::sleep(Duration::from_secs(3)).await;
                 ApiResult::Ok("too late")
             }),
@@ -223,6 +223,7 @@ async fn sessions_open_lazily_and_once() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(counts(), (before.0, before.1 + 1));
+    assert_eq!(h.state.ch.in_use(), 0, "the request's ClickHouse slot went back when it ended");
 
     // a request that needs neither opens neither
     let before = counts();
@@ -258,5 +259,40 @@ async fn reads_skip_the_transaction_until_the_first_write() {
     assert_eq!(h.partners("tx").await, 0, "invisible to others before commit");
     ctx.rollback().await;
     assert_eq!(h.partners("tx").await, 0);
+    h.running.stop().await;
+}
+
+#[tokio::test]
+async fn a_released_reader_goes_back_to_the_pool_and_reads_go_on() {
+    let h = harness(Duration::from_secs(5)).await;
+    // a pool of one: while the request reads, nobody else can have a connection
+    let one = store::pg::pool(
+        &platform::config::PgConfig { max_open_conns: 1, max_idle_conns: 0, ..h.pg.config.clone() },
+        Duration::from_secs(1),
+    );
+    let ctx = coffee::core::context::RequestContext::new(
+        Default::default(),
+        h.state.config.clone(),
+        coffee::core::postgres::PgSession::new(one.clone(), h.state.session_stats.clone()),
+        coffee::core::clickhouse::ChSession::new(h.state.ch.clone(), h.state.session_stats.clone()),
+    );
+    let opened = h.state.session_stats.pg_opened.load(Ordering::SeqCst);
+    let dao = PgDao::<Partner>::default();
+    dao.find_by_id(&ctx, 1).await.unwrap();
+    assert!(one.try_acquire().is_none(), "the reading request holds the only connection");
+    ctx.pg.release_reader().await;
+    let other = one.acquire().await.expect("the connection is back in the pool for others");
+    drop(other);
+    assert!(ctx.pg.is_open().await && !ctx.pg.in_transaction().await);
+    dao.find_by_id(&ctx, 2).await.unwrap();
+    assert_eq!(h.state.session_stats.pg_opened.load(Ordering::SeqCst), opened + 1, "still one session for the request");
+    // a transaction is never released
+    let mut tx = ctx.pg.tx().await.unwrap();
+    sqlx::query("INSERT INTO partner (name, slug) VALUES ('kept', 'kept')").execute(&mut *tx).await.unwrap();
+    drop(tx);
+    ctx.pg.release_reader().await;
+    assert!(ctx.pg.in_transaction().await);
+    ctx.commit().await.unwrap();
+    assert_eq!(h.partners("kept").await, 1);
     h.running.stop().await;
 }

@@ -45,8 +45,9 @@ pub async fn query<T>(
     result
 }
 
-/// Samples the Postgres pool into gauges every 5 s for as long as the pool lives.
-pub fn sample_pool(pool: sqlx::PgPool) {
+/// Samples the Postgres pool and the ClickHouse slots into gauges every 5 s for as long as the
+/// Postgres pool lives.
+pub fn sample_pools(pool: sqlx::PgPool, ch: std::sync::Arc<crate::core::clickhouse::ChPool>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         while !pool.is_closed() {
@@ -55,6 +56,9 @@ pub fn sample_pool(pool: sqlx::PgPool) {
             metrics::gauge!("coffee_pool_connections", "store" => "postgres", "state" => "open").set(size);
             metrics::gauge!("coffee_pool_connections", "store" => "postgres", "state" => "idle").set(idle);
             metrics::gauge!("coffee_pool_connections", "store" => "postgres", "state" => "in_use").set(size - idle);
+            metrics::gauge!("coffee_pool_connections", "store" => "clickhouse", "state" => "max").set(ch.size() as f64);
+            metrics::gauge!("coffee_pool_connections", "store" => "clickhouse", "state" => "in_use")
+                .set(ch.in_use() as f64);
         }
     });
 }

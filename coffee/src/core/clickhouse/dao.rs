@@ -58,7 +58,7 @@ where
     async fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<Option<E>> {
         ctx.timed(Store::ClickHouse, "find_by_id", async move {
             let sql = format!("SELECT {} FROM {} WHERE {} = ? LIMIT 1", E::COLUMNS, E::TABLE, E::ID);
-            let q = bind(ctx.ch.client().await.query(&sql), &id_value(id)?);
+            let q = bind(ctx.ch.client().await?.query(&sql), &id_value(id)?);
             Ok(q.fetch_optional::<E>().await?)
         })
         .await
@@ -74,7 +74,7 @@ where
                 .map(|i| id_value(*i).map(|v| if let Value::Int(i) = v { i } else { 0 }))
                 .collect::<ApiResult<Vec<_>>>()?;
             let sql = format!("SELECT {} FROM {} WHERE has(?, {})", E::COLUMNS, E::TABLE, E::ID);
-            Ok(bind(ctx.ch.client().await.query(&sql), &Value::IntList(ids)).fetch_all::<E>().await?)
+            Ok(bind(ctx.ch.client().await?.query(&sql), &Value::IntList(ids)).fetch_all::<E>().await?)
         })
         .await
     }
@@ -84,7 +84,7 @@ where
         let (columns, binds): (Vec<_>, Vec<_>) = values.into_iter().unzip();
         let placeholders = vec!["?"; columns.len()].join(", ");
         let sql = format!("INSERT INTO {} ({}) VALUES ({placeholders})", E::TABLE, columns.join(", "));
-        ctx.ch.write(PendingWrite { sql, binds }).await;
+        ctx.ch.write(PendingWrite { sql, binds }).await?;
         Ok(None)
     }
 
@@ -94,7 +94,7 @@ where
             let set: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
             binds.push(id_value(id)?);
             let sql = format!("ALTER TABLE {} UPDATE {} WHERE {} = ?", E::TABLE, set.join(", "), E::ID);
-            ctx.ch.write(PendingWrite { sql, binds }).await;
+            ctx.ch.write(PendingWrite { sql, binds }).await?;
             self.find_by_id(ctx, id).await
         })
         .await
@@ -104,7 +104,7 @@ where
         ctx.timed(Store::ClickHouse, "delete", async move {
             let exists = self.find_by_id(ctx, id).await?.is_some();
             let sql = format!("ALTER TABLE {} DELETE WHERE {} = ?", E::TABLE, E::ID);
-            ctx.ch.write(PendingWrite { sql, binds: vec![id_value(id)?] }).await;
+            ctx.ch.write(PendingWrite { sql, binds: vec![id_value(id)?] }).await?;
             Ok(exists)
         })
         .await
@@ -113,7 +113,7 @@ where
     async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<(Vec<E>, u64)> {
         ctx.timed(Store::ClickHouse, "search", async move {
             let (filter, binds) = where_clause(query);
-            let client = ctx.ch.client().await;
+            let client = ctx.ch.client().await?;
             let mut count = client.query(&format!("SELECT count() FROM {}{filter}", E::TABLE));
             for b in &binds {
                 count = bind(count, b);

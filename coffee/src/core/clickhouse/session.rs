@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
+use super::pool::{ChLease, ChPool};
 use crate::core::dao::Value;
 use crate::core::postgres::session::SessionStats;
 use crate::error::ApiError;
@@ -24,8 +25,8 @@ pub struct PendingWrite {
 }
 
 pub struct ChSession {
-    base: clickhouse::Client,
-    client: OnceCell<clickhouse::Client>,
+    pool: Arc<ChPool>,
+    lease: OnceCell<ChLease>,
     pending: std::sync::Mutex<Vec<PendingWrite>>,
     stats: Arc<SessionStats>,
 }
@@ -46,29 +47,34 @@ pub fn bind(query: clickhouse::query::Query, value: &Value) -> clickhouse::query
 }
 
 impl ChSession {
-    pub fn new(base: clickhouse::Client, stats: Arc<SessionStats>) -> Self {
-        Self { base, client: OnceCell::new(), pending: std::sync::Mutex::new(Vec::new()), stats }
+    pub fn new(pool: Arc<ChPool>, stats: Arc<SessionStats>) -> Self {
+        Self { pool, lease: OnceCell::new(), pending: std::sync::Mutex::new(Vec::new()), stats }
     }
 
-    /// The session's client, opened on first use (once, even under concurrent first uses).
-    pub async fn client(&self) -> &clickhouse::Client {
-        self.client
-            .get_or_init(|| async {
+    /// The session's client, opened on first use (once, even under concurrent first uses); it
+    /// holds one of the pool's slots until the request ends.
+    pub async fn client(&self) -> Result<&clickhouse::Client, ApiError> {
+        let lease = self
+            .lease
+            .get_or_try_init(|| async {
+                let lease = self.pool.acquire().await?;
                 self.stats.ch_opened.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("coffee_sessions_opened_total", "store" => "clickhouse").increment(1);
-                self.base.clone()
+                Ok::<_, ApiError>(lease)
             })
-            .await
+            .await?;
+        Ok(&lease.client)
     }
 
     pub fn is_open(&self) -> bool {
-        self.client.initialized()
+        self.lease.initialized()
     }
 
     /// Buffers a write until commit.
-    pub async fn write(&self, write: PendingWrite) {
-        self.client().await;
+    pub async fn write(&self, write: PendingWrite) -> Result<(), ApiError> {
+        self.client().await?;
         self.pending.lock().expect("pending lock").push(write);
+        Ok(())
     }
 
     pub async fn commit(&self) -> Result<(), ApiError> {
@@ -76,7 +82,7 @@ impl ChSession {
         if pending.is_empty() {
             return Ok(());
         }
-        let client = self.client().await;
+        let client = self.client().await?;
         for w in pending {
             let mut q = client.query(&w.sql);
             for v in &w.binds {

@@ -26,6 +26,8 @@ pub struct SessionStats {
 enum State {
     Idle,
     Reading(PoolConnection<Postgres>),
+    /// Was reading; the connection went back to the pool while the request waits elsewhere.
+    Released,
     Open(Transaction<'static, Postgres>),
     Finished,
 }
@@ -87,8 +89,8 @@ impl PgSession {
                     return Err(ApiError::Internal(anyhow::anyhow!("postgres session used after commit or rollback")))
                 }
                 (State::Open(_), _) | (State::Reading(_), false) => {}
-                (State::Idle, false) => *guard = State::Reading(pool.acquire().await?),
-                (State::Idle | State::Reading(_), true) => {
+                (State::Idle | State::Released, false) => *guard = State::Reading(pool.acquire().await?),
+                (State::Idle | State::Released | State::Reading(_), true) => {
                     // hand the reading connection back before taking the transaction's
                     *guard = State::Idle;
                     *guard = State::Open(pool.begin().await?);
@@ -102,6 +104,15 @@ impl PgSession {
         })
     }
 
+    /// Hands a reading connection back to the pool, for a request about to wait on something
+    /// else (the next read takes one again). A transaction stays open.
+    pub async fn release_reader(&self) {
+        let mut state = self.state.lock().await;
+        if matches!(*state, State::Reading(_)) {
+            *state = State::Released;
+        }
+    }
+
     /// The pool, for work that must run outside the request's transaction (after-commit hooks).
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -109,7 +120,7 @@ impl PgSession {
 
     /// Whether the request has used Postgres (reading or in a transaction).
     pub async fn is_open(&self) -> bool {
-        matches!(*self.state.lock().await, State::Reading(_) | State::Open(_))
+        matches!(*self.state.lock().await, State::Reading(_) | State::Released | State::Open(_))
     }
 
     /// Whether a transaction is open (the request has written).

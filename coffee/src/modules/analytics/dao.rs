@@ -182,7 +182,7 @@ impl AnalyticsDao for ChAnalyticsDao {
             Ok(ctx
                 .ch
                 .client()
-                .await
+                .await?
                 .query(&sql)
                 .bind(platform.as_str())
                 .bind(profile_id)
@@ -212,7 +212,7 @@ impl AnalyticsDao for ChAnalyticsDao {
             Ok(ctx
                 .ch
                 .client()
-                .await
+                .await?
                 .query(&sql)
                 .bind(platform.as_str())
                 .bind(from.to_string())
@@ -239,7 +239,7 @@ impl AnalyticsDao for ChAnalyticsDao {
             Ok(ctx
                 .ch
                 .client()
-                .await
+                .await?
                 .query(sql)
                 .bind(platform.as_str())
                 .bind(from_month.to_string())
@@ -274,7 +274,7 @@ impl AnalyticsDao for ChAnalyticsDao {
             Ok(ctx
                 .ch
                 .client()
-                .await
+                .await?
                 .query(&sql)
                 .bind(platform.as_str())
                 .bind(month.to_string())

@@ -1,5 +1,6 @@
 //! `/coffee/profiles/{platform}/…`
 
+use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,16 +19,24 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/coffee/profiles/{platform}/{id}", tag = "profiles",
     params(("platform" = Platform, Path), ("id" = i64, Path)),
     responses((status = 200, body = ProfileDto), (status = 400), (status = 402), (status = 404)))]
-async fn get_profile(ctx: Ctx, Path((platform, id)): Path<(Platform, i64)>) -> ApiResult<Json<ProfileDto>> {
-    Ok(Json(service::open(&ctx, platform, id).await?))
+async fn get_profile(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path((platform, id)): Path<(Platform, i64)>,
+) -> ApiResult<Json<ProfileDto>> {
+    Ok(Json(service::open(&ctx, &state.usage_log, platform, id).await?))
 }
 
 /// A profile by handle (case-insensitive). Counts as a profile view.
 #[utoipa::path(get, path = "/coffee/profiles/{platform}/byhandle/{handle}", tag = "profiles",
     params(("platform" = Platform, Path), ("handle" = String, Path)),
     responses((status = 200, body = ProfileDto), (status = 400), (status = 402), (status = 404)))]
-async fn get_by_handle(ctx: Ctx, Path((platform, handle)): Path<(Platform, String)>) -> ApiResult<Json<ProfileDto>> {
-    Ok(Json(service::open_by_handle(&ctx, platform, &handle).await?))
+async fn get_by_handle(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path((platform, handle)): Path<(Platform, String)>,
+) -> ApiResult<Json<ProfileDto>> {
+    Ok(Json(service::open_by_handle(&ctx, &state.usage_log, platform, &handle).await?))
 }
 
 /// Discovery: filters on whitelisted fields (followers, engagement_rate, avg_likes, category,
@@ -37,8 +46,9 @@ async fn get_by_handle(ctx: Ctx, Path((platform, handle)): Path<(Platform, Strin
     responses((status = 200, body = Page<ProfileDto>), (status = 400), (status = 422)))]
 async fn search(
     ctx: Ctx,
+    State(state): State<AppState>,
     Path(platform): Path<Platform>,
     Json(req): Json<SearchRequest>,
 ) -> ApiResult<Json<Page<ProfileDto>>> {
-    Ok(Json(service::search(&ctx, platform, &req).await?))
+    Ok(Json(service::search(&ctx, &state.usage_log, platform, &req).await?))
 }

@@ -11,6 +11,7 @@ use crate::core::dao::{Dao, Entity, Op, SearchQuery, SearchRequest, Value};
 use crate::core::postgres::PgDao;
 use crate::domain::{Page, Platform};
 use crate::error::{ApiError, ApiResult};
+use crate::modules::usage::log::UsageLog;
 use crate::modules::usage::service as usage;
 
 /// A creator profile as every API response shows it.
@@ -162,18 +163,23 @@ pub async fn by_ids(ctx: &RequestContext, platform: Platform, ids: &[i64]) -> Ap
 }
 
 /// Opens a profile page: counts the view (402 past the FREE quota) and gates the fields.
-pub async fn open(ctx: &RequestContext, platform: Platform, id: i64) -> ApiResult<ProfileDto> {
+pub async fn open(ctx: &RequestContext, log: &UsageLog, platform: Platform, id: i64) -> ApiResult<ProfileDto> {
     let profile: Option<ProfileDto> = match platform {
         Platform::Instagram => PgDao::<InstagramAccount>::default().find_by_id(ctx, id).await?.map(Into::into),
         Platform::Youtube => PgDao::<YoutubeAccount>::default().find_by_id(ctx, id).await?.map(Into::into),
     };
     let profile = profile.ok_or_else(|| ApiError::not_found(format!("{} profile {id}", platform.as_str())))?;
-    usage::record_profile_view(ctx, platform, profile.id).await?;
+    usage::record_profile_view(ctx, log, platform, profile.id).await?;
     Ok(profile.gated(ctx))
 }
 
 /// Opens a profile page by handle (case-insensitive).
-pub async fn open_by_handle(ctx: &RequestContext, platform: Platform, handle: &str) -> ApiResult<ProfileDto> {
+pub async fn open_by_handle(
+    ctx: &RequestContext,
+    log: &UsageLog,
+    platform: Platform,
+    handle: &str,
+) -> ApiResult<ProfileDto> {
     if handle.is_empty()
         || handle.len() > 30
         || !handle.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
@@ -186,12 +192,17 @@ pub async fn open_by_handle(ctx: &RequestContext, platform: Platform, handle: &s
         Platform::Youtube => find::<YoutubeAccount>(ctx, &query).await?,
     }
     .ok_or_else(|| ApiError::not_found(format!("{} profile @{handle}", platform.as_str())))?;
-    usage::record_profile_view(ctx, platform, profile.id).await?;
+    usage::record_profile_view(ctx, log, platform, profile.id).await?;
     Ok(profile.gated(ctx))
 }
 
 /// Discovery search over one platform.
-pub async fn search(ctx: &RequestContext, platform: Platform, req: &SearchRequest) -> ApiResult<Page<ProfileDto>> {
+pub async fn search(
+    ctx: &RequestContext,
+    log: &UsageLog,
+    platform: Platform,
+    req: &SearchRequest,
+) -> ApiResult<Page<ProfileDto>> {
     let (items, total, query) = match platform {
         Platform::Instagram => {
             let q = SearchQuery::from_request(req, INSTAGRAM_FIELDS, InstagramAccount::DEFAULT_SORT)?;
@@ -204,6 +215,6 @@ pub async fn search(ctx: &RequestContext, platform: Platform, req: &SearchReques
             (rows.into_iter().map(ProfileDto::from).collect::<Vec<_>>(), total, q)
         }
     };
-    usage::record_search(ctx).await?;
+    usage::record_search(ctx, log).await?;
     Ok(Page { items: items.into_iter().map(|p| p.gated(ctx)).collect(), total, page: query.page, size: query.size })
 }

@@ -3,4 +3,5 @@
 //! searches. FREE plans may open a configurable number of distinct profiles per month.
 
 pub mod api;
+pub mod log;
 pub mod service;

@@ -1,0 +1,107 @@
+//! A hard cap on ClickHouse work in flight (`CH_MAX_OPEN_CONN`).
+//!
+//! The clickhouse crate talks HTTP through hyper, whose pool only bounds idle keep-alive
+//! connections: under load it opens as many connections as there are concurrent queries. The
+//! pool here gives each request's ClickHouse session a slot for its whole life, as a Postgres
+//! session holds its connection: at most `CH_MAX_OPEN_CONN` requests use ClickHouse at once,
+//! the rest wait up to [`ACQUIRE_TIMEOUT`] and are then answered 503.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::ApiError;
+
+/// How long a request waits for a free slot, as the Postgres pool's acquire timeout.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct ChPool {
+    client: clickhouse::Client,
+    slots: Arc<Semaphore>,
+    size: usize,
+    acquire_timeout: Duration,
+}
+
+/// A slot of the pool and the client to use while holding it.
+pub struct ChLease {
+    pub client: clickhouse::Client,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl ChPool {
+    pub fn new(client: clickhouse::Client, max_open: u32) -> Self {
+        let size = max_open.max(1) as usize;
+        Self { client, slots: Arc::new(Semaphore::new(size)), size, acquire_timeout: ACQUIRE_TIMEOUT }
+    }
+
+    /// Overrides [`ACQUIRE_TIMEOUT`].
+    pub fn with_acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
+    /// The client, for work outside requests (readiness checks).
+    pub fn client(&self) -> &clickhouse::Client {
+        &self.client
+    }
+
+    /// Takes a slot, waiting up to the acquire timeout.
+    pub async fn acquire(&self) -> Result<ChLease, ApiError> {
+        let slot = tokio::time::timeout(self.acquire_timeout, self.slots.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                ApiError::Unavailable(format!(
+                    "all {} ClickHouse connections stayed busy for {} ms; retry shortly",
+                    self.size,
+                    self.acquire_timeout.as_millis()
+                ))
+            })?
+            .expect("the semaphore is never closed");
+        Ok(ChLease { client: self.client.clone(), _slot: slot })
+    }
+
+    /// Slots held right now.
+    pub fn in_use(&self) -> usize {
+        self.size - self.slots.available_permits()
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // the client is never contacted: slots are handed out before any query
+    fn pool(size: u32) -> ChPool {
+        ChPool::new(clickhouse::Client::default(), size).with_acquire_timeout(Duration::from_millis(100))
+    }
+
+    #[tokio::test]
+    async fn at_most_max_open_leases_exist_and_a_freed_slot_is_reused() {
+        let pool = Arc::new(pool(2));
+        let (a, _b) = (pool.acquire().await.unwrap(), pool.acquire().await.unwrap());
+        assert_eq!(pool.in_use(), 2);
+        let waiting = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.acquire().await.map(|_| ()) }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "a third lease waits while two are held");
+        drop(a);
+        waiting.await.unwrap().expect("the freed slot is handed to the waiter");
+        assert_eq!(pool.in_use(), 1, "the waiter's lease was dropped with its task");
+    }
+
+    #[tokio::test]
+    async fn a_request_that_cannot_get_a_slot_in_time_is_a_503() {
+        let pool = pool(1);
+        let _held = pool.acquire().await.unwrap();
+        let err = pool.acquire().await.err().expect("no slot");
+        let response = axum::response::IntoResponse::into_response(err);
+        assert_eq!(response.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+    }
+}

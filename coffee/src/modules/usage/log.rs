@@ -1,0 +1,229 @@
+//! The usage log: profile views and searches of unlimited plans, group-committed.
+//!
+//! Counting every view inside the request's own transaction costs a `BEGIN`, two inserts, a
+//! `COMMIT` and a counter update per request, and the counter is one hot row per partner and
+//! month that every concurrent request of that partner queues on. Instead, requests hand
+//! their event to one writer task and wait for it to be durable: the writer takes whatever
+//! has queued up (up to [`MAX_BATCH`]) and writes all of it in one autocommitted statement
+//! (page tracks aggregated per profile, one activity row per event, one counter update per
+//! partner and month), then answers every waiting request. Under load, the events of all the
+//! requests in flight share one round trip; when idle, an event is written at once.
+//!
+//! Guarantees:
+//! - a request answers 2xx only after its event is committed, so a crash never loses an
+//!   acknowledged view; a failed write fails every request of that batch (500, logged);
+//! - an event is all-or-nothing: its page track, activity row and counters commit together;
+//! - an event whose partner does not exist is refused (422) without affecting the rest of
+//!   its batch; a user id that does not exist is recorded as no user (the activity table's
+//!   own `ON DELETE SET NULL` semantics), rather than failing the batch;
+//! - an event is queued only once the view is known to succeed (the profile exists, the
+//!   plan is unlimited); a request cancelled after queueing (client gone, `SERVER_TIMEOUT`)
+//!   still has its view counted, as the profile was served by then.
+//!
+//! FREE plans are not logged here: their quota must be checked against the counters under a
+//! row lock, inside the request's transaction (see [`super::service`]).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::core::observe::{self, Store};
+use crate::domain::Platform;
+use crate::error::{ApiError, ApiResult};
+
+/// The most events one statement writes.
+pub const MAX_BATCH: usize = 1024;
+/// Requests queue beyond the batch being written; past this, senders wait (back-pressure).
+const QUEUE: usize = 8 * MAX_BATCH;
+
+/// One thing a partner did that counts against its usage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsageEvent {
+    ProfileView { partner_id: i64, user_id: Option<i64>, platform: Platform, profile_id: i64, at: DateTime<Utc> },
+    Search { partner_id: i64, user_id: Option<i64>, at: DateTime<Utc> },
+}
+
+impl UsageEvent {
+    fn partner_id(&self) -> i64 {
+        match self {
+            Self::ProfileView { partner_id, .. } | Self::Search { partner_id, .. } => *partner_id,
+        }
+    }
+}
+
+/// The first day of `at`'s month (UTC), the key of the monthly counters.
+pub fn month_of(at: DateTime<Utc>) -> NaiveDate {
+    let day = at.date_naive();
+    NaiveDate::from_ymd_opt(day.year(), day.month(), 1).expect("the first of a month exists")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    Recorded,
+    UnknownPartner,
+    Failed,
+}
+
+struct Queued {
+    event: UsageEvent,
+    done: oneshot::Sender<Outcome>,
+}
+
+/// A handle to the writer task; cheap to clone. The task ends when the last handle is dropped,
+/// after writing what was queued.
+#[derive(Clone)]
+pub struct UsageLog {
+    queue: mpsc::Sender<Queued>,
+}
+
+impl UsageLog {
+    /// Starts the writer task on the current runtime. `pool` must be the log's own (one
+    /// connection is enough): requests waiting for the log hold connections of the main pool,
+    /// so a writer drawing from it could starve behind them.
+    pub fn start(pool: sqlx::PgPool, slow: Duration) -> Self {
+        let (queue, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(write_loop(pool, slow, rx));
+        Self { queue }
+    }
+
+    /// Queues `event` and waits until it is committed.
+    pub async fn record(&self, event: UsageEvent) -> ApiResult<()> {
+        let partner_id = event.partner_id();
+        let (done, outcome) = oneshot::channel();
+        self.queue
+            .send(Queued { event, done })
+            .await
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the usage log writer has stopped")))?;
+        match outcome.await {
+            Ok(Outcome::Recorded) => Ok(()),
+            Ok(Outcome::UnknownPartner) => Err(ApiError::Unprocessable(format!("partner {partner_id} does not exist"))),
+            // the writer logged the cause
+            Ok(Outcome::Failed) | Err(_) => {
+                Err(ApiError::Internal(anyhow::anyhow!("recording usage for partner {partner_id} failed")))
+            }
+        }
+    }
+}
+
+async fn write_loop(pool: sqlx::PgPool, slow: Duration, mut rx: mpsc::Receiver<Queued>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        metrics::histogram!("coffee_usage_log_batch_events").record(batch.len() as f64);
+        let events: Vec<&UsageEvent> = batch.iter().map(|q| &q.event).collect();
+        let result = observe::query(Store::Postgres, "usage_log_write", slow, write(&pool, &events)).await;
+        let known = match result {
+            Ok(known) => Some(known),
+            Err(e) => {
+                tracing::error!(error = %e, events = batch.len(), "writing a usage batch failed; its requests get 500");
+                None
+            }
+        };
+        for queued in batch.drain(..) {
+            let outcome = match &known {
+                Some(known) if known.contains(&queued.event.partner_id()) => Outcome::Recorded,
+                Some(_) => Outcome::UnknownPartner,
+                None => Outcome::Failed,
+            };
+            // the request may have gone away meanwhile; its event is written all the same
+            let _ = queued.done.send(outcome);
+        }
+    }
+}
+
+/// Writes the batch in one statement; returns the partners that exist (events of other
+/// partners were skipped).
+const WRITE: &str = "\
+WITH e AS (
+    SELECT e.kind, e.partner_id, u.id AS user_id, e.platform, e.profile_id, e.month, e.at
+    FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::int8[], $6::date[], $7::timestamptz[])
+         AS e (kind, partner_id, user_id, platform, profile_id, month, at)
+    JOIN partner p ON p.id = e.partner_id
+    LEFT JOIN users u ON u.id = e.user_id
+), tracked AS (
+    INSERT INTO partner_profile_page_track AS t
+        (partner_id, user_id, platform, profile_id, month, view_count, first_viewed_at, last_viewed_at)
+    SELECT partner_id, max(user_id), platform, profile_id, month, count(*), min(at), max(at)
+    FROM e WHERE kind = 'view'
+    GROUP BY partner_id, platform, profile_id, month
+    ON CONFLICT (partner_id, platform, profile_id, month) DO UPDATE
+    SET view_count = t.view_count + EXCLUDED.view_count,
+        last_viewed_at = greatest(t.last_viewed_at, EXCLUDED.last_viewed_at)
+    RETURNING t.partner_id, t.month, (t.xmax = 0) AS first_view
+), activity AS (
+    INSERT INTO activity_tracker (partner_id, user_id, activity_type, entity_type, entity_id, platform, created_at)
+    SELECT partner_id, user_id, 'PROFILE_VIEW', 'profile', profile_id, platform, at FROM e WHERE kind = 'view'
+), totals AS (
+    SELECT partner_id, month,
+           count(*) FILTER (WHERE kind = 'view') AS views,
+           count(*) FILTER (WHERE kind = 'search') AS searches
+    FROM e GROUP BY partner_id, month
+), firsts AS (
+    SELECT partner_id, month, count(*) FILTER (WHERE first_view) AS n FROM tracked GROUP BY partner_id, month
+)
+INSERT INTO partner_usage AS pu (partner_id, month, profile_views, unique_profiles, searches)
+SELECT totals.partner_id, totals.month, totals.views, coalesce(firsts.n, 0), totals.searches
+FROM totals LEFT JOIN firsts USING (partner_id, month)
+ON CONFLICT (partner_id, month) DO UPDATE
+SET profile_views = pu.profile_views + EXCLUDED.profile_views,
+    unique_profiles = pu.unique_profiles + EXCLUDED.unique_profiles,
+    searches = pu.searches + EXCLUDED.searches
+RETURNING pu.partner_id";
+
+async fn write(pool: &sqlx::PgPool, events: &[&UsageEvent]) -> ApiResult<HashSet<i64>> {
+    let n = events.len();
+    let (mut kind, mut partner, mut user, mut platform, mut profile, mut month, mut at) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for event in events {
+        match **event {
+            UsageEvent::ProfileView { partner_id, user_id, platform: p, profile_id, at: t } => {
+                kind.push("view");
+                partner.push(partner_id);
+                user.push(user_id);
+                platform.push(Some(p.as_str()));
+                profile.push(Some(profile_id));
+                month.push(month_of(t));
+                at.push(t);
+            }
+            UsageEvent::Search { partner_id, user_id, at: t } => {
+                kind.push("search");
+                partner.push(partner_id);
+                user.push(user_id);
+                platform.push(None);
+                profile.push(None);
+                month.push(month_of(t));
+                at.push(t);
+            }
+        }
+    }
+    let known: Vec<i64> = sqlx::query_scalar(WRITE)
+        .bind(kind)
+        .bind(partner)
+        .bind(user)
+        .bind(platform)
+        .bind(profile)
+        .bind(month)
+        .bind(at)
+        .fetch_all(pool)
+        .await?;
+    Ok(known.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_start_on_the_first_in_utc() {
+        let at = DateTime::parse_from_rfc3339("2026-02-28T23:59:59Z").unwrap().with_timezone(&Utc);
+        assert_eq!(month_of(at), NaiveDate::from_ymd_opt(2026, 2, 1).unwrap());
+    }
+}
