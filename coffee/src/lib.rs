@@ -92,9 +92,10 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
 }
 
 /// Connects to the stores and binds `SERVER_HOST:PORT` (port 0 picks a free port); serve with
-/// [`Server::run_until_stopped`].
+/// [`Server::run_until_stopped`], which writes the usage log's queued events before returning.
 pub async fn build(config: Config) -> anyhow::Result<Server> {
     let addr = config.server.addr();
     let state = state(config).await?;
-    Ok(Server::bind(&addr, router(state)).await?)
+    let usage_log = state.usage_log.clone();
+    Ok(Server::bind(&addr, router(state)).await?.on_stopped(async move { usage_log.shutdown().await }))
 }

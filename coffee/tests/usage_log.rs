@@ -121,3 +121,40 @@ async fn unknown_partners_are_refused_and_unknown_users_recorded_without_spoilin
     assert_eq!(app.count("SELECT profile_views::int8 FROM partner_usage WHERE partner_id = 1").await, 60);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn shutdown_writes_the_events_of_cancelled_requests() {
+    let app = app().await;
+    let pool = store::pg::pool(&app.pg.config, std::time::Duration::from_secs(1));
+    let log = coffee::modules::usage::log::UsageLog::start(pool, std::time::Duration::from_secs(1));
+    const EVENTS: i64 = 50;
+    for i in 0..EVENTS {
+        let event = coffee::modules::usage::log::UsageEvent::ProfileView {
+            partner_id: PAID_PARTNER,
+            user_id: None,
+            platform: coffee::domain::Platform::Youtube,
+            profile_id: i % 5 + 1,
+            at: chrono::Utc::now(),
+        };
+        // a request that queued its view and was then cancelled (client gone, deadline)
+        let mut request = Box::pin(log.record(event));
+        if let std::task::Poll::Ready(result) = futures::poll!(&mut request) {
+            result.expect("written at once");
+        }
+    }
+    log.shutdown().await;
+    assert_eq!(log.queued(), 0);
+    assert_eq!(
+        app.count("SELECT count(*) FROM activity_tracker WHERE partner_id = 3 AND platform = 'youtube'").await,
+        EVENTS
+    );
+    assert_eq!(app.count("SELECT profile_views::int8 FROM partner_usage WHERE partner_id = 3").await, EVENTS);
+    // after shutdown, nothing more is taken
+    let late = coffee::modules::usage::log::UsageEvent::Search {
+        partner_id: PAID_PARTNER,
+        user_id: None,
+        at: chrono::Utc::now(),
+    };
+    assert!(log.record(late).await.is_err());
+    app.stop().await;
+}

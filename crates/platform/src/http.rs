@@ -94,6 +94,7 @@ pub fn with_common_layers(router: Router) -> Router {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    on_stopped: Option<futures::future::BoxFuture<'static, ()>>,
 }
 
 impl Server {
@@ -102,20 +103,32 @@ impl Server {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| std::io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
-        Ok(Self { listener, router })
+        Ok(Self { listener, router, on_stopped: None })
+    }
+
+    /// Work to finish after the last in-flight request, before [`Self::run_until_stopped`]
+    /// returns (flushing buffers, releasing queued work).
+    pub fn on_stopped(mut self, work: impl std::future::Future<Output = ()> + Send + 'static) -> Self {
+        self.on_stopped = Some(Box::pin(work));
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` is cancelled, then stops accepting and lets in-flight requests finish.
+    /// Serves until `shutdown` is cancelled, then stops accepting, lets in-flight requests
+    /// finish, and runs the [`Self::on_stopped`] work.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let addr = self.local_addr();
         tracing::info!(%addr, "listening");
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
+            .await;
+        if let Some(work) = self.on_stopped {
+            work.await;
+        }
+        served
     }
 }
 

@@ -24,10 +24,13 @@
 //! row lock, inside the request's transaction (see [`super::service`]).
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::core::observe::{self, Store};
 use crate::domain::Platform;
@@ -71,11 +74,13 @@ struct Queued {
     done: oneshot::Sender<Outcome>,
 }
 
-/// A handle to the writer task; cheap to clone. The task ends when the last handle is dropped,
-/// after writing what was queued.
+/// A handle to the writer task; cheap to clone. The task ends after [`UsageLog::shutdown`] or
+/// when the last handle is dropped, in both cases after writing everything queued.
 #[derive(Clone)]
 pub struct UsageLog {
     queue: mpsc::Sender<Queued>,
+    closing: CancellationToken,
+    writer: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl UsageLog {
@@ -84,8 +89,26 @@ impl UsageLog {
     /// so a writer drawing from it could starve behind them.
     pub fn start(pool: sqlx::PgPool, slow: Duration) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(pool, slow, rx));
-        Self { queue }
+        let closing = CancellationToken::new();
+        let writer = tokio::spawn(write_loop(pool, slow, rx, closing.clone()));
+        Self { queue, closing, writer: Arc::new(Mutex::new(Some(writer))) }
+    }
+
+    /// Stops taking events and waits until every queued one is written, including those of
+    /// requests that were cancelled after queueing. Run once the server has drained.
+    pub async fn shutdown(&self) {
+        self.closing.cancel();
+        let writer = self.writer.lock().expect("writer handle lock").take();
+        if let Some(writer) = writer {
+            if let Err(e) = writer.await {
+                tracing::error!(error = %e, "the usage log writer failed");
+            }
+        }
+    }
+
+    /// Events waiting for the writer (not counting the batch being written).
+    pub fn queued(&self) -> usize {
+        QUEUE - self.queue.capacity()
     }
 
     /// Queues `event` and waits until it is committed.
@@ -107,10 +130,24 @@ impl UsageLog {
     }
 }
 
-async fn write_loop(pool: sqlx::PgPool, slow: Duration, mut rx: mpsc::Receiver<Queued>) {
+async fn write_loop(pool: sqlx::PgPool, slow: Duration, mut rx: mpsc::Receiver<Queued>, closing: CancellationToken) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let mut closed = false;
+    loop {
+        let received = tokio::select! {
+            n = rx.recv_many(&mut batch, MAX_BATCH) => n,
+            _ = closing.cancelled(), if !closed => {
+                // no new events; what is queued is still received, then recv_many returns 0
+                rx.close();
+                closed = true;
+                continue;
+            }
+        };
+        if received == 0 {
+            break;
+        }
         metrics::histogram!("coffee_usage_log_batch_events").record(batch.len() as f64);
+        metrics::gauge!("coffee_usage_log_queued").set(rx.len() as f64);
         let events: Vec<&UsageEvent> = batch.iter().map(|q| &q.event).collect();
         let result = observe::query(Store::Postgres, "usage_log_write", slow, write(&pool, &events)).await;
         let known = match result {
