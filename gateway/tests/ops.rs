@@ -1,8 +1,18 @@
 //! gateway on the real test stack: ready when its Redis Cluster answers, graceful stop.
 
+fn config(redis_addresses: &str) -> gateway::Config {
+    gateway::Config::from_env(platform::config::Env::from_pairs([
+        ("PORT", "0"),
+        ("SERVER_HOST", "127.0.0.1"),
+        ("REDIS_CLUSTER_ADDRESSES", redis_addresses),
+        ("HMAC_SECRET", "dGVzdC1vbmx5LWhtYWMtc2VjcmV0LTMyLWJ5dGVzLWxvbmc="),
+    ]))
+    .unwrap()
+}
+
 #[tokio::test]
 async fn ready_checks_the_redis_cluster() {
-    let config = gateway::Config { server: testkit::server_config(), redis: testkit::redis_cluster_config() };
+    let config = config(&testkit::redis_cluster_config().addresses.join(","));
     let app = testkit::serve(gateway::build(config).await.unwrap());
     let (status, body) = app.get("/ready").await;
     assert_eq!(status, 200, "{body}");
@@ -14,11 +24,6 @@ async fn ready_checks_the_redis_cluster() {
 
 #[tokio::test]
 async fn an_unreachable_cluster_fails_start_up_with_a_clear_error() {
-    let mut redis = testkit::redis_cluster_config();
-    redis.addresses = vec!["127.0.0.1:1".into()];
-    let err = gateway::build(gateway::Config { server: testkit::server_config(), redis })
-        .await
-        .err()
-        .expect("no cluster, no gateway");
+    let err = gateway::build(config("127.0.0.1:1")).await.err().expect("no cluster, no gateway");
     assert!(format!("{err:#}").to_lowercase().contains("connect") || format!("{err:#}").contains("refused"), "{err:#}");
 }

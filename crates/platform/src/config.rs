@@ -134,6 +134,28 @@ impl Env {
         SecretString::from(self.raw(name).unwrap_or_default().to_owned())
     }
 
+    /// `HMAC_SECRET`-style key: required, base64 of at least 32 bytes (HS256 wants a key as long
+    /// as its hash). Returns the decoded key; problems are recorded without echoing the value.
+    pub fn hmac_key(&mut self, name: &str) -> secrecy::SecretSlice<u8> {
+        use base64::Engine as _;
+        let secret = self.secret(name);
+        let raw = secret.expose_secret();
+        if raw.is_empty() {
+            return Vec::new().into();
+        }
+        match base64::engine::general_purpose::STANDARD.decode(raw) {
+            Ok(key) if key.len() >= 32 => key.into(),
+            Ok(_) => {
+                self.fail(name, "must decode to at least 32 bytes");
+                Vec::new().into()
+            }
+            Err(_) => {
+                self.fail(name, "must be base64");
+                Vec::new().into()
+            }
+        }
+    }
+
     /// A duration given in whole seconds (the original system's convention, e.g. `SERVER_TIMEOUT=30`).
     pub fn seconds(&mut self, name: &str, default_secs: u64) -> Duration {
         Duration::from_secs(self.or(name, default_secs))

@@ -146,6 +146,12 @@ fn each_service_environment_is_a_valid_configuration() {
     assert_eq!(beat.redis_url, "redis://redis:6379");
     let gateway = gateway::Config::from_env(env("gateway")).expect("gateway's compose environment");
     assert_eq!(gateway.redis.addresses, vec!["redis-1:6379", "redis-2:6379", "redis-3:6379"]);
+    assert_eq!(gateway.coffee_url, "http://coffee:7179", "the gateway proxies to the coffee service");
+    assert_eq!(
+        service(&doc, "gateway")["environment"]["HMAC_SECRET"],
+        service(&doc, "coffee")["environment"]["HMAC_SECRET"],
+        "the gateway verifies with the key coffee signs with"
+    );
     // the migration job reads the same store settings
     let mut migrate = env("migrate");
     let _ = platform::config::PgConfig::from_env(&mut migrate);

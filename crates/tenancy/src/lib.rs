@@ -11,9 +11,11 @@ mod auth;
 mod headers;
 mod identity;
 mod plan;
+mod session;
 
 pub use auth::{DownstreamAuth, DownstreamAuthError};
 pub use headers::{strip_tenant_headers, TENANT_HEADERS};
 pub use headers::{ACCOUNT_ID, AUTHORIZATION, CLIENT_ID, CLIENT_TYPE, DEVICE_ID, PARTNER_ID, PLAN_TYPE};
 pub use identity::{TenancyError, TenantIdentity};
 pub use plan::{PlanType, UnknownPlan};
+pub use session::{session_key, SessionInfo, INVALIDATION_CHANNEL};

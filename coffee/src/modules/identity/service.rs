@@ -8,12 +8,11 @@ use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use tenancy::{session_key, SessionInfo, INVALIDATION_CHANNEL};
+
 use crate::core::context::RequestContext;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-
-/// Where logouts are announced, so every gateway drops the session from its in-process cache.
-pub const INVALIDATION_CHANNEL: &str = "session-invalidation";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Claims {
@@ -45,21 +44,6 @@ pub struct LoginResponse {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub session: SessionInfo,
-}
-
-/// What a valid session says about its holder (also the Redis cache value).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-pub struct SessionInfo {
-    pub sid: String,
-    pub user_id: i64,
-    pub user_name: String,
-    pub partner_id: i64,
-    pub account_id: Option<i64>,
-    pub expires_at: DateTime<Utc>,
-}
-
-pub fn session_key(prefix: &str, sid: &str) -> String {
-    format!("{prefix}session:{sid}")
 }
 
 #[derive(sqlx::FromRow)]
