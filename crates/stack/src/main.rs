@@ -80,7 +80,8 @@ enum Cmd {
         #[arg(long)]
         release: bool,
     },
-    /// The analytics and HTTP benchmark on the test stack; writes bench/results/analytics.{md,json}.
+    /// The benchmarks on the test stack: analytics and HTTP (bench/results/analytics.{md,json}),
+    /// then the gateway's session tiers (bench/results/gateway.{md,json}).
     Bench {
         /// Time-series rows per store, comma-separated
         #[arg(long, default_value = "1000000,5000000,20000000")]
@@ -168,14 +169,18 @@ async fn dev(release: bool) -> anyhow::Result<ExitCode> {
 async fn bench(sizes: &str) -> anyhow::Result<ExitCode> {
     let profile = Profile::test();
     stack::up(&profile, Components::default()).await?;
-    let status = Command::new(env!("CARGO"))
-        .current_dir(stack::profile::repo_root())
-        .args(["bench", "--package", "coffee", "--bench", "analytics"])
-        .env("STACK_STATE_DIR", &profile.state_dir)
-        .env("BENCH_SIZES", sizes)
-        .status()?;
+    let mut ok = true;
+    for (package, bench) in [("coffee", "analytics"), ("gateway", "session_tiers")] {
+        let status = Command::new(env!("CARGO"))
+            .current_dir(stack::profile::repo_root())
+            .args(["bench", "--package", package, "--bench", bench])
+            .env("STACK_STATE_DIR", &profile.state_dir)
+            .env("BENCH_SIZES", sizes)
+            .status()?;
+        ok &= status.success();
+    }
     stack::down(&profile.state_dir)?;
-    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {

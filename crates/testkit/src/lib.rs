@@ -5,6 +5,8 @@
 //! milliseconds), its own ClickHouse database (DDL applied), and its own Redis key prefix, so the
 //! whole suite runs in parallel without tests seeing each other's rows.
 
+pub mod bench;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
