@@ -10,6 +10,9 @@ use crate::process::{self, read_pid_file, run, PidRecord, StopSignal};
 use crate::profile::Profile;
 use crate::{ComponentStatus, StackInfo};
 
+/// Cluster nodes talk to each other on their port plus this.
+pub const CLUSTER_BUS_OFFSET: u16 = 20;
+
 fn start_node(dir: &Path, port: u16, cluster: bool) -> anyhow::Result<PidRecord> {
     std::fs::create_dir_all(dir)?;
     let pidfile = dir.join("redis.pid");
@@ -21,7 +24,18 @@ fn start_node(dir: &Path, port: u16, cluster: bool) -> anyhow::Result<PidRecord>
         dir = dir.display()
     );
     if cluster {
-        conf.push_str("cluster-enabled yes\ncluster-config-file nodes.conf\ncluster-node-timeout 5000\n");
+        // the bus port defaults to port + 10000, inside Linux's ephemeral range (32768+), where
+        // an outgoing connection may already hold it; port + 20 stays beside the profile's ports
+        let bus = port + CLUSTER_BUS_OFFSET;
+        // a cluster formed by an older stack used the default bus ports; it holds only caches,
+        // so it is formed again rather than left unable to reach its peers
+        let nodes = dir.join("nodes.conf");
+        if std::fs::read_to_string(&nodes).is_ok_and(|n| n.contains(&format!("@{}", u32::from(port) + 10_000))) {
+            std::fs::remove_file(&nodes)?;
+        }
+        conf.push_str(&format!(
+            "cluster-enabled yes\ncluster-port {bus}\ncluster-config-file nodes.conf\ncluster-node-timeout 5000\n"
+        ));
     }
     let conf_path = dir.join("redis.conf");
     std::fs::write(&conf_path, conf)?;

@@ -14,7 +14,7 @@ fn isolated(name: &str, base: u16) -> Profile {
 
 #[tokio::test]
 async fn up_is_idempotent_and_down_leaves_no_process_behind() {
-    let profile = isolated("lifecycle", 41000);
+    let profile = isolated("lifecycle", 27000);
     let info = stack::up(&profile, Components::default()).await.expect("up");
     let pids = info.pids.clone();
     assert_eq!(pids.len(), 6, "postgres, redis, 3 cluster nodes, clickhouse: {pids:?}");
@@ -43,7 +43,7 @@ async fn up_is_idempotent_and_down_leaves_no_process_behind() {
 
 #[tokio::test]
 async fn a_busy_port_is_reported_by_name() {
-    let profile = isolated("busy", 43000);
+    let profile = isolated("busy", 28000);
     let _squatter = std::net::TcpListener::bind(("127.0.0.1", profile.pg_port)).unwrap();
     let err = tokio::time::timeout(Duration::from_secs(60), stack::up(&profile, Components::default()))
         .await

@@ -13,6 +13,15 @@ async fn the_cluster_has_three_masters_covering_every_slot() {
     let masters: Vec<&str> =
         nodes.lines().filter(|l| l.split(' ').nth(2).is_some_and(|f| f.contains("master"))).collect();
     assert_eq!(masters.len(), 3, "{nodes}");
+    // bus ports beside the node ports, outside the kernel's ephemeral range (32768+), where an
+    // outgoing connection could hold them
+    for line in &masters {
+        let addr = line.split(' ').nth(1).unwrap(); // 127.0.0.1:25010@25030
+        let (port, bus) = addr.rsplit_once(':').unwrap().1.split_once('@').unwrap();
+        let (port, bus): (u16, u16) = (port.parse().unwrap(), bus.split(',').next().unwrap().parse().unwrap());
+        assert_eq!(bus, port + stack::redis::CLUSTER_BUS_OFFSET, "{line}");
+        assert!(bus < 32768, "{line}");
+    }
 
     let mut covered = vec![false; 16384];
     for line in &masters {
