@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use platform::config::{
     ChConfig, ConfigError, Env, ExposeSecret, PgConfig, RedisClusterConfig, SecretString, ServerConfig,
 };
@@ -32,7 +30,7 @@ pub struct Config {
 impl Config {
     /// The decoded HS256 key (validated by `from_env`).
     pub fn hmac_key(&self) -> Vec<u8> {
-        STANDARD.decode(self.hmac_secret.expose_secret()).unwrap_or_default()
+        platform::config::decode_hmac_key(self.hmac_secret.expose_secret()).unwrap_or_default()
     }
 
     pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
@@ -48,12 +46,8 @@ impl Config {
             redis_key_prefix: env.or("REDIS_KEY_PREFIX", String::new()),
         };
         let secret = cfg.hmac_secret.expose_secret();
-        if !secret.is_empty() {
-            match STANDARD.decode(secret) {
-                Ok(key) if key.len() >= 32 => {}
-                Ok(_) => env.invalid("HMAC_SECRET", "must decode to at least 32 bytes"),
-                Err(_) => env.invalid("HMAC_SECRET", "must be base64"),
-            }
+        if let (false, Err(problem)) = (secret.is_empty(), platform::config::decode_hmac_key(secret)) {
+            env.invalid("HMAC_SECRET", problem);
         }
         if cfg.jwt_ttl.is_zero() {
             env.invalid("JWT_TTL", "must be at least 1 second");

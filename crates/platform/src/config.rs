@@ -12,6 +12,17 @@ use std::time::Duration;
 
 pub use secrecy::{ExposeSecret, SecretString};
 
+/// Decodes an `HMAC_SECRET`-style value: base64 of at least 32 bytes (HS256 wants a key as long
+/// as its hash). The error says what is wrong without echoing the value.
+pub fn decode_hmac_key(raw: &str) -> Result<Vec<u8>, &'static str> {
+    use base64::Engine as _;
+    match base64::engine::general_purpose::STANDARD.decode(raw) {
+        Ok(key) if key.len() >= 32 => Ok(key),
+        Ok(_) => Err("must decode to at least 32 bytes"),
+        Err(_) => Err("must be base64"),
+    }
+}
+
 /// One problem with one variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VarError {
@@ -137,20 +148,15 @@ impl Env {
     /// `HMAC_SECRET`-style key: required, base64 of at least 32 bytes (HS256 wants a key as long
     /// as its hash). Returns the decoded key; problems are recorded without echoing the value.
     pub fn hmac_key(&mut self, name: &str) -> secrecy::SecretSlice<u8> {
-        use base64::Engine as _;
         let secret = self.secret(name);
         let raw = secret.expose_secret();
         if raw.is_empty() {
             return Vec::new().into();
         }
-        match base64::engine::general_purpose::STANDARD.decode(raw) {
-            Ok(key) if key.len() >= 32 => key.into(),
-            Ok(_) => {
-                self.fail(name, "must decode to at least 32 bytes");
-                Vec::new().into()
-            }
-            Err(_) => {
-                self.fail(name, "must be base64");
+        match decode_hmac_key(raw) {
+            Ok(key) => key.into(),
+            Err(problem) => {
+                self.fail(name, problem);
                 Vec::new().into()
             }
         }
