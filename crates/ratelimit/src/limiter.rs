@@ -1,0 +1,282 @@
+//! Deciding a stack: one script, one round trip, a bounded wait, and a defined answer when Redis
+//! fails.
+
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+use metrics::{Counter, Histogram};
+use redis::aio::ConnectionLike;
+use redis::Script;
+
+use crate::decision::{Admitted, Decision, LevelState, Rejected};
+use crate::limit::{FailureMode, InvalidLimit, StackPolicy};
+use crate::local::OverLimitCache;
+
+static SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("stack.lua")));
+
+/// Why a check could not be decided.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Redis failed or was too slow and the stack fails closed.
+    #[error("rate limits of {stack:?} cannot be checked: {cause}")]
+    Unavailable { stack: String, cause: StoreFailure },
+    #[error("stack {stack:?} has no level {level:?}")]
+    UnknownLevel { stack: String, level: String },
+    /// No amount of waiting admits this cost: it exceeds a level's capacity.
+    #[error("a cost of {cost} can never pass level {level:?} of {stack:?}, which holds {capacity}")]
+    CostTooHigh { stack: String, level: String, cost: u64, capacity: u64 },
+}
+
+/// What went wrong with Redis.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreFailure {
+    #[error("no answer from redis within {0:?}")]
+    Timeout(Duration),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("redis answered with an unexpected shape: {0}")]
+    Reply(String),
+}
+
+/// Decides stacks of limits against one Redis deployment (a single node or a cluster: any
+/// async connection of the `redis` crate). Cheap to clone; clones share the connection and the
+/// in-process over-limit cache.
+#[derive(Clone)]
+pub struct Limiter<C> {
+    conn: C,
+    prefix: Arc<str>,
+    local: OverLimitCache,
+}
+
+impl<C> std::fmt::Debug for Limiter<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter").field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+impl<C> Limiter<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    /// `prefix` starts every key (tests isolate with it). It may not contain `{` or `}`, which
+    /// would move the cluster hash tag.
+    pub fn new(conn: C, prefix: &str) -> Result<Self, InvalidLimit> {
+        if prefix.contains(['{', '}']) {
+            return Err(InvalidLimit::from(format!("key prefix {prefix:?} may not contain braces")));
+        }
+        Ok(Self { conn, prefix: prefix.into(), local: OverLimitCache::new(100_000) })
+    }
+
+    /// A check of `policy` with every level's key suffix empty; name the per-caller parts with
+    /// [`Stack::key`] (e.g. the handle of a per-handle level).
+    pub fn stack<'a>(&'a self, policy: &'a StackPolicy) -> Stack<'a, C> {
+        Stack { limiter: self, policy, shard: String::new(), keys: vec![String::new(); policy.limits().len()] }
+    }
+
+    /// The connection, for callers that share it.
+    pub fn connection(&self) -> &C {
+        &self.conn
+    }
+}
+
+/// One stack of limits bound to its keys, ready to be checked.
+pub struct Stack<'a, C> {
+    limiter: &'a Limiter<C>,
+    policy: &'a StackPolicy,
+    shard: String,
+    keys: Vec<String>,
+}
+
+impl<'a, C> Stack<'a, C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    /// The key of one level, e.g. `.key("handle", "nasa")`: callers with different keys at a
+    /// level have separate budgets there. A level name the policy does not have is reported by
+    /// the check ([`Error::UnknownLevel`]), so a builder chain stays a chain.
+    #[must_use]
+    pub fn key(mut self, level: &str, key: &str) -> Self {
+        match self.policy.level_index(level) {
+            Some(i) => self.keys[i] = key.to_owned(),
+            // remembered as an impossible key; `check` reports it
+            None => self.shard = format!("\u{0}{level}"),
+        }
+        self
+    }
+
+    /// Spreads independent instances of this stack over cluster slots (e.g. one per partner).
+    /// All levels of one check always share a slot, so they can be decided atomically; with no
+    /// shard every instance of the stack lives in one slot, which is what a stack with a global
+    /// level needs anyway.
+    #[must_use]
+    pub fn shard(mut self, shard: &str) -> Self {
+        if !self.shard.starts_with('\u{0}') {
+            self.shard = shard.to_owned();
+        }
+        self
+    }
+
+    /// The Redis key of each level: `{prefix}rl:{<stack>:<shard>}:<level>:<key>`.
+    pub fn redis_keys(&self) -> Vec<String> {
+        let tag = format!("{}rl:{{{}:{}}}", self.limiter.prefix, self.policy.name(), self.shard);
+        self.policy.limits().iter().zip(&self.keys).map(|(l, k)| format!("{tag}:{}:{k}", l.name())).collect()
+    }
+
+    /// Takes `cost` units from every level if all of them have it, else nothing.
+    pub async fn check(&self, cost: u64) -> Result<Decision, Error> {
+        self.decide(cost, None).await
+    }
+
+    /// Every level's state, charging nothing (a check of cost 0).
+    pub async fn peek(&self) -> Result<Decision, Error> {
+        self.decide(0, None).await
+    }
+
+    fn validate(&self, cost: u64) -> Result<(), Error> {
+        let stack = self.policy.name();
+        if let Some(level) = self.shard.strip_prefix('\u{0}') {
+            return Err(Error::UnknownLevel { stack: stack.to_owned(), level: level.to_owned() });
+        }
+        match self.policy.limits().iter().find(|l| cost > l.capacity()) {
+            Some(l) => Err(Error::CostTooHigh {
+                stack: stack.to_owned(),
+                level: l.name().to_owned(),
+                cost,
+                capacity: l.capacity(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// `now_us` replaces Redis's clock; only the model test passes it.
+    pub(crate) async fn decide(&self, cost: u64, now_us: Option<u64>) -> Result<Decision, Error> {
+        self.validate(cost)?;
+        let metrics = metrics_of(self.policy);
+        let keys = self.redis_keys();
+        if self.policy.uses_local_cache() && cost > 0 {
+            if let Some((index, retry_after)) = self.limiter.local.lookup(&keys, cost) {
+                metrics.rejected_local[index].increment(1);
+                let level = self.policy.limits()[index].name().to_owned();
+                return Ok(Decision::Rejected(Rejected { level, retry_after, levels: Vec::new(), local: true }));
+            }
+        }
+        let mut invocation = SCRIPT.prepare_invoke();
+        for key in &keys {
+            invocation.key(key);
+        }
+        invocation.arg(cost).arg(now_us.map(|n| n.to_string()).unwrap_or_default());
+        for limit in self.policy.limits() {
+            let (algorithm, a, b) = limit.script_args();
+            invocation.arg(algorithm).arg(a).arg(b);
+        }
+        let sent = Instant::now();
+        let mut conn = self.limiter.conn.clone();
+        let answer =
+            match tokio::time::timeout(self.policy.timeout(), invocation.invoke_async::<Vec<i64>>(&mut conn)).await {
+                Ok(Ok(reply)) => self.parse(&reply),
+                Ok(Err(e)) => Err(StoreFailure::Redis(e)),
+                Err(_) => Err(StoreFailure::Timeout(self.policy.timeout())),
+            };
+        metrics.latency.record(sent.elapsed().as_secs_f64());
+        match answer {
+            Ok(Decision::Rejected(r)) => {
+                let index = self.policy.level_index(&r.level).unwrap_or_default();
+                metrics.rejected[index].increment(1);
+                if self.policy.uses_local_cache() && cost > 0 {
+                    // Redis decided at or after `sent`, so `sent + retry_after` is never later
+                    // than the moment Redis would admit this cost again
+                    self.limiter.local.remember(&keys[index], index, sent + r.retry_after, cost);
+                }
+                Ok(Decision::Rejected(r))
+            }
+            Ok(admitted) => {
+                metrics.admitted.increment(1);
+                Ok(admitted)
+            }
+            Err(cause) => {
+                match cause {
+                    StoreFailure::Timeout(_) => metrics.timeouts.increment(1),
+                    _ => metrics.errors.increment(1),
+                }
+                match self.policy.failure_mode() {
+                    FailureMode::Open => {
+                        metrics.failed_open.increment(1);
+                        tracing::warn!(stack = self.policy.name(), error = %cause, "rate limits unchecked: failing open");
+                        Ok(Decision::Admitted(Admitted { levels: Vec::new(), degraded: true }))
+                    }
+                    FailureMode::Closed => {
+                        metrics.failed_closed.increment(1);
+                        Err(Error::Unavailable { stack: self.policy.name().to_owned(), cause })
+                    }
+                }
+            }
+        }
+    }
+
+    fn parse(&self, reply: &[i64]) -> Result<Decision, StoreFailure> {
+        let limits = self.policy.limits();
+        if reply.len() != 2 + 2 * limits.len() {
+            return Err(StoreFailure::Reply(format!("{} numbers for {} levels", reply.len(), limits.len())));
+        }
+        let micros = |v: i64| Duration::from_micros(u64::try_from(v).unwrap_or_default());
+        let levels: Vec<LevelState> = limits
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                LevelState::new(l, u64::try_from(reply[2 + 2 * i]).unwrap_or_default(), micros(reply[3 + 2 * i]))
+            })
+            .collect();
+        let binding = usize::try_from(reply[0]).unwrap_or(usize::MAX);
+        Ok(match binding {
+            0 => Decision::Admitted(Admitted { levels, degraded: false }),
+            i if i <= limits.len() => Decision::Rejected(Rejected {
+                level: limits[i - 1].name().to_owned(),
+                retry_after: micros(reply[1]),
+                levels,
+                local: false,
+            }),
+            other => return Err(StoreFailure::Reply(format!("level {other} of {}", limits.len()))),
+        })
+    }
+}
+
+/// The metric handles of one stack, registered on first use (after the service installed its
+/// recorder) and kept in the policy, so a decision formats no labels.
+pub(crate) struct StackMetrics {
+    admitted: Counter,
+    rejected: Vec<Counter>,
+    rejected_local: Vec<Counter>,
+    failed_open: Counter,
+    failed_closed: Counter,
+    timeouts: Counter,
+    errors: Counter,
+    latency: Histogram,
+}
+
+impl std::fmt::Debug for StackMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackMetrics").finish_non_exhaustive()
+    }
+}
+
+fn metrics_of(policy: &StackPolicy) -> &StackMetrics {
+    policy.metrics.get_or_init(|| {
+        let stack = policy.name().to_owned();
+        let decision = |level: &str, outcome: &'static str| {
+            metrics::counter!("ratelimit_decisions_total", "stack" => stack.clone(), "level" => level.to_owned(), "outcome" => outcome)
+        };
+        let errors =
+            |kind: &'static str| metrics::counter!("ratelimit_redis_errors_total", "stack" => stack.clone(), "kind" => kind);
+        let levels = policy.limits().iter().map(|l| l.name());
+        StackMetrics {
+            admitted: decision("", "admitted"),
+            rejected: levels.clone().map(|l| decision(l, "rejected")).collect(),
+            rejected_local: levels.map(|l| decision(l, "rejected_local")).collect(),
+            failed_open: decision("", "failed_open"),
+            failed_closed: decision("", "failed_closed"),
+            timeouts: errors("timeout"),
+            errors: errors("error"),
+            latency: metrics::histogram!("ratelimit_check_duration_seconds", "stack" => stack.clone()),
+        }
+    })
+}

@@ -1,0 +1,9 @@
+//! The limiter on the test stack's real Redis: every behaviour is checked on the single node
+//! (beat's `REDIS_URL`) and on the 3-master Redis Cluster (the gateway's), each test with its
+//! own key prefix so the suite runs in parallel.
+
+mod boundaries;
+mod exactness;
+mod faults;
+mod levels;
+mod support;

@@ -1,0 +1,77 @@
+//! The two topologies behind one trait, so a test body is written once and run on both.
+
+use std::future::Future;
+
+use ratelimit::{Limiter, StackPolicy};
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::cluster_async::ClusterConnection;
+
+pub trait Topology: ConnectionLike + Clone + Send + Sync + 'static {
+    /// A new, separate connection.
+    fn connect() -> impl Future<Output = Self> + Send;
+    /// How `ratelimit-load` reaches the same Redis.
+    fn load_args() -> Vec<String>;
+    /// Every node's address.
+    fn nodes() -> Vec<String>;
+}
+
+impl Topology for ConnectionManager {
+    async fn connect() -> Self {
+        redis::Client::open(testkit::redis_url()).unwrap().get_connection_manager().await.unwrap()
+    }
+
+    fn load_args() -> Vec<String> {
+        vec!["--redis".into(), testkit::redis_url()]
+    }
+
+    fn nodes() -> Vec<String> {
+        vec![testkit::redis_url().trim_start_matches("redis://").to_owned()]
+    }
+}
+
+impl Topology for ClusterConnection {
+    async fn connect() -> Self {
+        store::redis_cluster::connect(&testkit::redis_cluster_config()).await.unwrap()
+    }
+
+    fn load_args() -> Vec<String> {
+        vec!["--cluster".into(), testkit::redis_cluster_config().addresses.join(",")]
+    }
+
+    fn nodes() -> Vec<String> {
+        testkit::redis_cluster_config().addresses
+    }
+}
+
+/// A limiter with a key prefix of its own.
+pub async fn limiter<C: Topology>() -> Limiter<C> {
+    Limiter::new(C::connect().await, &testkit::redis_prefix()).unwrap()
+}
+
+pub fn policy(name: &str, limits: &str) -> StackPolicy {
+    StackPolicy::parse(name, limits).unwrap()
+}
+
+/// Redis's clock in milliseconds (the clock the limiter decides by).
+pub async fn redis_time_ms<C: Topology>(conn: &mut C) -> u64 {
+    let (s, us): (u64, u64) = redis::cmd("TIME").query_async(conn).await.unwrap();
+    s * 1000 + us / 1000
+}
+
+/// Declares a test body, generic over the topology, as two tests: `single_node` and `cluster`.
+#[macro_export]
+macro_rules! on_both_topologies {
+    ($body:ident) => {
+        mod $body {
+            #[tokio::test]
+            async fn single_node() {
+                super::$body::<redis::aio::ConnectionManager>().await
+            }
+
+            #[tokio::test]
+            async fn cluster() {
+                super::$body::<redis::cluster_async::ClusterConnection>().await
+            }
+        }
+    };
+}
