@@ -30,9 +30,10 @@ local now_ms = math.floor(now / 1000)
 -- the same answer as a missing one, and the slack keeps clock overrides in tests honest
 local SLACK_MS = 1000
 
+local stored = redis.call('MGET', unpack(KEYS))
 local writes = {}
 -- each level's state as it is (reported when the stack rejects: nothing was charged) and as it
--- would be after the charge (reported when the stack admits)
+-- would be after the charge (reported when the stack admits): remaining, reset
 local as_is, charged = {}, {}
 local binding, binding_retry = 0, -1
 
@@ -43,33 +44,36 @@ for i = 1, #KEYS do
   if algorithm == 'g' then
     local interval, capacity = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2])
     local horizon = interval * capacity
-    local tat = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+    local tat = tonumber(stored[i] or '0') or 0
     if tat < now then tat = now end
     local new_tat = tat + cost * interval
-    as_is[i] = { math.floor((horizon - (tat - now)) / interval), tat - now }
-    charged[i] = { math.floor((horizon - (new_tat - now)) / interval), new_tat - now }
+    as_is[2 * i - 1], as_is[2 * i] = math.floor((horizon - (tat - now)) / interval), tat - now
+    charged[2 * i - 1], charged[2 * i] = math.floor((horizon - (new_tat - now)) / interval), new_tat - now
     if new_tat - now > horizon then
       retry = new_tat - now - horizon
     elseif cost > 0 then
-      writes[#writes + 1] = { KEYS[i], string.format('%.0f', new_tat), math.ceil((new_tat - now) / 1000) + SLACK_MS }
+      writes[#writes + 1] = i
+      writes[#writes + 1] = string.format('%.0f', new_tat)
+      writes[#writes + 1] = math.ceil((new_tat - now) / 1000) + SLACK_MS
     end
   else
     local limit, period = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2])
     local window = now_ms - (now_ms % period)
     if window > now_ms then window = window - period end
     local count = 0
-    local stored = redis.call('GET', KEYS[i])
-    if stored then
-      local w, c = string.match(stored, '^(%d+):(%d+)$')
+    if stored[i] then
+      local w, c = string.match(stored[i], '^(%d+):(%d+)$')
       if w and tonumber(w) == window then count = tonumber(c) end
     end
     local left_ms = window + period - now_ms
-    as_is[i] = { limit - count, left_ms * 1000 }
-    charged[i] = { limit - count - cost, left_ms * 1000 }
+    as_is[2 * i - 1], as_is[2 * i] = limit - count, left_ms * 1000
+    charged[2 * i - 1], charged[2 * i] = limit - count - cost, left_ms * 1000
     if count + cost > limit then
       retry = left_ms * 1000
     elseif cost > 0 then
-      writes[#writes + 1] = { KEYS[i], string.format('%.0f:%.0f', window, count + cost), left_ms + SLACK_MS }
+      writes[#writes + 1] = i
+      writes[#writes + 1] = string.format('%.0f:%.0f', window, count + cost)
+      writes[#writes + 1] = left_ms + SLACK_MS
     end
   end
   if retry and retry > binding_retry then
@@ -79,16 +83,16 @@ end
 
 local reply, report = { 0, 0 }, charged
 if binding == 0 then
-  for _, w in ipairs(writes) do
-    redis.call('SET', w[1], w[2], 'PX', w[3])
+  for w = 1, #writes, 3 do
+    redis.call('SET', KEYS[writes[w]], writes[w + 1], 'PX', writes[w + 2])
   end
 else
   reply[1], reply[2], report = binding, binding_retry, as_is
 end
-for i = 1, #KEYS do
-  local remaining = report[i][1]
+for j = 1, 2 * #KEYS, 2 do
+  local remaining = report[j]
   if remaining < 0 then remaining = 0 end
-  reply[#reply + 1] = remaining
-  reply[#reply + 1] = report[i][2]
+  reply[j + 2] = remaining
+  reply[j + 3] = report[j + 1]
 end
 return reply

@@ -81,11 +81,15 @@ enum Cmd {
         release: bool,
     },
     /// The benchmarks on the test stack: analytics and HTTP (bench/results/analytics.{md,json}),
-    /// then the gateway's session tiers (bench/results/gateway.{md,json}).
+    /// the gateway's session tiers (gateway.{md,json}) and the stacked rate limiter
+    /// (ratelimit.{md,json}).
     Bench {
         /// Time-series rows per store, comma-separated
         #[arg(long, default_value = "1000000,5000000,20000000")]
         sizes: String,
+        /// Run only these benchmarks, comma-separated: analytics, gateway, ratelimit
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Every test on a fresh test stack, torn down afterwards even when tests fail.
     Test {
@@ -145,7 +149,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Dev { release } => dev(release).await,
         Cmd::Test { keep, args } => test(keep, args).await,
-        Cmd::Bench { sizes } => bench(&sizes).await,
+        Cmd::Bench { sizes, only } => bench(&sizes, &only).await,
     }
 }
 
@@ -166,11 +170,20 @@ async fn dev(release: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn bench(sizes: &str) -> anyhow::Result<ExitCode> {
+const BENCHES: [(&str, &str, &str); 3] = [
+    ("analytics", "coffee", "analytics"),
+    ("gateway", "gateway", "session_tiers"),
+    ("ratelimit", "ratelimit", "ratelimit"),
+];
+
+async fn bench(sizes: &str, only: &[String]) -> anyhow::Result<ExitCode> {
+    if let Some(unknown) = only.iter().find(|o| !BENCHES.iter().any(|(name, ..)| name == o)) {
+        anyhow::bail!("no benchmark named {unknown:?}; there are analytics, gateway and ratelimit");
+    }
     let profile = Profile::test();
     stack::up(&profile, Components::default()).await?;
     let mut ok = true;
-    for (package, bench) in [("coffee", "analytics"), ("gateway", "session_tiers")] {
+    for (_, package, bench) in BENCHES.iter().filter(|(name, ..)| only.is_empty() || only.iter().any(|o| o == name)) {
         let status = Command::new(env!("CARGO"))
             .current_dir(stack::profile::repo_root())
             .args(["bench", "--package", package, "--bench", bench])

@@ -1,5 +1,6 @@
 //! `ratelimit-load`: fires checks of one stack at Redis from this process and prints what
-//! happened as one JSON line. The exactness test starts several of these at once (separate OS
+//! happened as one JSON line, on one thread (a load process per core is how to add load). The
+//! exactness test starts several of these at once (separate OS
 //! processes, separate connections) and the benchmark uses it to measure several processes.
 //!
 //! ```text
@@ -128,7 +129,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len()) - 1]
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let limits = args.limits.iter().map(|l| l.parse::<Limit>()).collect::<Result<Vec<_>, _>>()?;
