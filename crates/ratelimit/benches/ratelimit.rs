@@ -25,7 +25,7 @@ use testkit::bench::{machine, stats, write_report};
 const LEVELS: &str = "daily=1000000000/1day;calendar,minute=60000000/1m,handle=1/1s";
 const HANDLES: u64 = 1_000_000;
 const RUN: Duration = Duration::from_secs(3);
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 fn median(mut runs: Vec<Measured>) -> Measured {
     runs.sort_by(|a, b| a.decisions_per_s.total_cmp(&b.decisions_per_s));
