@@ -1,16 +1,62 @@
-//! beat's configuration, from the original environment variable names.
+//! beat's configuration, from the original environment variable names plus its own.
 
+use std::time::Duration;
+
+use domain::Platform;
 use platform::config::{ChConfig, ConfigError, Env, PgConfig, ServerConfig};
+use ratelimit::StackPolicy;
+
+use crate::credentials::Backoff;
 
 pub const DEFAULT_PORT: u16 = 8000;
+
+/// The stacked limit a full refresh passes: 20,000 a day (UTC calendar day), 60 a minute, one
+/// per second per handle.
+pub const DEFAULT_REFRESH_LIMITS: &str = "daily=20000/1day;calendar,minute=60/1m,handle=1/1s";
+
+/// Each source's default base URL (real providers); `SOURCE_URL_<NAME>` replaces it, e.g.
+/// `SOURCE_URL_INSTA_BEST_PERFORMANCE` (the dev stack points them all at the simulator).
+pub const DEFAULT_URLS: [(&str, &str); 7] = [
+    ("insta-best-performance", "https://instagram-api-cheap-best-performance.p.rapidapi.com"),
+    ("arraybobo", "https://instagram-scraper-2022.p.rapidapi.com"),
+    ("rocketapi", "https://v1.rocketapi.io"),
+    ("graphapi", "https://graph.facebook.com/v19.0"),
+    ("youtube138", "https://youtube138.p.rapidapi.com"),
+    ("youtubev31", "https://youtube-v31.p.rapidapi.com"),
+    ("youtube-data-api", "https://www.googleapis.com/youtube/v3"),
+];
+
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub name: String,
+    pub base_url: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub server: ServerConfig,
     pub pg: PgConfig,
+    /// `PG_LOG_MAX_OPEN_CONN` (default 15): the request log's own small pool.
+    pub log_pg: PgConfig,
     pub ch: ChConfig,
     /// `REDIS_URL`: the single Redis node holding rate-limit counters.
     pub redis_url: String,
+    /// `REDIS_KEY_PREFIX` (default `beat_server_`).
+    pub redis_key_prefix: String,
+    /// `REFRESH_LIMITS`: the stacked limit of a full refresh.
+    pub refresh_limits: StackPolicy,
+    /// `REFRESH_MAX_AGE` seconds (default a day): older stored profiles are refreshed on read.
+    pub refresh_max_age: Duration,
+    /// `PROVIDER_TIMEOUT` seconds (default 10): one provider request.
+    pub provider_timeout: Duration,
+    /// `CREDENTIAL_BACKOFF` / `CREDENTIAL_BACKOFF_MAX` seconds (60 / 3600).
+    pub backoff: Backoff,
+    /// `INSTAGRAM_SOURCES` / `YOUTUBE_SOURCES`: the sources tried, in order.
+    pub sources: Vec<(Platform, Vec<SourceConfig>)>,
+}
+
+fn url_var(source: &str) -> String {
+    format!("SOURCE_URL_{}", source.to_ascii_uppercase().replace('-', "_"))
 }
 
 impl Config {
@@ -19,11 +65,59 @@ impl Config {
         if !redis_url.is_empty() && !redis_url.starts_with("redis://") && !redis_url.starts_with("rediss://") {
             env.invalid("REDIS_URL", "must start with redis:// or rediss://");
         }
+        let pg = PgConfig::from_env(&mut env);
+        let log_pg = PgConfig { max_open_conns: env.or("PG_LOG_MAX_OPEN_CONN", 15), max_idle_conns: 2, ..pg.clone() };
+        let limits: String = env.or("REFRESH_LIMITS", DEFAULT_REFRESH_LIMITS.to_owned());
+        let refresh_limits = match StackPolicy::parse("refresh_profile", &limits) {
+            Ok(p) => p,
+            Err(e) => {
+                env.invalid("REFRESH_LIMITS", e.to_string());
+                StackPolicy::parse("refresh_profile", DEFAULT_REFRESH_LIMITS).expect("the default limits are valid")
+            }
+        };
+        let mut sources = Vec::new();
+        for (platform, var, default) in [
+            (Platform::Instagram, "INSTAGRAM_SOURCES", "insta-best-performance,arraybobo,rocketapi,graphapi"),
+            (Platform::Youtube, "YOUTUBE_SOURCES", "youtube138,youtubev31,youtube-data-api"),
+        ] {
+            let mut names = env.list(var);
+            if names.is_empty() {
+                names = default.split(',').map(str::to_owned).collect();
+            }
+            let mut list = Vec::new();
+            for name in names {
+                match crate::providers::SOURCES.iter().find(|(n, _)| *n == name) {
+                    Some((_, p)) if *p == platform => {
+                        let default_url =
+                            DEFAULT_URLS.iter().find(|(n, _)| *n == name).map(|(_, u)| *u).unwrap_or_default();
+                        let var = url_var(&name);
+                        let base_url: String = env.or(&var, default_url.to_owned());
+                        if !base_url.starts_with("http://") && !base_url.starts_with("https://") {
+                            env.invalid(&var, "must be an http:// or https:// URL");
+                        }
+                        list.push(SourceConfig { name, base_url });
+                    }
+                    Some(_) => env.invalid(var, format!("{name} is not a {platform} source")),
+                    None => env.invalid(var, format!("unknown source {name:?}")),
+                }
+            }
+            sources.push((platform, list));
+        }
         let cfg = Self {
             server: ServerConfig::from_env(&mut env, DEFAULT_PORT),
-            pg: PgConfig::from_env(&mut env),
+            pg,
+            log_pg,
             ch: ChConfig::from_env(&mut env),
             redis_url,
+            redis_key_prefix: env.or("REDIS_KEY_PREFIX", "beat_server_".to_owned()),
+            refresh_limits,
+            refresh_max_age: env.seconds("REFRESH_MAX_AGE", 86_400),
+            provider_timeout: env.seconds("PROVIDER_TIMEOUT", 10),
+            backoff: Backoff {
+                base: env.seconds("CREDENTIAL_BACKOFF", 60),
+                max: env.seconds("CREDENTIAL_BACKOFF_MAX", 3600),
+            },
+            sources,
         };
         env.finish()?;
         Ok(cfg)
@@ -38,5 +132,37 @@ mod tests {
     fn redis_url_is_validated() {
         let err = Config::from_env(Env::from_pairs([("REDIS_URL", "http://x")])).unwrap_err().to_string();
         assert!(err.contains("REDIS_URL: must start with redis://"), "{err}");
+    }
+
+    #[test]
+    fn sources_and_limits_are_validated_and_named() {
+        let err = Config::from_env(Env::from_pairs([
+            ("REDIS_URL", "redis://x"),
+            ("INSTAGRAM_SOURCES", "rocketapi,youtube138,nope"),
+            ("REFRESH_LIMITS", "daily=0/1day"),
+            ("SOURCE_URL_ROCKETAPI", "ftp://x"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        for want in [
+            "INSTAGRAM_SOURCES: youtube138 is not a instagram source",
+            "INSTAGRAM_SOURCES: unknown source \"nope\"",
+            "REFRESH_LIMITS: limit \"daily\": requests must be between 1",
+            "SOURCE_URL_ROCKETAPI: must be an http",
+        ] {
+            assert!(err.contains(want), "{want} in {err}");
+        }
+        let ok = Config::from_env(Env::from_pairs([
+            ("REDIS_URL", "redis://x"),
+            ("PG_HOST", "h"),
+            ("PG_USER", "u"),
+            ("PG_DB", "d"),
+            ("CH_HOST", "h"),
+            ("CH_DB", "d"),
+        ]))
+        .unwrap();
+        assert_eq!(ok.sources[0].1.len(), 4);
+        assert_eq!(ok.sources[1].1[0].name, "youtube138");
+        assert_eq!(ok.refresh_limits.limits().len(), 3);
     }
 }

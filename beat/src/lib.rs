@@ -1,27 +1,55 @@
-//! beat, the scraping service (port 8000).
+//! beat, the scraping service (port 8000): it refreshes Instagram and YouTube creators from
+//! third-party sources behind stacked Redis rate limits and per-source limits, rotating
+//! credentials the providers throttle, and stores them in Postgres (the profile and posts) and
+//! ClickHouse (the day's snapshot in the time series).
 //!
-//! So far it holds its connections (Postgres for the task queue and credentials, ClickHouse for
-//! time series, single-node Redis for rate-limit counters) and reports on them through
-//! `/health`, `/ready` and `/metrics`; the workers and provider adapters build on this.
+//! Layout:
+//! - [`api`]: the HTTP API (`GET /profiles/{platform}/byhandle/{handle}`, `/openapi.json`).
+//! - [`providers`]: one adapter per source behind the `Provider` trait, the normalized model,
+//!   and `Call`, through which every provider request passes its limit and the request log.
+//! - [`credentials`]: picking a usable key per source, benching throttled ones with back-off.
+//! - [`pipeline`]: the refresh itself (failover across sources, single flight), the SQL in
+//!   `repo`, the ClickHouse snapshot writer, the request log, the sources' limits.
+//! - [`simulator`]: a local stand-in for the providers, for the dev stack and tests only.
 
+pub mod api;
 pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod pipeline;
+pub mod providers;
+pub mod simulator;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use platform::http::{check, ops_router, with_common_layers, Server};
+use ratelimit::{Limiter, StackPolicy};
+use redis::aio::ConnectionManager;
 
 pub use config::Config;
+use credentials::Credentials;
+use pipeline::request_log::RequestLog;
+use pipeline::snapshots::Snapshots;
+use pipeline::sources::SourceLimits;
+use pipeline::Refresher;
+use providers::Source;
 
 #[derive(Clone)]
 pub struct AppState {
     pub pg: sqlx::PgPool,
-    pub ch: clickhouse::Client,
-    pub redis: redis::aio::ConnectionManager,
+    pub refresher: Arc<Refresher>,
+    pub limiter: Limiter<ConnectionManager>,
+    pub refresh_limits: Arc<StackPolicy>,
+    pub refresh_max_age: Duration,
 }
 
-pub fn router(state: &AppState) -> axum::Router {
-    let redis = state.redis.clone();
+fn ops(pg: &sqlx::PgPool, ch: &clickhouse::Client, redis: &ConnectionManager) -> axum::Router {
+    let redis = redis.clone();
     let checks = vec![
-        ("postgres", store::pg::ready_check(&state.pg)),
-        ("clickhouse", store::ch::ready_check(&state.ch)),
+        ("postgres", store::pg::ready_check(pg)),
+        ("clickhouse", store::ch::ready_check(ch)),
         (
             "redis",
             check(move || {
@@ -32,16 +60,71 @@ pub fn router(state: &AppState) -> axum::Router {
             }),
         ),
     ];
-    with_common_layers(ops_router(checks, platform::metrics::install("beat")))
+    ops_router(checks, platform::metrics::install("beat"))
 }
 
 /// Connects to the stores and binds `SERVER_HOST:PORT` (port 0 picks a free port); serve with
-/// [`Server::run_until_stopped`].
+/// [`Server::run_until_stopped`]. Postgres may be down at start-up: beat then reports not ready
+/// and uses the default source limits until it can read them.
 pub async fn build(config: Config) -> anyhow::Result<Server> {
+    let pg = store::pg::pool(&config.pg, Duration::from_millis(500));
+    let log_pg = store::pg::pool(&config.log_pg, Duration::from_millis(500));
+    let ch = store::ch::client(&config.ch).await?;
+    let redis = redis::Client::open(config.redis_url.as_str())?
+        .get_connection_manager_with_config(
+            redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(2)))
+                .set_response_timeout(Some(Duration::from_secs(2))),
+        )
+        .await?;
+    let limiter = Limiter::new(redis.clone(), &config.redis_key_prefix)?;
+    let limits = SourceLimits::defaults();
+    let stop_sync = tokio_util::sync::CancellationToken::new();
+    let sync = limits.clone().keep_in_sync(pg.clone(), stop_sync.clone());
+    let mut sources = HashMap::new();
+    for (platform, list) in &config.sources {
+        let list = list
+            .iter()
+            .map(|s| Source {
+                name: s.name.clone(),
+                base_url: s.base_url.clone(),
+                adapter: providers::adapter(&s.name).expect("configuration only names sources with an adapter"),
+                limits: limits.clone(),
+            })
+            .collect();
+        sources.insert(*platform, list);
+    }
+    let http = reqwest::Client::builder().timeout(config.provider_timeout).user_agent("bulbul-beat/0.1").build()?;
+    let (log, log_writer) = RequestLog::start(log_pg);
+    let (snapshots, snapshot_writer) = Snapshots::start(ch.clone());
+    let refresher = Refresher::new(
+        http,
+        sources,
+        Credentials::new(pg.clone(), config.backoff),
+        limiter.clone(),
+        log,
+        pg.clone(),
+        snapshots,
+    );
     let state = AppState {
-        pg: store::pg::pool(&config.pg, std::time::Duration::from_millis(500)),
-        ch: store::ch::client(&config.ch).await?,
-        redis: redis::Client::open(config.redis_url.as_str())?.get_connection_manager().await?,
+        pg: pg.clone(),
+        refresher,
+        limiter,
+        refresh_limits: Arc::new(config.refresh_limits.clone()),
+        refresh_max_age: config.refresh_max_age,
     };
-    Ok(Server::bind(&config.server.addr(), router(&state)).await?)
+    let router = with_common_layers(ops(&pg, &ch, &redis).merge(api::router(state)));
+    let server = Server::bind(&config.server.addr(), router).await?;
+    Ok(server.on_stopped(async move {
+        // the router (and with it every sender) is gone: the writers drain and end
+        stop_sync.cancel();
+        let drained = async {
+            let _ = sync.await;
+            let _ = log_writer.await;
+            let _ = snapshot_writer.await;
+        };
+        if tokio::time::timeout(Duration::from_secs(10), drained).await.is_err() {
+            tracing::warn!("request log or snapshots not drained within 10 s");
+        }
+    }))
 }

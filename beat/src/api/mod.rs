@@ -1,0 +1,24 @@
+//! beat's HTTP API, on the original service's paths: `GET /profiles/{platform}/byhandle/
+//! {handle}` (coffee and operators call it; the gateway routes `/beat/*` here), and its
+//! OpenAPI document at `/openapi.json`.
+
+mod profiles;
+
+use axum::routing::get;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "beat",
+    description = "Refreshes creators from third-party sources behind stacked rate limits."
+))]
+struct ApiDoc;
+
+pub fn router(state: AppState) -> axum::Router {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(profiles::router()).split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router.route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) })).with_state(state)
+}

@@ -1,0 +1,72 @@
+//! `GET /profiles/{platform}/byhandle/{handle}`: the stored creator, refreshed first when it is
+//! missing, older than `REFRESH_MAX_AGE`, or `force_refresh` is asked. A `full_refresh`
+//! (profile and posts) passes the stacked refresh limit (daily, per minute, per handle) and
+//! answers 429 past it; a basic one (profile only) is bounded by the sources' own limits.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use domain::{Handle, Platform};
+use ratelimit::Decision;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult};
+use crate::pipeline::repo::{self, StoredProfile};
+use crate::pipeline::Depth;
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(by_handle))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct Refresh {
+    /// Fetch posts too (passes the stacked refresh limit).
+    #[serde(default)]
+    full_refresh: bool,
+    /// Refresh even when the stored profile is fresh.
+    #[serde(default)]
+    force_refresh: bool,
+}
+
+/// A creator by handle, refreshed from the sources when stale.
+#[utoipa::path(get, path = "/profiles/{platform}/byhandle/{handle}", tag = "profiles",
+    params(("platform" = String, Path, description = "instagram or youtube"), ("handle" = String, Path), Refresh),
+    responses(
+        (status = 200, body = StoredProfile),
+        (status = 400, description = "unknown platform or invalid handle"),
+        (status = 404, description = "no such creator"),
+        (status = 429, description = "over the stacked refresh limit: {\"message\": \"Concurrency Limit Exceeded\", \"code\": 2}"),
+        (status = 502, description = "every source failed"),
+        (status = 503, description = "every source is throttled; see Retry-After"),
+    ))]
+async fn by_handle(
+    State(state): State<AppState>,
+    Path((platform, handle)): Path<(String, String)>,
+    Query(refresh): Query<Refresh>,
+) -> ApiResult<Response> {
+    let platform: Platform =
+        platform.parse().map_err(|e: domain::UnknownPlatform| ApiError::BadRequest(e.to_string()))?;
+    let handle = Handle::parse(platform, &handle).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let stored = repo::find_by_handle(&state.pg, &handle).await?;
+    let fresh = stored.as_ref().and_then(|p| p.last_scraped_at).is_some_and(|at| {
+        chrono::Utc::now().signed_duration_since(at).to_std().is_ok_and(|age| age < state.refresh_max_age)
+    });
+    if let Some(profile) = stored.filter(|_| fresh && !refresh.force_refresh) {
+        return Ok(axum::Json(profile).into_response());
+    }
+    if !refresh.full_refresh {
+        return Ok(axum::Json(state.refresher.refresh(&handle, Depth::Basic).await?).into_response());
+    }
+    let key = handle.as_str().to_ascii_lowercase();
+    let decision =
+        state.limiter.stack(&state.refresh_limits).shard(platform.as_str()).key("handle", &key).check(1).await?;
+    match decision {
+        Decision::Rejected(_) => Err(ApiError::ConcurrencyLimit(decision.headers())),
+        Decision::Admitted(_) => {
+            let profile = state.refresher.refresh(&handle, Depth::Full).await?;
+            Ok((decision.headers(), axum::Json(profile)).into_response())
+        }
+    }
+}

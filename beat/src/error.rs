@@ -1,0 +1,87 @@
+//! beat's one error type for its HTTP API: every failure is an `application/problem+json`
+//! answer with the right status (the stacked limit's 429 keeps the original service's body);
+//! internal causes are logged with their whole chain and never sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use platform::problem::Problem;
+use ratelimit::RateLimitHeaders;
+
+use crate::pipeline::RefreshError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Over the stacked refresh limit: the original service's body, with RateLimit headers.
+    #[error("concurrency limit exceeded")]
+    ConcurrencyLimit(RateLimitHeaders),
+    /// Nothing can be asked now; come back after the given time.
+    #[error("{detail}")]
+    Unavailable { detail: String, retry_after: Option<Duration> },
+    /// Every source failed.
+    #[error("{0}")]
+    BadGateway(String),
+    #[error("postgres: {0}")]
+    Postgres(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<Arc<RefreshError>> for ApiError {
+    fn from(e: Arc<RefreshError>) -> Self {
+        match &*e {
+            RefreshError::NotFound => Self::NotFound("no such creator on the platform".into()),
+            RefreshError::Throttled { retry_after, .. } => {
+                Self::Unavailable { detail: e.to_string(), retry_after: Some(*retry_after) }
+            }
+            RefreshError::AllFailed { .. } => Self::BadGateway(e.to_string()),
+            RefreshError::Store(_) => Self::Internal(anyhow::anyhow!("{e}")),
+        }
+    }
+}
+
+impl From<ratelimit::Error> for ApiError {
+    fn from(e: ratelimit::Error) -> Self {
+        match e {
+            ratelimit::Error::Unavailable { .. } => {
+                Self::Unavailable { detail: format!("the refresh limits cannot be checked: {e}"), retry_after: None }
+            }
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, detail) = match &self {
+            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            Self::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            Self::ConcurrencyLimit(headers) => {
+                let body = axum::Json(serde_json::json!({"message": "Concurrency Limit Exceeded", "code": 2}));
+                return (StatusCode::TOO_MANY_REQUESTS, headers.clone(), body).into_response();
+            }
+            Self::Unavailable { detail, .. } => (StatusCode::SERVICE_UNAVAILABLE, detail.clone()),
+            Self::BadGateway(m) => (StatusCode::BAD_GATEWAY, m.clone()),
+            Self::Postgres(_) | Self::Internal(_) => {
+                tracing::error!(error = ?anyhow::Error::from(self), "internal error");
+                return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+            }
+        };
+        let mut response = Problem::new(status, detail).into_response();
+        if let Self::Unavailable { retry_after: Some(after), .. } = self {
+            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}

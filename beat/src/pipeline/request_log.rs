@@ -1,0 +1,95 @@
+//! Every provider call, written to `scrape_request_log` through a pool of its own.
+//!
+//! Recording never waits: entries go into a bounded channel and one writer task inserts them
+//! in batches (one `INSERT … SELECT FROM unnest(…)` per batch) on the log pool, which is small
+//! and separate from the main pool, so logging can neither slow a refresh nor take the
+//! connections refreshes need. When the log store is down or the channel is full, entries are
+//! dropped and counted (`beat_request_log_dropped_total`) rather than failing the refresh. On
+//! shutdown the writer drains what was queued.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+
+/// One provider call.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub task_id: Option<i64>,
+    pub source: String,
+    pub credential_id: Option<i64>,
+    pub endpoint: &'static str,
+    pub status: Option<u16>,
+    pub duration: Duration,
+    pub error: Option<String>,
+}
+
+const QUEUE: usize = 10_000;
+const BATCH: usize = 500;
+
+#[derive(Clone)]
+pub struct RequestLog {
+    tx: mpsc::Sender<LogEntry>,
+}
+
+impl RequestLog {
+    /// Starts the writer; it ends once every `RequestLog` clone is dropped and the queue is
+    /// written.
+    pub fn start(pool: PgPool) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        (Self { tx }, tokio::spawn(write(pool, rx)))
+    }
+
+    pub fn record(&self, entry: LogEntry) {
+        if self.tx.try_send(entry).is_err() {
+            metrics::counter!("beat_request_log_dropped_total", "reason" => "queue_full").increment(1);
+        }
+    }
+}
+
+async fn write(pool: PgPool, mut rx: mpsc::Receiver<LogEntry>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let n = batch.len() as u64;
+        if let Err(e) = insert(&pool, &batch).await {
+            tracing::warn!(error = %e, entries = n, "request log entries dropped: the log store did not take them");
+            metrics::counter!("beat_request_log_dropped_total", "reason" => "store").increment(n);
+        } else {
+            metrics::counter!("beat_request_log_written_total").increment(n);
+        }
+        batch.clear();
+    }
+}
+
+async fn insert(pool: &PgPool, batch: &[LogEntry]) -> Result<(), sqlx::Error> {
+    let mut task = Vec::with_capacity(batch.len());
+    let mut source = Vec::with_capacity(batch.len());
+    let mut credential = Vec::with_capacity(batch.len());
+    let mut endpoint = Vec::with_capacity(batch.len());
+    let mut status = Vec::with_capacity(batch.len());
+    let mut duration = Vec::with_capacity(batch.len());
+    let mut error = Vec::with_capacity(batch.len());
+    for e in batch {
+        task.push(e.task_id);
+        source.push(e.source.as_str());
+        credential.push(e.credential_id);
+        endpoint.push(e.endpoint);
+        status.push(e.status.map(|s| s as i16));
+        duration.push(i32::try_from(e.duration.as_millis()).unwrap_or(i32::MAX));
+        error.push(e.error.as_deref().map(|s| s.chars().take(1000).collect::<String>()));
+    }
+    sqlx::query(
+        "INSERT INTO scrape_request_log (task_id, source, credential_id, endpoint, status_code, duration_ms, error)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::smallint[], $6::int[], $7::text[])",
+    )
+    .bind(task)
+    .bind(source)
+    .bind(credential)
+    .bind(endpoint)
+    .bind(status)
+    .bind(duration)
+    .bind(error)
+    .execute(pool)
+    .await
+    .map(drop)
+}

@@ -1,0 +1,120 @@
+//! Today's snapshot of each refreshed creator (and of their posts) into ClickHouse's time
+//! series, group-committed.
+//!
+//! Refreshes hand their rows to one writer task, which writes everything queued so far as one
+//! `INSERT` per table (ClickHouse prefers few large inserts to many small ones) and then
+//! answers each refresh, so a refresh that returns has its rows in ClickHouse. The tables are
+//! ReplacingMergeTree keyed by (platform, profile, [post,] date), so a second refresh on the
+//! same day replaces that day's row instead of adding one, and the monthly aggregates count
+//! days, not rows.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clickhouse::Row;
+use domain::Platform;
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+#[derive(Debug, Clone, Row, Serialize)]
+pub struct ProfileDay {
+    /// The table's `Enum8('instagram' = 1, 'youtube' = 2)`.
+    pub platform: i8,
+    pub profile_id: u64,
+    #[serde(with = "clickhouse::serde::chrono::date")]
+    pub date: NaiveDate,
+    pub followers: u64,
+    pub following: u64,
+    pub posts: u32,
+    pub engagement_rate: f32,
+    pub avg_likes: f64,
+    pub avg_comments: f64,
+    pub avg_views: f64,
+    pub category: String,
+    #[serde(with = "clickhouse::serde::chrono::datetime")]
+    pub ingested_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Row, Serialize)]
+pub struct PostDay {
+    pub platform: i8,
+    pub profile_id: u64,
+    pub post_id: u64,
+    #[serde(with = "clickhouse::serde::chrono::date")]
+    pub date: NaiveDate,
+    pub likes: u64,
+    pub comments: u64,
+    pub views: u64,
+    #[serde(with = "clickhouse::serde::chrono::datetime")]
+    pub ingested_at: DateTime<Utc>,
+}
+
+pub fn platform_code(p: Platform) -> i8 {
+    match p {
+        Platform::Instagram => 1,
+        Platform::Youtube => 2,
+    }
+}
+
+struct Batch {
+    profiles: Vec<ProfileDay>,
+    posts: Vec<PostDay>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+#[derive(Clone)]
+pub struct Snapshots {
+    tx: mpsc::Sender<Batch>,
+}
+
+impl Snapshots {
+    /// Starts the writer; it ends when every clone is dropped and the queue is written.
+    pub fn start(client: clickhouse::Client) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(4096);
+        (Self { tx }, tokio::spawn(write(client, rx)))
+    }
+
+    /// Writes the rows; returns once they are in ClickHouse.
+    pub async fn write(&self, profiles: Vec<ProfileDay>, posts: Vec<PostDay>) -> Result<(), String> {
+        let (done, answer) = oneshot::channel();
+        self.tx.send(Batch { profiles, posts, done }).await.map_err(|_| "the snapshot writer stopped".to_owned())?;
+        answer.await.map_err(|_| "the snapshot writer stopped".to_owned())?
+    }
+}
+
+async fn write(client: clickhouse::Client, mut rx: mpsc::Receiver<Batch>) {
+    let mut batches = Vec::new();
+    while rx.recv_many(&mut batches, 1024).await > 0 {
+        let profiles: Vec<&ProfileDay> = batches.iter().flat_map(|b| &b.profiles).collect();
+        let posts: Vec<&PostDay> = batches.iter().flat_map(|b| &b.posts).collect();
+        let result = insert_all(&client, &profiles, &posts).await.map_err(|e| e.to_string());
+        if let Err(e) = &result {
+            tracing::error!(error = %e, rows = profiles.len() + posts.len(), "snapshot insert failed");
+        }
+        metrics::histogram!("beat_snapshot_batch_rows").record((profiles.len() + posts.len()) as f64);
+        for b in batches.drain(..) {
+            let _ = b.done.send(result.clone());
+        }
+    }
+}
+
+/// One insert per table for all the rows given.
+pub async fn insert_all(
+    client: &clickhouse::Client,
+    profiles: &[&ProfileDay],
+    posts: &[&PostDay],
+) -> Result<(), clickhouse::error::Error> {
+    if !profiles.is_empty() {
+        let mut insert = client.insert::<ProfileDay>("social_profile_time_series").await?;
+        for row in profiles {
+            insert.write(*row).await?;
+        }
+        insert.end().await?;
+    }
+    if !posts.is_empty() {
+        let mut insert = client.insert::<PostDay>("post_metrics_time_series").await?;
+        for row in posts {
+            insert.write(*row).await?;
+        }
+        insert.end().await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! beat on the real test stack (Postgres, ClickHouse, Redis) against the provider simulator,
+//! served in process. Each test has its own databases, Redis key prefix and simulator.
+
+mod ops;
+mod refresh;
+mod support;

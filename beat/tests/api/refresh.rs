@@ -1,0 +1,233 @@
+//! Refreshing creators through the simulated sources: what is stored, failover, credential
+//! benching, limits, single flight, the request log, and bad input.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use serde_json::json;
+
+use crate::support::{world, world_with};
+
+async fn ch_count(w: &crate::support::World, sql: &str) -> u64 {
+    w.ch.client.query(sql).fetch_one::<u64>().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_new_handle_is_stored_in_postgres_and_clickhouse_once_a_day() {
+    let w = world().await;
+    let (status, _, body) = w.get("/profiles/instagram/byhandle/nasa?full_refresh=true").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["handle"], "nasa");
+    assert!(body["followers"].as_i64().unwrap() > 0);
+    let id = body["id"].as_i64().unwrap();
+    let posts: i64 = sqlx::query_scalar("SELECT count(*) FROM instagram_post WHERE account_id = $1")
+        .bind(id)
+        .fetch_one(&w.pg.pool)
+        .await
+        .unwrap();
+    assert_eq!(posts, 12, "the first page of posts");
+    assert!(body["engagement_rate"].as_f64().unwrap() > 0.0, "{body}");
+
+    // forced again the same day: the day's row is replaced, not added
+    let (status, _, again) = w.get("/profiles/instagram/byhandle/NASA?force_refresh=true").await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["id"], body["id"]);
+    let rows =
+        ch_count(&w, &format!("SELECT count() FROM social_profile_time_series FINAL WHERE profile_id = {id}")).await;
+    assert_eq!(rows, 1);
+    let days = ch_count(
+        &w,
+        &format!("SELECT toUInt64(uniqMerge(days_reported)) FROM profile_monthly_stats WHERE profile_id = {id} AND platform = 'instagram'"),
+    )
+    .await;
+    assert_eq!(days, 1, "the monthly view counts the day once");
+    let post_rows =
+        ch_count(&w, &format!("SELECT count() FROM post_metrics_time_series FINAL WHERE profile_id = {id}")).await;
+    assert_eq!(post_rows, 12);
+
+    // fresh now: answered from the store, no provider call
+    let before = w.calls("insta-best-performance profile").await + w.calls("arraybobo info_username").await;
+    let (status, _, _) = w.get("/profiles/instagram/byhandle/nasa").await;
+    assert_eq!(status, 200);
+    let after = w.calls("insta-best-performance profile").await + w.calls("arraybobo info_username").await;
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn youtube_channels_refresh_with_their_videos() {
+    let w = world().await;
+    let (status, _, body) = w.get("/profiles/youtube/byhandle/mrbeast?full_refresh=true").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["external_id"].as_str().unwrap().starts_with("UC"));
+    let videos: i64 = sqlx::query_scalar("SELECT count(*) FROM youtube_video").fetch_one(&w.pg.pool).await.unwrap();
+    assert_eq!(videos, 10);
+    assert_eq!(w.calls("youtube138 video/details").await, 10);
+
+    // the Data API shapes, when youtube138 is down
+    w.faults("youtube138", json!({"server_error": 1.0})).await;
+    let (status, _, body) = w.get("/profiles/youtube/byhandle/veritasium?full_refresh=true").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(w.calls("youtubev31 videos").await, 1);
+}
+
+async fn fails_over(fault: serde_json::Value) {
+    let w = world().await;
+    w.faults("insta-best-performance", fault).await;
+    let (status, _, body) = w.get("/profiles/instagram/byhandle/natgeo").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(w.calls("insta-best-performance profile").await, 1, "the first source was asked");
+    assert_eq!(w.calls("arraybobo info_username").await, 1, "the second answered");
+}
+
+#[tokio::test]
+async fn fails_over_on_a_server_error() {
+    fails_over(json!({"server_error": 1.0})).await;
+}
+
+#[tokio::test]
+async fn fails_over_on_provider_throttling() {
+    fails_over(json!({"throttle": 1.0})).await;
+}
+
+#[tokio::test]
+async fn fails_over_on_a_timeout() {
+    fails_over(json!({"hang": 1.0})).await;
+}
+
+#[tokio::test]
+async fn fails_over_on_a_malformed_body() {
+    fails_over(json!({"malformed": 1.0})).await;
+}
+
+#[tokio::test]
+async fn a_throttled_credential_rests_for_retry_after_then_heals() {
+    let w = world().await;
+    w.faults("insta-best-performance", json!({"throttle": 1.0, "retry_after_secs": 30})).await;
+    let (status, _, _) = w.get("/profiles/instagram/byhandle/natgeo").await;
+    assert_eq!(status, 200);
+    let (rest, failures): (f64, i32) = sqlx::query_as(
+        "SELECT extract(epoch FROM disabled_till - now())::float8, failure_count FROM credential WHERE source = 'insta-best-performance'",
+    )
+    .fetch_one(&w.pg.pool)
+    .await
+    .unwrap();
+    assert!((28.0..=30.0).contains(&rest), "benched for {rest} s");
+    assert_eq!(failures, 1);
+
+    // benched: the source is skipped without a call
+    let (status, _, _) = w.get("/profiles/instagram/byhandle/nasa").await;
+    assert_eq!(status, 200);
+    assert_eq!(w.calls("insta-best-performance profile").await, 1);
+
+    // a short rest heals by itself, and a success clears the failure count
+    w.faults("insta-best-performance", json!({"throttle": 1.0, "retry_after_secs": 1})).await;
+    sqlx::query("UPDATE credential SET disabled_till = now() WHERE source = 'insta-best-performance'")
+        .execute(&w.pg.pool)
+        .await
+        .unwrap();
+    let _ = w.get("/profiles/instagram/byhandle/bbc").await;
+    w.faults("insta-best-performance", json!({})).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _, _) = w.get("/profiles/instagram/byhandle/cnn").await;
+    assert_eq!(status, 200);
+    assert_eq!(w.calls("insta-best-performance profile").await, 3, "asked again once healed");
+    let failures: i32 =
+        sqlx::query_scalar("SELECT failure_count FROM credential WHERE source = 'insta-best-performance'")
+            .fetch_one(&w.pg.pool)
+            .await
+            .unwrap();
+    assert_eq!(failures, 0);
+}
+
+#[tokio::test]
+async fn every_credential_benched_is_a_503_with_retry_after() {
+    let w = world().await;
+    sqlx::query("UPDATE credential SET disabled_till = now() + interval '42 seconds' WHERE source NOT LIKE 'youtube%'")
+        .execute(&w.pg.pool)
+        .await
+        .unwrap();
+    let (status, headers, body) = w.get("/profiles/instagram/byhandle/nasa").await;
+    assert_eq!(status, 503, "{body}");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((40..=42).contains(&retry), "{retry}");
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert!(body["detail"].as_str().unwrap().contains("no usable credential"), "{body}");
+}
+
+#[tokio::test]
+async fn the_stacked_limit_answers_429_with_the_original_body_and_headers() {
+    let w = world().await;
+    let (status, headers, _) = w.get("/profiles/instagram/byhandle/nasa?full_refresh=true&force_refresh=true").await;
+    assert_eq!(status, 200);
+    assert!(headers["ratelimit-policy"].to_str().unwrap().contains("\"handle\";q=1;w=1"));
+    let (status, headers, body) = w.get("/profiles/instagram/byhandle/nasa?full_refresh=true&force_refresh=true").await;
+    assert_eq!(status, 429);
+    assert_eq!(body, json!({"message": "Concurrency Limit Exceeded", "code": 2}));
+    assert_eq!(headers["retry-after"], "1");
+    assert!(headers["ratelimit"].to_str().unwrap().contains("\"handle\";r=0"), "{headers:?}");
+    // another handle still passes: only the per-handle level was spent
+    let (status, _, _) = w.get("/profiles/instagram/byhandle/natgeo?full_refresh=true").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_handle_share_one_provider_call() {
+    let w = world().await;
+    w.faults("insta-best-performance", json!({"slow": 1.0, "slow_ms": 300})).await;
+    let calls = (0..50).map(|_| w.get("/profiles/instagram/byhandle/nasa"));
+    let answers = join_all(calls).await;
+    assert!(answers.iter().all(|(s, _, b)| *s == 200 && b["handle"] == "nasa"));
+    assert_eq!(w.calls("insta-best-performance profile").await, 1);
+}
+
+#[tokio::test]
+async fn every_provider_call_is_logged() {
+    let w = world().await;
+    w.faults("insta-best-performance", json!({"server_error": 1.0})).await;
+    let (status, _, _) = w.get("/profiles/instagram/byhandle/nasa").await;
+    assert_eq!(status, 200);
+    type LogRow = (String, Option<i16>, Option<i64>, Option<String>);
+    let mut rows: Vec<LogRow> = Vec::new();
+    for _ in 0..50 {
+        rows = sqlx::query_as("SELECT source, status_code, credential_id, error FROM scrape_request_log ORDER BY id")
+            .fetch_all(&w.pg.pool)
+            .await
+            .unwrap();
+        if rows.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!((rows[0].0.as_str(), rows[0].1), ("insta-best-performance", Some(503)));
+    assert!(rows[0].2.is_some() && rows[0].3.is_some());
+    assert_eq!((rows[1].0.as_str(), rows[1].1, rows[1].3.as_deref()), ("arraybobo", Some(200), None));
+}
+
+#[tokio::test]
+async fn a_log_store_outage_does_not_fail_refreshes() {
+    let w = world_with(|c| c.log_pg.port = 1).await;
+    let (status, _, body) = w.get("/profiles/instagram/byhandle/nasa?full_refresh=true").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn bad_input_and_unknown_creators() {
+    let w = world().await;
+    for path in [
+        "/profiles/instagram/byhandle/mr-beast",
+        "/profiles/youtube/byhandle/ab",
+        "/profiles/tiktok/byhandle/nasa",
+        "/profiles/instagram/byhandle/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ] {
+        let (status, headers, body) = w.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(headers["content-type"], "application/problem+json");
+    }
+    let (status, _, body) = w.get("/profiles/instagram/byhandle/nobody_here").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _, _) = w.get("/profiles/youtube/byhandle/nobody-here").await;
+    assert_eq!(status, 404);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM instagram_account").fetch_one(&w.pg.pool).await.unwrap();
+    assert_eq!(stored, 0);
+}

@@ -1,0 +1,111 @@
+//! The one place beat's tests build a configuration and a running beat.
+
+use std::time::Duration;
+
+use beat::config::{SourceConfig, DEFAULT_REFRESH_LIMITS};
+use domain::Platform;
+use ratelimit::StackPolicy;
+use serde_json::Value;
+
+/// A beat configuration on the test's own stores, with every source at `simulator`.
+pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, simulator: &str) -> beat::Config {
+    let source = |name: &str| SourceConfig { name: name.to_owned(), base_url: format!("{simulator}/{name}") };
+    beat::Config {
+        server: testkit::server_config(),
+        pg: pg.config.clone(),
+        log_pg: pg.config.clone(),
+        ch: ch.config.clone(),
+        redis_url: testkit::redis_url(),
+        redis_key_prefix: testkit::redis_prefix(),
+        refresh_limits: StackPolicy::parse("refresh_profile", DEFAULT_REFRESH_LIMITS).unwrap(),
+        refresh_max_age: Duration::from_secs(86_400),
+        provider_timeout: Duration::from_secs(2),
+        backoff: beat::credentials::Backoff { base: Duration::from_secs(60), max: Duration::from_secs(3600) },
+        sources: vec![
+            (
+                Platform::Instagram,
+                ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"].map(source).to_vec(),
+            ),
+            (Platform::Youtube, ["youtube138", "youtubev31", "youtube-data-api"].map(source).to_vec()),
+        ],
+    }
+}
+
+/// A test's world: its stores, a simulator, and beat.
+pub struct World {
+    pub pg: testkit::TestPg,
+    pub ch: testkit::TestCh,
+    pub simulator: testkit::Running,
+    pub beat: testkit::Running,
+    pub http: reqwest::Client,
+}
+
+/// Starts the simulator, seeds one credential per source, and starts beat; `tweak` may change
+/// the configuration first.
+pub async fn world_with(tweak: impl FnOnce(&mut beat::Config)) -> World {
+    let (pg, ch) = (testkit::pg().await, testkit::ch().await);
+    let sim = platform::http::Server::bind("127.0.0.1:0", beat::simulator::Simulator::new().router()).await.unwrap();
+    let simulator = testkit::serve(sim);
+    for (source, key) in [
+        ("insta-best-performance", "key-best"),
+        ("arraybobo", "key-arraybobo"),
+        ("rocketapi", "key-rocket"),
+        ("graphapi", "17841400000000001:graph-token"),
+        ("youtube138", "key-yt138"),
+        ("youtubev31", "key-v31"),
+        ("youtube-data-api", "key-google"),
+    ] {
+        add_credential(&pg, source, key).await;
+    }
+    let mut config = config(&pg, &ch, &simulator.base_url);
+    tweak(&mut config);
+    let beat = testkit::serve(beat::build(config).await.unwrap());
+    World { pg, ch, simulator, beat, http: reqwest::Client::new() }
+}
+
+pub async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+pub async fn add_credential(pg: &testkit::TestPg, source: &str, key: &str) -> i64 {
+    let platform = if source.starts_with("youtube") { "youtube" } else { "instagram" };
+    sqlx::query("INSERT INTO scrape_source (source, platform, requests, per_seconds) VALUES ($1, $2, 1000, 1) ON CONFLICT DO NOTHING")
+        .bind(source)
+        .bind(platform)
+        .execute(&pg.pool)
+        .await
+        .unwrap();
+    sqlx::query_scalar("INSERT INTO credential (source, key) VALUES ($1, $2) RETURNING id")
+        .bind(source)
+        .bind(key)
+        .fetch_one(&pg.pool)
+        .await
+        .unwrap()
+}
+
+impl World {
+    /// GET on beat: status, headers, JSON body.
+    pub async fn get(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+        let resp = self.http.get(format!("{}{path}", self.beat.base_url)).send().await.unwrap();
+        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+        let text = resp.text().await.unwrap();
+        (status, headers, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// Switches faults on for one simulated source.
+    pub async fn faults(&self, source: &str, faults: Value) {
+        let url = format!("{}/_simulator/faults/{source}", self.simulator.base_url);
+        let status = self.http.post(url).json(&faults).send().await.unwrap().status();
+        assert_eq!(status, 204);
+    }
+
+    /// Requests the simulator saw, by "source endpoint".
+    pub async fn simulator_stats(&self) -> std::collections::HashMap<String, u64> {
+        let url = format!("{}/_simulator/stats", self.simulator.base_url);
+        self.http.get(url).send().await.unwrap().json().await.unwrap()
+    }
+
+    pub async fn calls(&self, key: &str) -> u64 {
+        self.simulator_stats().await.get(key).copied().unwrap_or(0)
+    }
+}

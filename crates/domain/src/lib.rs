@@ -1,0 +1,139 @@
+//! Values every service speaks, as types: the [`Platform`] a creator lives on and their
+//! [`Handle`] there. Both are parsed once, where outside input enters (a path, a provider's
+//! payload), so code behind that point never sees an invalid one.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Instagram,
+    Youtube,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 2] = [Platform::Instagram, Platform::Youtube];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Instagram => "instagram",
+            Self::Youtube => "youtube",
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown platform {0:?} (instagram or youtube)")]
+pub struct UnknownPlatform(pub String);
+
+impl FromStr for Platform {
+    type Err = UnknownPlatform;
+
+    fn from_str(s: &str) -> Result<Self, UnknownPlatform> {
+        match s {
+            "instagram" => Ok(Self::Instagram),
+            "youtube" => Ok(Self::Youtube),
+            other => Err(UnknownPlatform(other.to_owned())),
+        }
+    }
+}
+
+/// A creator's handle on one platform, as the platform allows it: Instagram 1–30 of
+/// `A-Z a-z 0-9 . _`; YouTube 3–30 of the same plus `-`. A leading `@` is accepted and
+/// dropped. Case is kept as given (platforms compare handles case-insensitively; so do
+/// [`Handle::eq_ignore_case`] and the stores' unique indexes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Handle {
+    platform: Platform,
+    value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{handle:?} is not a valid {platform} handle: {reason}")]
+pub struct InvalidHandle {
+    pub platform: Platform,
+    pub handle: String,
+    pub reason: &'static str,
+}
+
+impl Handle {
+    pub fn parse(platform: Platform, raw: &str) -> Result<Self, InvalidHandle> {
+        let value = raw.strip_prefix('@').unwrap_or(raw);
+        let fail = |reason| InvalidHandle { platform, handle: raw.chars().take(64).collect(), reason };
+        let (min, max, dash) = match platform {
+            Platform::Instagram => (1, 30, false),
+            Platform::Youtube => (3, 30, true),
+        };
+        if value.len() < min || value.len() > max {
+            return Err(fail(if platform == Platform::Instagram {
+                "must be 1 to 30 characters"
+            } else {
+                "must be 3 to 30 characters"
+            }));
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_' || (dash && c == '-');
+        if !value.chars().all(allowed) {
+            return Err(fail(if dash {
+                "may contain only letters, digits, '.', '_' and '-'"
+            } else {
+                "may contain only letters, digits, '.' and '_'"
+            }));
+        }
+        Ok(Self { platform, value: value.to_owned() })
+    }
+
+    pub fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    pub fn eq_ignore_case(&self, other: &str) -> bool {
+        self.value.eq_ignore_ascii_case(other.strip_prefix('@').unwrap_or(other))
+    }
+}
+
+impl fmt::Display for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_parse_and_print() {
+        for p in Platform::ALL {
+            assert_eq!(p.as_str().parse::<Platform>().unwrap(), p);
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        assert!("tiktok".parse::<Platform>().unwrap_err().to_string().contains("tiktok"));
+    }
+
+    #[test]
+    fn handles_follow_each_platforms_rules() {
+        assert_eq!(Handle::parse(Platform::Instagram, "@nasa").unwrap().as_str(), "nasa");
+        assert!(Handle::parse(Platform::Instagram, "a").is_ok());
+        assert!(Handle::parse(Platform::Youtube, "ab").is_err());
+        assert!(Handle::parse(Platform::Youtube, "mr-beast").is_ok());
+        let err = Handle::parse(Platform::Instagram, "mr-beast").unwrap_err();
+        assert!(err.to_string().contains("only letters, digits, '.' and '_'"), "{err}");
+        assert!(Handle::parse(Platform::Instagram, &"x".repeat(31)).is_err());
+        assert!(Handle::parse(Platform::Instagram, "nasa\u{0}").is_err());
+        assert!(Handle::parse(Platform::Instagram, "").is_err());
+        assert!(Handle::parse(Platform::Youtube, "MrBeast").unwrap().eq_ignore_case("@mrbeast"));
+    }
+}
