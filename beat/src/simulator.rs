@@ -127,7 +127,10 @@ impl Simulator {
     }
 
     pub fn router(&self) -> Router {
+        let alive = || async { Json(json!({"status": "ok", "service": "provider simulator (not a real provider)"})) };
         Router::new()
+            .route("/health", get(alive))
+            .route("/ready", get(alive))
             .route("/_simulator/faults/{source}", post(set_faults))
             .route("/_simulator/quota", post(set_quota))
             .route("/_simulator/stats", get(stats))

@@ -15,6 +15,8 @@ pub struct Config {
     pub hmac_key: secrecy::SecretSlice<u8>,
     /// `COFFEE_URL`: where the coffee, identity and partner modules are served.
     pub coffee_url: String,
+    /// `BEAT_URL`: where beat is served; `/beat/{*rest}` goes there as `/{rest}`.
+    pub beat_url: String,
     /// `SESSION_CACHE_TTL`: how long a session stays in the in-process cache, in seconds
     /// (logouts evict it at once through the invalidation channel).
     pub session_cache_ttl: Duration,
@@ -33,17 +35,24 @@ impl Config {
             redis: RedisClusterConfig::from_env(&mut env),
             hmac_key: env.hmac_key("HMAC_SECRET"),
             coffee_url: env.or("COFFEE_URL", "http://127.0.0.1:7179".to_owned()),
+            beat_url: env.or("BEAT_URL", "http://127.0.0.1:8000".to_owned()),
             session_cache_ttl: env.seconds("SESSION_CACHE_TTL", 60),
             session_cache_capacity: env.or("SESSION_CACHE_CAPACITY", 100_000),
             plan_cache_ttl: env.seconds("PLAN_CACHE_TTL", 300),
             redis_key_prefix: env.or("REDIS_KEY_PREFIX", String::new()),
         };
-        match cfg.coffee_url.parse::<axum::http::Uri>() {
-            Ok(uri) if uri.scheme_str() == Some("http") && uri.authority().is_some() => {}
-            _ => env.invalid("COFFEE_URL", "must be an http:// URL with a host"),
+        for (name, url) in [("COFFEE_URL", &cfg.coffee_url), ("BEAT_URL", &cfg.beat_url)] {
+            match url.parse::<axum::http::Uri>() {
+                Ok(uri) if uri.scheme_str() == Some("http") && uri.authority().is_some() => {}
+                _ => env.invalid(name, "must be an http:// URL with a host"),
+            }
         }
         env.finish()?;
-        Ok(Self { coffee_url: cfg.coffee_url.trim_end_matches('/').to_owned(), ..cfg })
+        Ok(Self {
+            coffee_url: cfg.coffee_url.trim_end_matches('/').to_owned(),
+            beat_url: cfg.beat_url.trim_end_matches('/').to_owned(),
+            ..cfg
+        })
     }
 }
 

@@ -1,6 +1,8 @@
 //! The reverse proxy: `/{module}/{*rest}` goes to the module's upstream with the method, path,
-//! query, body and (already rewritten) headers, streamed both ways. Hop-by-hop headers are
-//! dropped. An unreachable upstream is a 502, a slow one a 504 at `SERVER_TIMEOUT`.
+//! query, body and (already rewritten) headers, streamed both ways. coffee serves its modules
+//! under their own prefixes, so their paths pass unchanged; beat serves its original paths at
+//! its root, so `/beat/{*rest}` reaches it as `/{rest}`. Hop-by-hop headers are dropped. An
+//! unreachable upstream is a 502, a slow one a 504 at `SERVER_TIMEOUT`.
 
 use std::time::Duration;
 
@@ -17,6 +19,8 @@ use crate::state::AppState;
 
 /// The modules behind this gateway and the upstream serving each.
 pub const COFFEE_MODULES: [&str; 3] = ["coffee", "identity", "partners"];
+/// beat, the scraping service.
+pub const BEAT_MODULE: &str = "beat";
 
 pub type HttpClient = Client<HttpConnector, Body>;
 
@@ -39,11 +43,17 @@ const HOP_BY_HOP: [HeaderName; 7] = [
 
 pub async fn forward(State(state): State<AppState>, mut req: Request) -> Response {
     let module = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or_default().to_owned();
-    if !COFFEE_MODULES.contains(&module.as_str()) {
-        return GatewayError::UnknownModule(format!("/{module}")).into_response();
-    }
     let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let Ok(uri) = format!("{}{path_and_query}", state.config.coffee_url).parse::<Uri>() else {
+    let (what, target) = if COFFEE_MODULES.contains(&module.as_str()) {
+        ("coffee", format!("{}{path_and_query}", state.config.coffee_url))
+    } else if module == BEAT_MODULE {
+        let rest = &path_and_query["/beat".len()..];
+        let rest = if rest.starts_with('/') { rest.to_owned() } else { format!("/{rest}") };
+        ("beat", format!("{}{rest}", state.config.beat_url))
+    } else {
+        return GatewayError::UnknownModule(format!("/{module}")).into_response();
+    };
+    let Ok(uri) = target.parse::<Uri>() else {
         return GatewayError::UnknownModule(path_and_query.to_owned()).into_response();
     };
     *req.uri_mut() = uri;
@@ -62,8 +72,8 @@ pub async fn forward(State(state): State<AppState>, mut req: Request) -> Respons
             }
             Response::from_parts(parts, Body::new(body))
         }
-        Ok(Err(e)) => GatewayError::Upstream { what: "coffee", cause: e.to_string() }.into_response(),
-        Err(_) => GatewayError::UpstreamTimeout("coffee").into_response(),
+        Ok(Err(e)) => GatewayError::Upstream { what, cause: e.to_string() }.into_response(),
+        Err(_) => GatewayError::UpstreamTimeout(what).into_response(),
     };
     metrics::histogram!("gateway_upstream_duration_seconds", "module" => module, "status" => outcome.status().as_u16().to_string())
         .record(started.elapsed().as_secs_f64());

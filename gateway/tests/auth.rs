@@ -24,6 +24,10 @@ struct Edge {
 }
 
 async fn edge(session_cache_ttl: Duration) -> Edge {
+    edge_with_beat(session_cache_ttl, "http://127.0.0.1:1").await
+}
+
+async fn edge_with_beat(session_cache_ttl: Duration, beat_url: &str) -> Edge {
     let (pg, ch) = (testkit::pg().await, testkit::ch().await);
     let data = datagen::GenConfig {
         seed: 3,
@@ -58,6 +62,7 @@ async fn edge(session_cache_ttl: Duration) -> Edge {
         ("REDIS_CLUSTER_ADDRESSES", &testkit::redis_cluster_config().addresses.join(",")),
         ("HMAC_SECRET", HMAC_SECRET),
         ("COFFEE_URL", &coffee.base_url),
+        ("BEAT_URL", beat_url),
         ("SESSION_CACHE_TTL", &session_cache_ttl.as_secs().to_string()),
         ("REDIS_KEY_PREFIX", &prefix),
     ]))
@@ -255,4 +260,27 @@ fn base64_decode(s: &str) -> Vec<u8> {
 
 fn uuid_like() -> String {
     format!("00000000-0000-4000-8000-{:012}", std::process::id())
+}
+
+/// `/beat/{*rest}` reaches beat as `/{rest}` (beat serves its original paths at its root), with
+/// the caller's tenant injected; without a session it does not reach beat at all.
+#[tokio::test]
+async fn beat_is_routed_under_its_module_prefix() {
+    let echo = axum::Router::new().fallback(|req: axum::extract::Request| async move {
+        let partner = req.headers().get("x-bb-partner-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        axum::Json(json!({"path": req.uri().to_string(), "partner": partner}))
+    });
+    let beat = testkit::serve(platform::http::Server::bind("127.0.0.1:0", echo).await.unwrap());
+    let edge = edge_with_beat(Duration::from_secs(60), &beat.base_url).await;
+    let token = edge.login(datagen::DEMO_SAAS_EMAIL).await;
+    let (status, body) = edge
+        .call(reqwest::Method::GET, "/beat/profiles/instagram/byhandle/nasa?full_refresh=true", Some(&token), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["path"], "/profiles/instagram/byhandle/nasa?full_refresh=true");
+    assert!(!body["partner"].as_str().unwrap().is_empty(), "{body}");
+    let (status, _) = edge.call(reqwest::Method::GET, "/beat/profiles/instagram/byhandle/nasa", None, None).await;
+    assert_eq!(status, 401);
+    edge.stop().await;
+    beat.stop().await;
 }

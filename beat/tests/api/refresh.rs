@@ -231,3 +231,34 @@ async fn bad_input_and_unknown_creators() {
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM instagram_account").fetch_one(&w.pg.pool).await.unwrap();
     assert_eq!(stored, 0);
 }
+
+/// Each adapter on its own: every other source of the platform fails, so this one must read
+/// its source's profile and posts.
+#[tokio::test]
+async fn every_adapter_reads_its_source() {
+    let w = world().await;
+    let platforms = [
+        ("instagram", vec!["insta-best-performance", "arraybobo", "rocketapi", "graphapi"]),
+        ("youtube", vec!["youtube138", "youtubev31", "youtube-data-api"]),
+    ];
+    for (platform, sources) in platforms {
+        for (i, target) in sources.iter().enumerate() {
+            for other in &sources {
+                let faults = if other == target { json!({}) } else { json!({"server_error": 1.0}) };
+                w.faults(other, faults).await;
+            }
+            let handle = format!("creator_{i}");
+            let (status, _, body) = w.get(&format!("/profiles/{platform}/byhandle/{handle}?full_refresh=true")).await;
+            assert_eq!(status, 200, "{target}: {body}");
+            assert_eq!(body["handle"], handle.as_str(), "{target}");
+            assert!(body["followers"].as_i64().unwrap() > 0, "{target}: {body}");
+            let table = if platform == "instagram" { "instagram_post" } else { "youtube_video" };
+            let posts: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE account_id = $1"))
+                .bind(body["id"].as_i64().unwrap())
+                .fetch_one(&w.pg.pool)
+                .await
+                .unwrap();
+            assert!(posts >= 10, "{target} stored {posts} posts");
+        }
+    }
+}

@@ -32,6 +32,12 @@ pub async fn load(info: &StackInfo) -> anyhow::Result<Demo> {
         };
         datagen::load(&cfg, datagen::Targets { pg: Some(&mut pg), ch: Some(&ch), progress: true }).await?;
     }
+    seed_simulator_credentials(&mut pg).await?;
+    let mut service_env = vec![("HMAC_SECRET".to_owned(), hmac_secret(info)?)];
+    for (source, _) in SIMULATED_SOURCES {
+        let var = format!("SOURCE_URL_{}", source.to_ascii_uppercase().replace('-', "_"));
+        service_env.push((var, format!("http://127.0.0.1:{}/{source}", crate::services::SIMULATOR_PORT)));
+    }
     Ok(Demo {
         summary: format!(
             "demo data: {DEMO_PROFILES} instagram + {DEMO_PROFILES} youtube profiles, {DEMO_DAYS} days each.\n\
@@ -40,8 +46,47 @@ pub async fn load(info: &StackInfo) -> anyhow::Result<Demo> {
             saas = datagen::DEMO_SAAS_EMAIL,
             free = datagen::DEMO_FREE_EMAIL,
         ),
-        service_env: vec![("HMAC_SECRET".to_owned(), hmac_secret(info)?)],
+        service_env,
     })
+}
+
+/// beat's sources in the dev stack, all served by the provider simulator, with a key each.
+const SIMULATED_SOURCES: [(&str, &str); 7] = [
+    ("insta-best-performance", "instagram"),
+    ("arraybobo", "instagram"),
+    ("rocketapi", "instagram"),
+    ("graphapi", "instagram"),
+    ("youtube138", "youtube"),
+    ("youtubev31", "youtube"),
+    ("youtube-data-api", "youtube"),
+];
+
+/// Two keys per simulated source (the simulator accepts any non-empty key), so the demo shows
+/// credential rotation; beat fills in each source's limits itself.
+async fn seed_simulator_credentials(pg: &mut sqlx::PgConnection) -> anyhow::Result<()> {
+    for (source, platform) in SIMULATED_SOURCES {
+        sqlx::query(
+            "INSERT INTO scrape_source (source, platform, requests, per_seconds) VALUES ($1, $2, 100, 1)
+             ON CONFLICT (source) DO NOTHING",
+        )
+        .bind(source)
+        .bind(platform)
+        .execute(&mut *pg)
+        .await?;
+        for n in 1..=2 {
+            let key = if source == "graphapi" {
+                format!("1784140000000000{n}:simulator-token-{n}")
+            } else {
+                format!("simulator-key-{n}")
+            };
+            sqlx::query("INSERT INTO credential (source, key) VALUES ($1, $2) ON CONFLICT (source, key) DO NOTHING")
+                .bind(source)
+                .bind(key)
+                .execute(&mut *pg)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The dev stack's token-signing key: 32 random bytes, base64, made once and kept (mode 0600)

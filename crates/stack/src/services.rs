@@ -1,5 +1,6 @@
-//! The three services in the dev stack: built by cargo, started in the background with the
-//! stack's environment, logs in `<state>/logs/`, pids recorded like the servers'.
+//! The three services in the dev stack, and the provider simulator beat scrapes in it: built by
+//! cargo, started in the background with the stack's environment, logs in `<state>/logs/`,
+//! pids recorded like the servers'.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -8,8 +9,16 @@ use crate::process::{self, PidRecord, StopSignal};
 use crate::profile::repo_root;
 use crate::{ComponentStatus, StackInfo};
 
-/// name, default port
-pub const SERVICES: &[(&str, u16)] = &[("coffee", 7179), ("beat", 8000), ("gateway", 8009)];
+/// binary, its package, port; in start order
+pub const SERVICES: &[(&str, &str, u16)] = &[
+    ("provider-simulator", "beat", SIMULATOR_PORT),
+    ("coffee", "coffee", 7179),
+    ("beat", "beat", 8000),
+    ("gateway", "gateway", 8009),
+];
+
+/// Where the dev stack's provider simulator listens (beat's sources point here).
+pub const SIMULATOR_PORT: u16 = 8010;
 
 /// Builds the service binaries (`--release` when asked).
 pub fn build(release: bool) -> anyhow::Result<()> {
@@ -18,8 +27,10 @@ pub fn build(release: bool) -> anyhow::Result<()> {
     if release {
         cmd.arg("--release");
     }
-    for (name, _) in SERVICES {
-        cmd.args(["--package", name]);
+    let mut packages: Vec<&str> = SERVICES.iter().map(|(_, package, _)| *package).collect();
+    packages.dedup();
+    for package in packages {
+        cmd.args(["--package", package]);
     }
     let status = cmd.status()?;
     anyhow::ensure!(status.success(), "building the services failed");
@@ -31,7 +42,7 @@ pub async fn start(info: &mut StackInfo, release: bool, extra_env: &[(String, St
     let target = repo_root().join("target").join(if release { "release" } else { "debug" });
     let logs = info.profile.state_dir.join("logs");
     std::fs::create_dir_all(&logs)?;
-    for (name, port) in SERVICES {
+    for (name, _, port) in SERVICES {
         if info.pids.get(*name).is_some_and(PidRecord::is_running) {
             continue;
         }
@@ -41,6 +52,7 @@ pub async fn start(info: &mut StackInfo, release: bool, extra_env: &[(String, St
             .envs(info.service_env())
             .envs(extra_env.iter().cloned())
             .env("PORT", port.to_string())
+            .args(if *name == "provider-simulator" { vec!["--port".to_owned(), port.to_string()] } else { vec![] })
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -68,7 +80,7 @@ pub async fn start(info: &mut StackInfo, release: bool, extra_env: &[(String, St
 /// Readiness of each running service (its `/ready` checks its own dependencies).
 pub async fn status(info: &StackInfo) -> Vec<ComponentStatus> {
     let mut out = Vec::new();
-    for (name, port) in SERVICES {
+    for (name, _, port) in SERVICES {
         if !info.pids.contains_key(*name) {
             continue;
         }

@@ -147,6 +147,7 @@ fn each_service_environment_is_a_valid_configuration() {
     let gateway = gateway::Config::from_env(env("gateway")).expect("gateway's compose environment");
     assert_eq!(gateway.redis.addresses, vec!["redis-1:6379", "redis-2:6379", "redis-3:6379"]);
     assert_eq!(gateway.coffee_url, "http://coffee:7179", "the gateway proxies to the coffee service");
+    assert_eq!(gateway.beat_url, "http://beat:8000", "and /beat to the beat service");
     assert_eq!(
         service(&doc, "gateway")["environment"]["HMAC_SECRET"],
         service(&doc, "coffee")["environment"]["HMAC_SECRET"],
