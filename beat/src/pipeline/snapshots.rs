@@ -3,7 +3,9 @@
 //!
 //! Refreshes hand their rows to one writer task, which writes everything queued so far as one
 //! `INSERT` per table (ClickHouse prefers few large inserts to many small ones) and then
-//! answers each refresh, so a refresh that returns has its rows in ClickHouse. The tables are
+//! answers each refresh, so a refresh that returns has its rows in ClickHouse. The crate's
+//! `Inserter` batches by size and time too, but tells no one when a given row is committed;
+//! this group commit batches as much under load and still acknowledges each refresh. The tables are
 //! ReplacingMergeTree keyed by (platform, profile, [post,] date), so a second refresh on the
 //! same day replaces that day's row instead of adding one, and the monthly aggregates count
 //! days, not rows.

@@ -81,13 +81,13 @@ enum Cmd {
         release: bool,
     },
     /// The benchmarks on the test stack: analytics and HTTP (bench/results/analytics.{md,json}),
-    /// the gateway's session tiers (gateway.{md,json}) and the stacked rate limiter
-    /// (ratelimit.{md,json}).
+    /// the gateway's session tiers (gateway.{md,json}), the stacked rate limiter
+    /// (ratelimit.{md,json}) and beat's refreshes (beat.{md,json}).
     Bench {
         /// Time-series rows per store, comma-separated
         #[arg(long, default_value = "1000000,5000000,20000000")]
         sizes: String,
-        /// Run only these benchmarks, comma-separated: analytics, gateway, ratelimit
+        /// Run only these benchmarks, comma-separated: analytics, gateway, ratelimit, beat
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
@@ -178,7 +178,7 @@ const BENCHES: [(&str, &str, &str); 3] = [
 
 async fn bench(sizes: &str, only: &[String]) -> anyhow::Result<ExitCode> {
     if let Some(unknown) = only.iter().find(|o| !BENCHES.iter().any(|(name, ..)| name == o)) {
-        anyhow::bail!("no benchmark named {unknown:?}; there are analytics, gateway and ratelimit");
+        anyhow::bail!("no benchmark named {unknown:?}; there are analytics, gateway, ratelimit and beat");
     }
     let profile = Profile::test();
     stack::up(&profile, Components::default()).await?;
