@@ -64,6 +64,35 @@ async fn load(http: &reqwest::Client, clients: usize, url: Arc<dyn Fn(u64) -> St
     Measured { per_s: n as f64 / elapsed, p50_ms: s.p50, p99_ms: s.p99, n }
 }
 
+/// (sum, count) of `beat_refresh_store_duration_seconds` per store, from beat's `/metrics`.
+async fn store_times(http: &reqwest::Client, base: &str) -> [(f64, f64); 2] {
+    let text = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let read = |store: &str, what: &str| {
+        text.lines()
+            .find(|l| {
+                l.starts_with(&format!("beat_refresh_store_duration_seconds_{what}"))
+                    && l.contains(&format!("store=\"{store}\""))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    [(read("postgres", "sum"), read("postgres", "count")), (read("clickhouse", "sum"), read("clickhouse", "count"))]
+}
+
+/// Mean milliseconds per refresh between two readings: (Postgres, ClickHouse).
+fn mean_ms(before: &[(f64, f64); 2], after: &[(f64, f64); 2]) -> (f64, f64) {
+    let mean = |i: usize| {
+        let n = after[i].1 - before[i].1;
+        if n > 0.0 {
+            (after[i].0 - before[i].0) / n * 1000.0
+        } else {
+            0.0
+        }
+    };
+    (mean(0), mean(1))
+}
+
 #[tokio::main]
 async fn main() {
     let (pg, ch) = (testkit::pg().await, testkit::ch().await);
@@ -115,6 +144,7 @@ async fn main() {
     ));
     md.push_str("| clients | simulator alone (p50 / p99) | basic refresh (p50 / p99) | full refresh (p50 / p99) | beat's overhead, basic / full (p50) |\n|---|---|---|---|---|\n");
     let mut rows = Vec::new();
+    let mut breakdown = Vec::new();
     for (round, clients) in [1usize, 32].into_iter().enumerate() {
         let base = simulator.base_url.clone();
         let direct = load(
@@ -124,12 +154,15 @@ async fn main() {
         )
         .await;
         let url = app.base_url.clone();
+        let before = store_times(&http, &app.base_url).await;
         let basic = load(
             &http,
             clients,
             Arc::new(move |i| format!("{url}/profiles/instagram/byhandle/basic_{round}_{i}?force_refresh=true")),
         )
         .await;
+        let after_basic = store_times(&http, &app.base_url).await;
+        breakdown.push((clients, "basic", mean_ms(&before, &after_basic)));
         let url = app.base_url.clone();
         let full = load(
             &http,
@@ -139,6 +172,7 @@ async fn main() {
             }),
         )
         .await;
+        breakdown.push((clients, "full", mean_ms(&after_basic, &store_times(&http, &app.base_url).await)));
         md.push_str(&format!(
             "| {clients} | {:.0}/s ({:.2} ms / {:.2} ms) | {:.0}/s ({:.2} ms / {:.2} ms) | {:.0}/s ({:.2} ms / {:.2} ms) | {:.2} ms / {:.2} ms |\n",
             direct.per_s, direct.p50_ms, direct.p99_ms, basic.per_s, basic.p50_ms, basic.p99_ms, full.per_s, full.p50_ms,
@@ -150,6 +184,15 @@ async fn main() {
         }));
     }
     md.push_str("\nA full refresh makes two provider calls, so its overhead subtracts the simulator's p50 twice.\n");
+    md.push_str(
+        "\nWhere a refresh waits, from beat's own `beat_refresh_store_duration_seconds` (mean per refresh): \
+         the Postgres transaction (upsert, posts, read back) and the ClickHouse snapshot (the wait for the \
+         group commit's insert, which on ClickHouse 18.16 also feeds the monthly materialized views).\n\n\
+         | clients | refresh | Postgres | ClickHouse |\n|---|---|---|---|\n",
+    );
+    for (clients, kind, (pg_ms, ch_ms)) in &breakdown {
+        md.push_str(&format!("| {clients} | {kind} | {pg_ms:.2} ms | {ch_ms:.2} ms |\n"));
+    }
 
     // the snapshot writer's insert, in bulk: a year of daily rows for thousands of profiles
     let today = Utc::now().date_naive();
@@ -179,7 +222,12 @@ async fn main() {
         batch_times.push(t.elapsed().as_secs_f64());
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let stored: u64 = ch.client.query("SELECT count() FROM social_profile_time_series").fetch_one().await.unwrap();
+    let stored: u64 = ch
+        .client
+        .query("SELECT count() FROM social_profile_time_series WHERE category = 'music'")
+        .fetch_one()
+        .await
+        .unwrap();
     assert_eq!(stored as usize, BULK_ROWS);
     let rate = BULK_ROWS as f64 / elapsed;
     md.push_str(&format!(
@@ -192,6 +240,7 @@ async fn main() {
         "machine": machine(),
         "run_seconds": RUN.as_secs(),
         "refresh": rows,
+        "store_wait_mean_ms": breakdown.iter().map(|(c, k, (pg, ch))| json!({"clients": c, "refresh": k, "postgres": pg, "clickhouse": ch})).collect::<Vec<_>>(),
         "clickhouse_bulk_load": {"rows": BULK_ROWS, "batch_rows": BULK_BATCH, "seconds": elapsed, "rows_per_s": rate.round(),
                                   "batch_seconds": batch_times},
     });

@@ -188,7 +188,10 @@ impl Refresher {
             Depth::Full => PostStats::of(profile, posts),
             Depth::Basic => None,
         };
+        let timer = std::time::Instant::now();
         let saved = repo::save(&self.pg, profile, posts, stats).await?;
+        metrics::histogram!("beat_refresh_store_duration_seconds", "store" => "postgres")
+            .record(timer.elapsed().as_secs_f64());
         let p = &saved.profile;
         let now = Utc::now();
         let platform = platform_code(profile.platform);
@@ -224,7 +227,10 @@ impl Refresher {
                 })
             })
             .collect();
+        let timer = std::time::Instant::now();
         self.snapshots.write(vec![day], post_days).await.map_err(RefreshError::Store)?;
+        metrics::histogram!("beat_refresh_store_duration_seconds", "store" => "clickhouse")
+            .record(timer.elapsed().as_secs_f64());
         Ok(saved.profile)
     }
 }

@@ -140,10 +140,7 @@ impl Provider for Arraybobo {
         Box::pin(async move {
             let req = call.rapidapi(call.http.get(call.url("/ig/info_username/")).query(&[("user", handle.as_str())]));
             let x = call.send("info_username", req).await?;
-            if let Some(e) = x.common_failure() {
-                return Err(e);
-            }
-            match x.json::<Info>(call.name())?.user {
+            match x.decode::<Info>(call.name())?.user {
                 Some(user) => user.into_profile(call.name(), handle),
                 None => Err(ProviderError::NotFound),
             }
@@ -162,10 +159,7 @@ impl Provider for Arraybobo {
                 query.push(("end_cursor", c));
             }
             let x = call.send("posts", call.rapidapi(call.http.get(call.url("/ig/posts/")).query(&query))).await?;
-            if let Some(e) = x.common_failure() {
-                return Err(e);
-            }
-            x.json::<PostsBody>(call.name())?.data.user.edge_owner_to_timeline_media.into_page(call.name())
+            x.decode::<PostsBody>(call.name())?.data.user.edge_owner_to_timeline_media.into_page(call.name())
         })
     }
 }

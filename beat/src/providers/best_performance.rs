@@ -21,10 +21,7 @@ impl Provider for BestPerformance {
         Box::pin(async move {
             let req = call.rapidapi(call.http.get(call.url("/profile")).query(&[("username", handle.as_str())]));
             let x = call.send("profile", req).await?;
-            if let Some(e) = x.common_failure() {
-                return Err(e);
-            }
-            x.json::<User>(call.name())?.into_profile(call.name(), handle)
+            x.decode::<User>(call.name())?.into_profile(call.name(), handle)
         })
     }
 
@@ -40,10 +37,7 @@ impl Provider for BestPerformance {
                 query.push(("next_max_id", c));
             }
             let x = call.send("feed", call.rapidapi(call.http.get(call.url("/feed")).query(&query))).await?;
-            if let Some(e) = x.common_failure() {
-                return Err(e);
-            }
-            x.json::<Feed>(call.name())?.into_page(call.name())
+            x.decode::<Feed>(call.name())?.into_page(call.name())
         })
     }
 }

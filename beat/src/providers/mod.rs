@@ -137,6 +137,14 @@ impl Exchange {
     pub fn json<T: serde::de::DeserializeOwned>(&self, source: &str) -> Result<T, ProviderError> {
         serde_json::from_slice(&self.body).map_err(|e| model::malformed(source, e))
     }
+
+    /// The body of a 2xx answer as `T`, or what the status means ([`Self::common_failure`]).
+    pub fn decode<T: serde::de::DeserializeOwned>(&self, source: &str) -> Result<T, ProviderError> {
+        match self.common_failure() {
+            Some(e) => Err(e),
+            None => self.json(source),
+        }
+    }
 }
 
 /// Everything one provider call needs: the HTTP client, the source, the credential in use,

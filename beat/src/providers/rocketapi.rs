@@ -62,10 +62,7 @@ struct WebUser {
 }
 
 fn open<T: DeserializeOwned>(source: &str, x: &Exchange) -> Result<T, ProviderError> {
-    if let Some(e) = x.common_failure() {
-        return Err(e);
-    }
-    let envelope: Envelope<T> = x.json(source)?;
+    let envelope: Envelope<T> = x.decode(source)?;
     if envelope.status != "done" {
         return Err(ProviderError::Unavailable(format!("rocketapi status {:?}", envelope.status)));
     }

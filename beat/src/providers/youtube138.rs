@@ -109,10 +109,7 @@ impl Provider for Youtube138 {
             let at = format!("@{}", handle.as_str());
             let req = call.rapidapi(call.http.get(call.url("/channel/details/")).query(&[("id", at.as_str())]));
             let x = call.send("channel/details", req).await?;
-            if let Some(e) = x.common_failure() {
-                return Err(e);
-            }
-            let c: Channel = x.json(call.name())?;
+            let c: Channel = x.decode(call.name())?;
             let source = call.name();
             let channel_id = match (c.channel_id, c.error) {
                 (Some(id), _) => id,
@@ -155,10 +152,7 @@ impl Provider for Youtube138 {
             let x = call
                 .send("channel/videos", call.rapidapi(call.http.get(call.url("/channel/videos/")).query(&query)))
                 .await?;
-            if let Some(e) = x.common_failure() {
-                return Err(e);
-            }
-            let list: Videos = x.json(source)?;
+            let list: Videos = x.decode(source)?;
             let ids: Vec<String> =
                 list.contents.into_iter().filter_map(|c| c.video?.video_id).take(DETAILS_PER_PAGE).collect();
             let mut posts = Vec::with_capacity(ids.len());

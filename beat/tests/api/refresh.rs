@@ -262,3 +262,25 @@ async fn every_adapter_reads_its_source() {
         }
     }
 }
+
+/// The simulator's per-key quota: past it the source answers 429 with `Retry-After`, and that
+/// credential rests for as long while the next source serves.
+#[tokio::test]
+async fn a_spent_provider_quota_benches_the_key_until_its_window_ends() {
+    let w = world().await;
+    let url = format!("{}/_simulator/quota", w.simulator.base_url);
+    let status = w.http.post(url).json(&json!({"per_key": 1, "window_secs": 60})).send().await.unwrap().status();
+    assert_eq!(status, 204);
+    let (status, _, _) = w.get("/profiles/instagram/byhandle/nasa").await;
+    assert_eq!(status, 200);
+    let (status, _, _) = w.get("/profiles/instagram/byhandle/natgeo").await;
+    assert_eq!(status, 200, "the next source served");
+    let rest: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM disabled_till - now())::float8 FROM credential WHERE source = 'insta-best-performance'",
+    )
+    .fetch_one(&w.pg.pool)
+    .await
+    .unwrap();
+    assert!((55.0..=60.0).contains(&rest), "benched for {rest} s");
+    assert_eq!(w.calls("arraybobo info_username").await, 1);
+}
