@@ -10,6 +10,7 @@
 //! - [`credentials`]: picking a usable key per source, benching throttled ones with back-off.
 //! - [`pipeline`]: the refresh itself (failover across sources, single flight), the SQL in
 //!   `repo`, the ClickHouse snapshot writer, the request log, the sources' limits.
+//! - [`queue`]: the Postgres task queue's rules (claim, leases, fenced outcomes, retries).
 //! - [`simulator`]: a local stand-in for the providers, for the dev stack and tests only.
 
 pub mod api;
@@ -18,6 +19,7 @@ pub mod credentials;
 pub mod error;
 pub mod pipeline;
 pub mod providers;
+pub mod queue;
 pub mod simulator;
 
 use std::collections::HashMap;

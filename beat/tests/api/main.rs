@@ -2,5 +2,6 @@
 //! served in process. Each test has its own databases, Redis key prefix and simulator.
 
 mod ops;
+mod queue;
 mod refresh;
 mod support;
