@@ -127,6 +127,7 @@ async fn main() {
         provider_timeout: Duration::from_secs(10),
         backoff: beat::credentials::Backoff { base: Duration::from_secs(60), max: Duration::from_secs(3600) },
         sources: vec![(Platform::Instagram, vec![source("insta-best-performance")]), (Platform::Youtube, vec![])],
+        workers: None,
     };
     let app = testkit::serve(beat::build(config).await.unwrap());
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();

@@ -53,6 +53,51 @@ pub struct Config {
     pub backoff: Backoff,
     /// `INSTAGRAM_SOURCES` / `YOUTUBE_SOURCES`: the sources tried, in order.
     pub sources: Vec<(Platform, Vec<SourceConfig>)>,
+    /// The queue's workers in this process, or `None` (`WORKERS=false`).
+    pub workers: Option<Workers>,
+}
+
+/// `WORKER_CONCURRENCY` (8 per flow), `QUEUE_LEASE` (30 s), `QUEUE_POLL` (10 s), `QUEUE_DRAIN`
+/// (20 s), `TASK_RETENTION` (7 days), `SCHEDULE_EVERY` (3600 s), `RETRY_BACKOFF` /
+/// `RETRY_BACKOFF_MAX` (10 s / 3600 s).
+#[derive(Debug, Clone)]
+pub struct Workers {
+    pub concurrency: usize,
+    pub lease: Duration,
+    pub poll: Duration,
+    pub drain: Duration,
+    pub retention: Duration,
+    pub schedule_every: Duration,
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+}
+
+impl Workers {
+    pub fn from_env(env: &mut Env) -> Option<Self> {
+        if !env.or("WORKERS", true) {
+            return None;
+        }
+        let w = Self {
+            concurrency: env.or("WORKER_CONCURRENCY", 8),
+            lease: env.seconds("QUEUE_LEASE", 30),
+            poll: env.seconds("QUEUE_POLL", 10),
+            drain: env.seconds("QUEUE_DRAIN", 20),
+            retention: env.seconds("TASK_RETENTION", 7 * 86_400),
+            schedule_every: env.seconds("SCHEDULE_EVERY", 3600),
+            retry_base: env.seconds("RETRY_BACKOFF", 10),
+            retry_cap: env.seconds("RETRY_BACKOFF_MAX", 3600),
+        };
+        if w.concurrency == 0 {
+            env.invalid("WORKER_CONCURRENCY", "must be at least 1");
+        }
+        if w.lease < Duration::from_secs(3) {
+            env.invalid("QUEUE_LEASE", "must be at least 3 seconds (heartbeats come every third of it)");
+        }
+        if w.poll.is_zero() {
+            env.invalid("QUEUE_POLL", "must be at least 1 second");
+        }
+        Some(w)
+    }
 }
 
 fn url_var(source: &str) -> String {
@@ -118,6 +163,7 @@ impl Config {
                 max: env.seconds("CREDENTIAL_BACKOFF_MAX", 3600),
             },
             sources,
+            workers: Workers::from_env(&mut env),
         };
         env.finish()?;
         Ok(cfg)

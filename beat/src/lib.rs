@@ -10,7 +10,8 @@
 //! - [`credentials`]: picking a usable key per source, benching throttled ones with back-off.
 //! - [`pipeline`]: the refresh itself (failover across sources, single flight), the SQL in
 //!   `repo`, the ClickHouse snapshot writer, the request log, the sources' limits.
-//! - [`queue`]: the Postgres task queue's rules (claim, leases, fenced outcomes, retries).
+//! - [`queue`]: the Postgres task queue (`repo`: claim, leases, fenced outcomes, retries;
+//!   `worker`: the flows' claim loops, LISTEN/NOTIFY wake-up, heartbeats, reaper, drain).
 //! - [`simulator`]: a local stand-in for the providers, for the dev stack and tests only.
 
 pub mod api;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub limiter: Limiter<ConnectionManager>,
     pub refresh_limits: Arc<StackPolicy>,
     pub refresh_max_age: Duration,
+    /// The flows tasks may name.
+    pub flows: Arc<Vec<queue::worker::Flow>>,
 }
 
 fn ops(pg: &sqlx::PgPool, ch: &clickhouse::Client, redis: &ConnectionManager) -> axum::Router {
@@ -108,7 +111,28 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         pg.clone(),
         snapshots,
     );
+    let flows = queue::worker::default_flows(config.workers.as_ref().map_or(1, |w| w.concurrency));
+    let stop_workers = tokio_util::sync::CancellationToken::new();
+    let workers = config.workers.as_ref().map(|w| {
+        let worker = queue::worker::WorkerConfig {
+            id: format!(
+                "{}-{}-{:08x}",
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "beat".into()),
+                std::process::id(),
+                rand::random::<u32>()
+            ),
+            lease: w.lease,
+            poll: w.poll,
+            drain: w.drain,
+            retry_base: w.retry_base,
+            retry_cap: w.retry_cap,
+            retention: w.retention,
+            schedule_every: w.schedule_every,
+        };
+        tokio::spawn(queue::worker::run(pg.clone(), refresher.clone(), flows.clone(), worker, stop_workers.clone()))
+    });
     let state = AppState {
+        flows: Arc::new(flows),
         pg: pg.clone(),
         refresher,
         limiter,
@@ -118,7 +142,12 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     let router = with_common_layers(ops(&pg, &ch, &redis).merge(api::router(state)));
     let server = Server::bind(&config.server.addr(), router).await?;
     Ok(server.on_stopped(async move {
-        // the router (and with it every sender) is gone: the writers drain and end
+        // no more requests: the workers stop claiming, finish or release their tasks
+        stop_workers.cancel();
+        if let Some(w) = workers {
+            let _ = w.await;
+        }
+        // the router and the workers (and with them every sender) are gone: the writers drain
         stop_sync.cancel();
         let drained = async {
             let _ = sync.await;

@@ -1,8 +1,9 @@
 //! beat's HTTP API, on the original service's paths: `GET /profiles/{platform}/byhandle/
-//! {handle}` (coffee and operators call it; the gateway routes `/beat/*` here), and its
-//! OpenAPI document at `/openapi.json`.
+//! {handle}` (coffee and operators call it; the gateway routes `/beat/*` here), the task queue
+//! (`/tasks`), and the OpenAPI document at `/openapi.json`.
 
 mod profiles;
+mod tasks;
 
 use axum::routing::get;
 use utoipa::OpenApi;
@@ -18,7 +19,10 @@ use crate::AppState;
 struct ApiDoc;
 
 pub fn router(state: AppState) -> axum::Router {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(profiles::router()).split_for_parts();
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(profiles::router())
+        .merge(tasks::router())
+        .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router.route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) })).with_state(state)
 }

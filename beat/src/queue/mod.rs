@@ -17,5 +17,6 @@
 //! attempts count on. A RUNNING task is left alone.
 
 pub mod repo;
+pub mod worker;
 
 pub use repo::{Failure, NewTask, Task, TaskStatus};

@@ -293,3 +293,66 @@ pub async fn prune(pg: &PgPool, age: Duration, batch: i64) -> Result<u64, sqlx::
 pub async fn get(pg: &PgPool, id: i64) -> Result<Option<Task>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM scrape_task WHERE id = $1")).bind(id).fetch_optional(pg).await
 }
+
+/// Open and finished tasks per (flow, status), for the depth gauges.
+pub async fn depth(pg: &PgPool) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT flow, status, count(*) FROM scrape_task GROUP BY flow, status").fetch_all(pg).await
+}
+
+/// A page of tasks, newest first, optionally of one status and flow.
+pub async fn list(
+    pg: &PgPool,
+    status: Option<TaskStatus>,
+    flow: Option<&str>,
+    page: i64,
+    size: i64,
+) -> Result<(Vec<Task>, i64), sqlx::Error> {
+    let filter = "($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR flow = $2)";
+    let items = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM scrape_task WHERE {filter} ORDER BY id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(status)
+    .bind(flow)
+    .bind(size)
+    .bind((page - 1) * size)
+    .fetch_all(pg)
+    .await?;
+    let total = sqlx::query_scalar(&format!("SELECT count(*) FROM scrape_task WHERE {filter}"))
+        .bind(status)
+        .bind(flow)
+        .fetch_one(pg)
+        .await?;
+    Ok((items, total))
+}
+
+/// The daily refresh of tracked creators: every profile in some collection that was not
+/// scraped within `max_age` gets a refresh task (Instagram `profile_refresh`, YouTube
+/// `channel_refresh`), at most `limit` per call. Returns how many were new.
+pub async fn schedule_stale(pg: &PgPool, max_age: Duration, limit: i64) -> Result<usize, sqlx::Error> {
+    let stale: Vec<(String, String)> = sqlx::query_as(
+        "SELECT 'instagram', a.handle FROM instagram_account a
+         WHERE (a.last_scraped_at IS NULL OR a.last_scraped_at < now() - make_interval(secs => $1))
+           AND EXISTS (SELECT 1 FROM profile_collection_item i WHERE i.instagram_account_id = a.id)
+         UNION ALL
+         SELECT 'youtube', y.handle FROM youtube_account y
+         WHERE (y.last_scraped_at IS NULL OR y.last_scraped_at < now() - make_interval(secs => $1))
+           AND EXISTS (SELECT 1 FROM profile_collection_item i WHERE i.youtube_account_id = y.id)
+         LIMIT $2",
+    )
+    .bind(max_age.as_secs_f64())
+    .bind(limit)
+    .fetch_all(pg)
+    .await?;
+    let tasks: Vec<NewTask> = stale
+        .into_iter()
+        .map(|(platform, handle)| {
+            let platform = if platform == "youtube" { Platform::Youtube } else { Platform::Instagram };
+            let flow = if platform == Platform::Youtube { "channel_refresh" } else { "profile_refresh" };
+            NewTask { flow: flow.into(), platform, target: handle, priority: -1, max_attempts: 5, run_after: None }
+        })
+        .collect();
+    if tasks.is_empty() {
+        return Ok(0);
+    }
+    Ok(enqueue_many(pg, &tasks).await?.iter().filter(|(_, created)| *created).count())
+}

@@ -5,3 +5,4 @@ mod ops;
 mod queue;
 mod refresh;
 mod support;
+mod workers;

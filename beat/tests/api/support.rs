@@ -28,7 +28,64 @@ pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, simulator: &str) -> be
             ),
             (Platform::Youtube, ["youtube138", "youtubev31", "youtube-data-api"].map(source).to_vec()),
         ],
+        workers: None,
     }
+}
+
+/// Workers polling every `poll`, with short leases and back-offs for tests.
+pub fn workers(poll: Duration) -> beat::config::Workers {
+    beat::config::Workers {
+        concurrency: 8,
+        lease: Duration::from_secs(6),
+        poll,
+        drain: Duration::from_secs(5),
+        retention: Duration::from_secs(86_400),
+        schedule_every: Duration::from_secs(3600),
+        retry_base: Duration::from_secs(1),
+        retry_cap: Duration::from_secs(10),
+    }
+}
+
+/// The environment that makes the `beat` binary read `config` (for tests that run beat as a
+/// separate process).
+pub fn env_for(config: &beat::Config) -> Vec<(String, String)> {
+    use platform::config::ExposeSecret;
+    let mut env: Vec<(String, String)> = [
+        ("SERVER_HOST", "127.0.0.1".to_owned()),
+        ("PG_HOST", config.pg.host.clone()),
+        ("PG_PORT", config.pg.port.to_string()),
+        ("PG_USER", config.pg.user.clone()),
+        ("PG_PASS", config.pg.password.expose_secret().to_owned()),
+        ("PG_DB", config.pg.database.clone()),
+        ("CH_HOST", config.ch.host.clone()),
+        ("CH_PORT", config.ch.port.to_string()),
+        ("CH_USER", config.ch.user.clone()),
+        ("CH_DB", config.ch.database.clone()),
+        ("REDIS_URL", config.redis_url.clone()),
+        ("REDIS_KEY_PREFIX", config.redis_key_prefix.clone()),
+        ("PROVIDER_TIMEOUT", config.provider_timeout.as_secs().to_string()),
+        ("LOG_FORMAT", "json".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (_, sources) in &config.sources {
+        for s in sources {
+            env.push((format!("SOURCE_URL_{}", s.name.to_ascii_uppercase().replace('-', "_")), s.base_url.clone()));
+        }
+    }
+    let mut set = |k: &str, v: String| env.push((k.to_owned(), v));
+    match &config.workers {
+        None => set("WORKERS", "false".to_owned()),
+        Some(w) => {
+            set("WORKER_CONCURRENCY", w.concurrency.to_string());
+            set("QUEUE_LEASE", w.lease.as_secs().to_string());
+            set("QUEUE_POLL", w.poll.as_secs().to_string());
+            set("QUEUE_DRAIN", w.drain.as_secs().to_string());
+            set("RETRY_BACKOFF", w.retry_base.as_secs().to_string());
+        }
+    }
+    env
 }
 
 /// A test's world: its stores, a simulator, and beat.

@@ -1,0 +1,263 @@
+//! The workers: each flow claims up to its free slots in one statement, runs its tasks, and
+//! records each outcome (fenced). Idle flows sleep until an enqueue's `NOTIFY` wakes them, with
+//! a slow poll as the fallback (a lost notification, a task whose `run_after` arrives), so there
+//! is no tight polling loop. While tasks run their leases are extended; a reaper returns the
+//! leases of workers that died, and retention prunes finished tasks.
+//!
+//! Shutdown: claiming stops at once, running tasks get `drain` to finish, and whatever is still
+//! running then is released to PENDING without spending its attempt.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use domain::{Handle, Platform};
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::repo::{self, Failure, Task};
+use crate::pipeline::{Depth, RefreshError, Refresher};
+
+/// A kind of task: what it refreshes and how many may run at once in this process.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub name: String,
+    pub platform: Platform,
+    pub depth: Depth,
+    pub concurrency: usize,
+}
+
+/// The flows beat runs: profile (basic) refreshes, posts refreshes and YouTube channel refreshes.
+pub fn default_flows(concurrency: usize) -> Vec<Flow> {
+    vec![
+        Flow { name: "profile_refresh".into(), platform: Platform::Instagram, depth: Depth::Basic, concurrency },
+        Flow { name: "posts_refresh".into(), platform: Platform::Instagram, depth: Depth::Full, concurrency },
+        Flow { name: "channel_refresh".into(), platform: Platform::Youtube, depth: Depth::Full, concurrency },
+    ]
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Unique per process: `locked_by` of its tasks.
+    pub id: String,
+    pub lease: Duration,
+    pub poll: Duration,
+    pub drain: Duration,
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    /// Finished tasks older than this are pruned.
+    pub retention: Duration,
+    /// How often tracked creators not refreshed for a day are enqueued.
+    pub schedule_every: Duration,
+}
+
+struct Shared {
+    pg: PgPool,
+    refresher: Arc<Refresher>,
+    config: WorkerConfig,
+    running: Mutex<HashSet<i64>>,
+    wake: Notify,
+}
+
+/// Runs the flows until `stop`, then drains and releases. Returns when done.
+pub async fn run(
+    pg: PgPool,
+    refresher: Arc<Refresher>,
+    flows: Vec<Flow>,
+    config: WorkerConfig,
+    stop: CancellationToken,
+) {
+    let shared = Arc::new(Shared { pg, refresher, config, running: Mutex::new(HashSet::new()), wake: Notify::new() });
+    let tasks = tokio_util::task::TaskTracker::new();
+    let upkeep = tokio::spawn(upkeep(shared.clone(), stop.clone()));
+    let listener = tokio::spawn(listen(shared.clone(), stop.clone()));
+    let loops: Vec<_> =
+        flows.into_iter().map(|f| tokio::spawn(flow_loop(shared.clone(), f, tasks.clone(), stop.clone()))).collect();
+    stop.cancelled().await;
+    for l in loops {
+        let _ = l.await;
+    }
+    tasks.close();
+    if tokio::time::timeout(shared.config.drain, tasks.wait()).await.is_err() {
+        tracing::warn!(worker = %shared.config.id, "tasks still running after the drain; releasing them");
+    }
+    match repo::release(&shared.pg, &shared.config.id).await {
+        Ok(n) if n > 0 => tracing::info!(released = n, "unfinished tasks returned to the queue"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "releasing tasks failed; the reaper will return them"),
+    }
+    listener.abort();
+    upkeep.abort();
+}
+
+/// Whether any source of `platform` has a usable credential (else its flows are not claimed).
+async fn runnable(shared: &Shared, platform: Platform) -> bool {
+    let sources: Vec<String> =
+        shared.refresher.sources.get(&platform).map(|s| s.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM credential WHERE source = ANY($1) AND enabled
+                        AND (disabled_till IS NULL OR disabled_till <= now()))",
+    )
+    .bind(&sources)
+    .fetch_one(&shared.pg)
+    .await
+    .unwrap_or(false)
+}
+
+async fn flow_loop(shared: Arc<Shared>, flow: Flow, tasks: tokio_util::task::TaskTracker, stop: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(flow.concurrency.max(1)));
+    let flows = vec![flow.name.clone()];
+    loop {
+        if stop.is_cancelled() {
+            return;
+        }
+        let free = slots.available_permits();
+        let mut claimed = Vec::new();
+        if free > 0 && runnable(&shared, flow.platform).await {
+            let started = std::time::Instant::now();
+            match repo::claim(&shared.pg, &shared.config.id, &flows, free as i64, shared.config.lease).await {
+                Ok(t) => claimed = t,
+                Err(e) => tracing::warn!(flow = %flow.name, error = %e, "claim failed"),
+            }
+            metrics::histogram!("beat_queue_claim_duration_seconds").record(started.elapsed().as_secs_f64());
+        }
+        let got = claimed.len();
+        for task in claimed {
+            let Ok(permit) = slots.clone().try_acquire_owned() else { break };
+            shared.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(task.id);
+            let (shared, flow) = (shared.clone(), flow.clone());
+            tasks.spawn(async move {
+                execute(&shared, &flow, task).await;
+                drop(permit);
+            });
+        }
+        if got == free && free > 0 {
+            continue; // there may be more
+        }
+        // idle or full: wait for a notification, a finished task, or the poll
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = shared.wake.notified() => {}
+            () = tokio::time::sleep(shared.config.poll) => {}
+        }
+    }
+}
+
+async fn execute(shared: &Shared, flow: &Flow, task: Task) {
+    let started = std::time::Instant::now();
+    let outcome = match Handle::parse(flow.platform, &task.target) {
+        Err(e) => Err(Failure::Permanent { error: e.to_string() }),
+        Ok(handle) => match shared.refresher.run(&handle, flow.depth, Some(task.id)).await {
+            Ok(_) => Ok(()),
+            Err(RefreshError::NotFound) => Err(Failure::Permanent { error: "no such creator".into() }),
+            Err(RefreshError::Throttled { retry_after, .. }) => {
+                Err(Failure::Defer { reason: "every source throttled".into(), until: retry_after })
+            }
+            Err(e) => Err(Failure::Retry {
+                error: e.to_string(),
+                backoff: repo::backoff(task.attempts, shared.config.retry_base, shared.config.retry_cap),
+            }),
+        },
+    };
+    let (label, recorded) = match &outcome {
+        Ok(()) => ("succeeded", repo::complete(&shared.pg, &shared.config.id, task.id).await),
+        Err(f) => (
+            match f {
+                Failure::Retry { .. } => "retried",
+                Failure::Permanent { .. } => "failed",
+                Failure::Defer { .. } => "deferred",
+            },
+            repo::fail(&shared.pg, &shared.config.id, task.id, f).await,
+        ),
+    };
+    match recorded {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(task = task.id, "lease lost before the result was recorded; the new owner's stands")
+        }
+        Err(e) => {
+            tracing::error!(task = task.id, error = %e, "recording the outcome failed; the reaper will return it")
+        }
+    }
+    metrics::counter!("beat_queue_tasks_total", "flow" => flow.name.clone(), "outcome" => label).increment(1);
+    metrics::histogram!("beat_queue_task_duration_seconds", "flow" => flow.name.clone())
+        .record(started.elapsed().as_secs_f64());
+    shared.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&task.id);
+    shared.wake.notify_waiters();
+}
+
+/// LISTEN on the queue's channel and wake the flow loops on every notification.
+async fn listen(shared: Arc<Shared>, stop: CancellationToken) {
+    loop {
+        let result = async {
+            let mut listener = PgListener::connect_with(&shared.pg).await?;
+            listener.listen(repo::CHANNEL).await?;
+            loop {
+                listener.recv().await?;
+                shared.wake.notify_waiters();
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), sqlx::Error>(())
+        };
+        tokio::select! {
+            () = stop.cancelled() => return,
+            r = result => if let Err(e) = r {
+                tracing::warn!(error = %e, "queue notifications lost; polling until they are back");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// Heartbeats, the reaper, retention and the depth gauges.
+async fn upkeep(shared: Arc<Shared>, stop: CancellationToken) {
+    let beat = shared.config.lease / 3;
+    let hour = Duration::from_secs(3600);
+    let mut last_prune = std::time::Instant::now().checked_sub(hour).unwrap_or_else(std::time::Instant::now);
+    let mut last_schedule = last_prune;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(beat) => {}
+        }
+        let ids: Vec<i64> =
+            shared.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().copied().collect();
+        if !ids.is_empty() {
+            if let Ok(held) = repo::heartbeat(&shared.pg, &shared.config.id, &ids, shared.config.lease).await {
+                let lost = ids.len() - held.len();
+                if lost > 0 {
+                    metrics::counter!("beat_queue_leases_lost_total").increment(lost as u64);
+                }
+            }
+        }
+        match repo::reap(&shared.pg).await {
+            Ok(reaped) if !reaped.is_empty() => {
+                metrics::counter!("beat_queue_reaped_total").increment(reaped.len() as u64);
+                shared.wake.notify_waiters();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reaper failed"),
+        }
+        if last_prune.elapsed() >= hour {
+            last_prune = std::time::Instant::now();
+            if let Err(e) = repo::prune(&shared.pg, shared.config.retention, 1000).await {
+                tracing::warn!(error = %e, "retention failed");
+            }
+        }
+        if last_schedule.elapsed() >= shared.config.schedule_every {
+            last_schedule = std::time::Instant::now();
+            match repo::schedule_stale(&shared.pg, Duration::from_secs(86_400), 10_000).await {
+                Ok(n) if n > 0 => tracing::info!(enqueued = n, "daily refresh of tracked creators scheduled"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "scheduling the daily refresh failed"),
+            }
+        }
+        if let Ok(depth) = repo::depth(&shared.pg).await {
+            for (flow, status, n) in depth {
+                metrics::gauge!("beat_queue_depth", "flow" => flow, "status" => status).set(n as f64);
+            }
+        }
+    }
+}

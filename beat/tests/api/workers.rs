@@ -1,0 +1,167 @@
+//! The workers on the real stack: woken by NOTIFY, draining on shutdown, recovering a killed
+//! worker's task after its lease, and two processes sharing one queue.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{env_for, workers, world_with, World};
+
+async fn task_status(w: &World, id: i64) -> (String, i32) {
+    sqlx::query_as("SELECT status, attempts FROM scrape_task WHERE id = $1")
+        .bind(id)
+        .fetch_one(&w.pg.pool)
+        .await
+        .unwrap()
+}
+
+async fn wait_for(w: &World, id: i64, status: &str, within: Duration) -> (String, i32) {
+    let deadline = Instant::now() + within;
+    loop {
+        let s = task_status(w, id).await;
+        if s.0 == status || Instant::now() > deadline {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn enqueue(w: &World, target: &str) -> i64 {
+    let resp = w
+        .http
+        .post(format!("{}/tasks", w.beat.base_url))
+        .json(&json!({"flow": "profile_refresh", "platform": "instagram", "target": target}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    resp.json::<serde_json::Value>().await.unwrap()["task"]["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_notified_worker_runs_a_new_task_long_before_the_poll() {
+    // the poll is a minute: only the notification can wake the worker within the wait below
+    let w = world_with(|c| c.workers = Some(workers(Duration::from_secs(60)))).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // the worker is idle and listening
+    let id = enqueue(&w, "nasa").await;
+    let (status, attempts) = wait_for(&w, id, "SUCCEEDED", Duration::from_secs(20)).await;
+    assert_eq!((status.as_str(), attempts), ("SUCCEEDED", 1));
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM instagram_account WHERE handle = 'nasa'")
+        .fetch_one(&w.pg.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+    let (s, _, t) = w.get(&format!("/tasks/{id}")).await;
+    assert_eq!((s, t["status"].as_str()), (200, Some("SUCCEEDED")));
+    let (s, _, page) = w.get("/tasks?status=SUCCEEDED&flow=profile_refresh").await;
+    assert_eq!((s, page["total"].as_i64()), (200, Some(1)));
+}
+
+#[tokio::test]
+async fn shutdown_releases_what_did_not_finish_without_spending_its_attempt() {
+    let w = world_with(|c| {
+        let mut q = workers(Duration::from_secs(1));
+        q.drain = Duration::from_millis(300);
+        c.workers = Some(q);
+    })
+    .await;
+    for source in ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"] {
+        w.faults(source, json!({"slow": 1.0, "slow_ms": 1500})).await;
+    }
+    let id = enqueue(&w, "natgeo").await;
+    assert_eq!(wait_for(&w, id, "RUNNING", Duration::from_secs(10)).await.0, "RUNNING");
+    let World { beat, pg, .. } = w;
+    beat.stop().await;
+    let (status, attempts): (String, i32) = sqlx::query_as("SELECT status, attempts FROM scrape_task WHERE id = $1")
+        .bind(id)
+        .fetch_one(&pg.pool)
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), attempts), ("PENDING", 0));
+}
+
+#[tokio::test]
+async fn a_killed_workers_task_is_reclaimed_after_its_lease_and_done_once() {
+    // the world's own beat runs no workers; a child process does, and is killed mid-task
+    let w = world_with(|_| {}).await;
+    for source in ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"] {
+        w.faults(source, json!({"slow": 1.0, "slow_ms": 5000})).await;
+    }
+    let mut child_config = crate::support::config(&w.pg, &w.ch, &w.simulator.base_url);
+    let mut q = workers(Duration::from_secs(1));
+    q.lease = Duration::from_secs(3);
+    child_config.workers = Some(q.clone());
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_beat"))
+        .envs(env_for(&child_config))
+        .env("PORT", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let id = enqueue(&w, "bbc").await;
+    assert_eq!(wait_for(&w, id, "RUNNING", Duration::from_secs(20)).await.0, "RUNNING");
+    child.kill().await.unwrap();
+    for source in ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"] {
+        w.faults(source, json!({})).await;
+    }
+    // a second worker: the reaper returns the task once the dead one's lease runs out
+    let config = crate::support::config(&w.pg, &w.ch, &w.simulator.base_url);
+    let second = testkit::serve(beat::build(beat::Config { workers: Some(q), ..config }).await.unwrap());
+    let (status, attempts) = wait_for(&w, id, "SUCCEEDED", Duration::from_secs(30)).await;
+    assert_eq!((status.as_str(), attempts), ("SUCCEEDED", 2));
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM instagram_account WHERE handle = 'bbc'")
+        .fetch_one(&w.pg.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the killed run wrote nothing");
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn two_processes_drain_two_thousand_tasks_each_exactly_once() {
+    let w = world_with(|_| {}).await;
+    let tasks: Vec<_> = (0..2000)
+        .map(|i| json!({"flow": "profile_refresh", "platform": "instagram", "target": format!("creator_{i}")}))
+        .collect();
+    let resp =
+        w.http.post(format!("{}/tasks/bulk", w.beat.base_url)).json(&json!({"tasks": tasks})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<serde_json::Value>().await.unwrap()["created"], 2000);
+    let mut config = crate::support::config(&w.pg, &w.ch, &w.simulator.base_url);
+    config.workers = Some(workers(Duration::from_secs(1)));
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_beat"))
+                .envs(env_for(&config))
+                .env("PORT", "0")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM scrape_task WHERE status = 'SUCCEEDED'")
+            .fetch_one(&w.pg.pool)
+            .await
+            .unwrap();
+        if done == 2000 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let (done, once): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'SUCCEEDED'), count(*) FILTER (WHERE attempts = 1) FROM scrape_task",
+    )
+    .fetch_one(&w.pg.pool)
+    .await
+    .unwrap();
+    assert_eq!((done, once), (2000, 2000), "every task done, each in one attempt");
+    let accounts: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM instagram_account").fetch_one(&w.pg.pool).await.unwrap();
+    assert_eq!(accounts, 2000);
+    drop(children);
+}
