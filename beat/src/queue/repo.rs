@@ -108,15 +108,20 @@ pub async fn enqueue_many(pg: &PgPool, tasks: &[NewTask]) -> Result<Vec<(Task, b
         .fetch_all(&mut *tx)
         .await?;
     let mut out: Vec<(Task, bool)> = rows.into_iter().map(|r| (r.task, r.created)).collect();
-    // duplicates of RUNNING tasks: read them
-    let missing: Vec<&NewTask> = tasks
-        .iter()
-        .filter(|t| {
-            !out.iter().any(|(o, _)| o.flow == t.flow && o.platform == t.platform.as_str() && o.target == t.target)
-        })
+    // where each (flow, platform, target) was asked first, to answer in the order asked
+    let mut asked: std::collections::HashMap<(&str, &str, &str), usize> = std::collections::HashMap::new();
+    for (i, t) in tasks.iter().enumerate() {
+        asked.entry((t.flow.as_str(), t.platform.as_str(), t.target.as_str())).or_insert(i);
+    }
+    let answered: std::collections::HashSet<(String, String, String)> =
+        out.iter().map(|(t, _)| (t.flow.clone(), t.platform.clone(), t.target.clone())).collect();
+    // duplicates of RUNNING tasks come back from no insert: read them
+    let keys: Vec<String> = asked
+        .keys()
+        .filter(|(f, p, t)| !answered.contains(&((*f).to_owned(), (*p).to_owned(), (*t).to_owned())))
+        .map(|(f, p, t)| format!("{f}|{p}|{t}"))
         .collect();
-    if !missing.is_empty() {
-        let keys: Vec<String> = missing.iter().map(|t| format!("{}|{}|{}", t.flow, t.platform, t.target)).collect();
+    if !keys.is_empty() {
         let running: Vec<Task> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM scrape_task WHERE status IN ('PENDING', 'RUNNING')
              AND flow || '|' || platform || '|' || target = ANY($1)"
@@ -130,11 +135,7 @@ pub async fn enqueue_many(pg: &PgPool, tasks: &[NewTask]) -> Result<Vec<(Task, b
         sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    // in the order asked
-    let order = |t: &Task| {
-        tasks.iter().position(|n| n.flow == t.flow && n.platform.as_str() == t.platform && n.target == t.target)
-    };
-    out.sort_by_key(|(t, _)| order(t));
+    out.sort_by_key(|(t, _)| asked.get(&(t.flow.as_str(), t.platform.as_str(), t.target.as_str())).copied());
     Ok(out)
 }
 
@@ -193,6 +194,21 @@ pub async fn complete(pg: &PgPool, worker: &str, id: i64) -> Result<bool, sqlx::
     .execute(pg)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Marks many of `worker`'s tasks done in one statement (fenced like [`complete`]); returns
+/// how many it still held.
+pub async fn complete_many(pg: &PgPool, worker: &str, ids: &[i64]) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE scrape_task SET status = 'SUCCEEDED', locked_by = NULL, lease_until = NULL, last_error = NULL,
+             finished_at = now()
+         WHERE id = ANY($1) AND locked_by = $2 AND status = 'RUNNING'",
+    )
+    .bind(ids)
+    .bind(worker)
+    .execute(pg)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Why a run did not succeed.
@@ -278,6 +294,25 @@ pub async fn prune(pg: &PgPool, age: Duration, batch: i64) -> Result<u64, sqlx::
             "DELETE FROM scrape_task WHERE id IN (
                  SELECT id FROM scrape_task WHERE status IN ('SUCCEEDED', 'FAILED')
                  AND coalesce(finished_at, updated_at) < now() - make_interval(secs => $1) LIMIT $2)",
+        )
+        .bind(age.as_secs_f64())
+        .bind(batch)
+        .execute(pg)
+        .await?;
+        total += done.rows_affected();
+        if done.rows_affected() < batch as u64 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Deletes request-log rows older than `age`, `batch` per statement; returns how many went.
+pub async fn prune_request_log(pg: &PgPool, age: Duration, batch: i64) -> Result<u64, sqlx::Error> {
+    let mut total = 0;
+    loop {
+        let done = sqlx::query(
+            "DELETE FROM scrape_request_log WHERE id IN (
+                 SELECT id FROM scrape_request_log WHERE created_at < now() - make_interval(secs => $1) LIMIT $2)",
         )
         .bind(age.as_secs_f64())
         .bind(batch)

@@ -243,7 +243,10 @@ async fn upkeep(shared: Arc<Shared>, stop: CancellationToken) {
         if last_prune.elapsed() >= hour {
             last_prune = std::time::Instant::now();
             if let Err(e) = repo::prune(&shared.pg, shared.config.retention, 1000).await {
-                tracing::warn!(error = %e, "retention failed");
+                tracing::warn!(error = %e, "task retention failed");
+            }
+            if let Err(e) = repo::prune_request_log(&shared.pg, shared.config.retention, 5000).await {
+                tracing::warn!(error = %e, "request log retention failed");
             }
         }
         if last_schedule.elapsed() >= shared.config.schedule_every {

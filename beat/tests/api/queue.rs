@@ -197,3 +197,41 @@ async fn concurrent_claimers_take_each_task_exactly_once() {
         .unwrap();
     assert_eq!(done, 2000);
 }
+
+#[tokio::test]
+async fn the_request_log_is_pruned_in_batches() {
+    let pg = testkit::pg().await;
+    sqlx::query(
+        "INSERT INTO scrape_request_log (source, endpoint, duration_ms, created_at)
+         SELECT 'arraybobo', 'posts', 1, now() - make_interval(days => i % 10) FROM generate_series(1, 500) AS i",
+    )
+    .execute(&pg.pool)
+    .await
+    .unwrap();
+    let gone = repo::prune_request_log(&pg.pool, Duration::from_secs(7 * 86_400 + 3600), 40).await.unwrap();
+    assert_eq!(gone, 100, "days 8 and 9");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM scrape_request_log").fetch_one(&pg.pool).await.unwrap();
+    assert_eq!(left, 400);
+}
+
+#[tokio::test]
+async fn tracked_creators_not_refreshed_for_a_day_are_scheduled_once() {
+    let pg = testkit::pg().await;
+    sqlx::query(
+        "WITH p AS (INSERT INTO partner (name, slug) VALUES ('P', 'p') RETURNING id),
+              c AS (INSERT INTO profile_collection (partner_id, name) SELECT id, 'tracked' FROM p RETURNING id),
+              a AS (INSERT INTO instagram_account (ig_id, handle, last_scraped_at) VALUES
+                        ('1', 'stale', now() - interval '2 days'), ('2', 'fresh', now()), ('3', 'untracked', NULL)
+                    RETURNING id, handle)
+         INSERT INTO profile_collection_item (collection_id, platform, instagram_account_id)
+         SELECT c.id, 'instagram', a.id FROM c, a WHERE a.handle <> 'untracked'",
+    )
+    .execute(&pg.pool)
+    .await
+    .unwrap();
+    assert_eq!(repo::schedule_stale(&pg.pool, Duration::from_secs(86_400), 100).await.unwrap(), 1);
+    assert_eq!(repo::schedule_stale(&pg.pool, Duration::from_secs(86_400), 100).await.unwrap(), 0, "not twice");
+    let (flow, target): (String, String) =
+        sqlx::query_as("SELECT flow, target FROM scrape_task").fetch_one(&pg.pool).await.unwrap();
+    assert_eq!((flow.as_str(), target.as_str()), ("profile_refresh", "stale"));
+}

@@ -100,6 +100,11 @@ pub struct World {
 /// Starts the simulator, seeds one credential per source, and starts beat; `tweak` may change
 /// the configuration first.
 pub async fn world_with(tweak: impl FnOnce(&mut beat::Config)) -> World {
+    world_setup(&[], tweak).await
+}
+
+/// As [`world_with`], running `sql` on the test's database before beat starts.
+pub async fn world_setup(sql: &[&str], tweak: impl FnOnce(&mut beat::Config)) -> World {
     let (pg, ch) = (testkit::pg().await, testkit::ch().await);
     let sim = platform::http::Server::bind("127.0.0.1:0", beat::simulator::Simulator::new().router()).await.unwrap();
     let simulator = testkit::serve(sim);
@@ -113,6 +118,9 @@ pub async fn world_with(tweak: impl FnOnce(&mut beat::Config)) -> World {
         ("youtube-data-api", "key-google"),
     ] {
         add_credential(&pg, source, key).await;
+    }
+    for statement in sql {
+        sqlx::query(statement).execute(&pg.pool).await.unwrap();
     }
     let mut config = config(&pg, &ch, &simulator.base_url);
     tweak(&mut config);

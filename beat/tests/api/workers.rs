@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{env_for, workers, world_with, World};
+use crate::support::{env_for, workers, world_setup, world_with, World};
 
 async fn task_status(w: &World, id: i64) -> (String, i32) {
     sqlx::query_as("SELECT status, attempts FROM scrape_task WHERE id = $1")
@@ -164,4 +164,80 @@ async fn two_processes_drain_two_thousand_tasks_each_exactly_once() {
         sqlx::query_scalar("SELECT count(*) FROM instagram_account").fetch_one(&w.pg.pool).await.unwrap();
     assert_eq!(accounts, 2000);
     drop(children);
+}
+
+/// What a run's outcome does to its task: an unknown creator fails at once; a source whose own
+/// limit is spent defers the task without spending its attempt; a platform with no usable
+/// credential is not claimed at all.
+#[tokio::test]
+async fn outcomes_fail_defer_or_wait_as_their_cause_says() {
+    let limit = "UPDATE scrape_source SET requests = 1, per_seconds = 3600 WHERE source = 'insta-best-performance'";
+    let w = world_setup(&[limit], |c| {
+        c.sources[0].1.truncate(1); // insta-best-performance only
+        c.workers = Some(workers(Duration::from_secs(1)));
+    })
+    .await;
+    let missing = enqueue(&w, "nobody_at_all").await;
+    let (status, attempts) = wait_for(&w, missing, "FAILED", Duration::from_secs(20)).await;
+    assert_eq!((status.as_str(), attempts), ("FAILED", 1), "an unknown creator is not retried");
+    // the source's own limit (1 an hour) was spent by that call: the next task is deferred
+    let deferred = enqueue(&w, "natgeo").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (status, attempts, error, wait): (String, i32, Option<String>, f64) = loop {
+        let row: (String, i32, Option<String>, f64) = sqlx::query_as(
+            "SELECT status, attempts, last_error, extract(epoch FROM run_after - now())::float8 FROM scrape_task WHERE id = $1",
+        )
+        .bind(deferred)
+        .fetch_one(&w.pg.pool)
+        .await
+        .unwrap();
+        if row.2.is_some() || Instant::now() > deadline {
+            break row;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!((status.as_str(), attempts), ("PENDING", 0), "{error:?}");
+    assert!(wait > 3000.0, "deferred until the limit frees a unit: {wait} s");
+    // no usable credential for YouTube: its tasks stay unclaimed
+    sqlx::query("UPDATE credential SET enabled = false WHERE source LIKE 'youtube%'")
+        .execute(&w.pg.pool)
+        .await
+        .unwrap();
+    let resp = w
+        .http
+        .post(format!("{}/tasks", w.beat.base_url))
+        .json(&json!({"flow": "channel_refresh", "platform": "youtube", "target": "mrbeast"}))
+        .send()
+        .await
+        .unwrap();
+    let yt = resp.json::<serde_json::Value>().await.unwrap()["task"]["id"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(task_status(&w, yt).await, ("PENDING".to_owned(), 0));
+}
+
+#[tokio::test]
+async fn bad_tasks_are_refused_whole() {
+    let w = world_with(|_| {}).await;
+    let post = |path: &'static str, body: serde_json::Value| {
+        let (http, url) = (w.http.clone(), format!("{}{path}", w.beat.base_url));
+        async move { http.post(url).json(&body).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post("/tasks", json!({"flow": "nope", "platform": "instagram", "target": "nasa"})).await, 400);
+    assert_eq!(
+        post("/tasks", json!({"flow": "channel_refresh", "platform": "instagram", "target": "nasa"})).await,
+        400
+    );
+    assert_eq!(
+        post("/tasks", json!({"flow": "profile_refresh", "platform": "instagram", "target": "no-dash"})).await,
+        400
+    );
+    let bulk = json!({"tasks": [
+        {"flow": "profile_refresh", "platform": "instagram", "target": "fine"},
+        {"flow": "profile_refresh", "platform": "instagram", "target": "not fine"}
+    ]});
+    assert_eq!(post("/tasks/bulk", bulk).await, 400);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM scrape_task").fetch_one(&w.pg.pool).await.unwrap();
+    assert_eq!(n, 0, "nothing half-written");
+    let (status, _, _) = w.get("/tasks/999999").await;
+    assert_eq!(status, 404);
 }

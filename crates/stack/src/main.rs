@@ -82,12 +82,12 @@ enum Cmd {
     },
     /// The benchmarks on the test stack: analytics and HTTP (bench/results/analytics.{md,json}),
     /// the gateway's session tiers (gateway.{md,json}), the stacked rate limiter
-    /// (ratelimit.{md,json}) and beat's refreshes (beat.{md,json}).
+    /// (ratelimit.{md,json}), beat's refreshes (beat.{md,json}) and its queue (queue.{md,json}).
     Bench {
         /// Time-series rows per store, comma-separated
         #[arg(long, default_value = "1000000,5000000,20000000")]
         sizes: String,
-        /// Run only these benchmarks, comma-separated: analytics, gateway, ratelimit, beat
+        /// Run only these benchmarks, comma-separated: analytics, gateway, ratelimit, beat, queue
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
@@ -178,7 +178,7 @@ const BENCHES: [(&str, &str, &str); 3] = [
 
 async fn bench(sizes: &str, only: &[String]) -> anyhow::Result<ExitCode> {
     if let Some(unknown) = only.iter().find(|o| !BENCHES.iter().any(|(name, ..)| name == o)) {
-        anyhow::bail!("no benchmark named {unknown:?}; there are analytics, gateway, ratelimit and beat");
+        anyhow::bail!("no benchmark named {unknown:?}; there are analytics, gateway, ratelimit, beat and queue");
     }
     let profile = Profile::test();
     stack::up(&profile, Components::default()).await?;
