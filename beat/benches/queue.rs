@@ -25,7 +25,7 @@ fn noop(i: usize) -> NewTask {
         flow: "noop".into(),
         platform: Platform::Instagram,
         target: format!("t{i}"),
-        priority: (i % 3) as i16,
+        priority: Some((i % 3) as i16),
         max_attempts: 5,
         run_after: None,
     }
@@ -214,6 +214,7 @@ async fn end_to_end() -> Value {
             schedule_every: Duration::from_secs(86_400),
             retry_base: Duration::from_secs(1),
             retry_cap: Duration::from_secs(10),
+            flows: Vec::new(),
         }),
     };
     let started = Instant::now();

@@ -57,7 +57,8 @@ pub struct Config {
     pub workers: Option<Workers>,
 }
 
-/// `WORKER_CONCURRENCY` (8 per flow), `QUEUE_LEASE` (30 s), `QUEUE_POLL` (10 s), `QUEUE_DRAIN`
+/// `WORKER_CONCURRENCY` (8 per flow), `FLOWS` (per-flow overrides as
+/// `name=concurrency[:priority]`, e.g. `posts_refresh=2:-1`), `QUEUE_LEASE` (30 s), `QUEUE_POLL` (10 s), `QUEUE_DRAIN`
 /// (20 s), `TASK_RETENTION` (7 days), `SCHEDULE_EVERY` (3600 s), `RETRY_BACKOFF` /
 /// `RETRY_BACKOFF_MAX` (10 s / 3600 s).
 #[derive(Debug, Clone)]
@@ -70,6 +71,29 @@ pub struct Workers {
     pub schedule_every: Duration,
     pub retry_base: Duration,
     pub retry_cap: Duration,
+    /// (flow, concurrency, default priority) from `FLOWS`.
+    pub flows: Vec<(String, usize, i16)>,
+}
+
+fn flow_overrides(env: &mut Env) -> Vec<(String, usize, i16)> {
+    let mut out = Vec::new();
+    for item in env.list("FLOWS") {
+        let parsed = item.split_once('=').and_then(|(name, rest)| {
+            let (c, p) = rest.split_once(':').unwrap_or((rest, "0"));
+            Some((name.trim().to_owned(), c.trim().parse::<usize>().ok()?, p.trim().parse::<i16>().ok()?))
+        });
+        match parsed {
+            Some((name, c, p)) if crate::queue::worker::FLOW_NAMES.contains(&name.as_str()) && c > 0 => {
+                out.push((name, c, p))
+            }
+            Some((name, ..)) if !crate::queue::worker::FLOW_NAMES.contains(&name.as_str()) => env.invalid(
+                "FLOWS",
+                format!("unknown flow {name:?} (flows: {})", crate::queue::worker::FLOW_NAMES.join(", ")),
+            ),
+            _ => env.invalid("FLOWS", format!("{item:?} is not name=concurrency[:priority] with concurrency ≥ 1")),
+        }
+    }
+    out
 }
 
 impl Workers {
@@ -86,6 +110,7 @@ impl Workers {
             schedule_every: env.seconds("SCHEDULE_EVERY", 3600),
             retry_base: env.seconds("RETRY_BACKOFF", 10),
             retry_cap: env.seconds("RETRY_BACKOFF_MAX", 3600),
+            flows: flow_overrides(env),
         };
         if w.concurrency == 0 {
             env.invalid("WORKER_CONCURRENCY", "must be at least 1");
@@ -198,7 +223,14 @@ mod tests {
         ] {
             assert!(err.contains(want), "{want} in {err}");
         }
+        let err =
+            Config::from_env(Env::from_pairs([("REDIS_URL", "redis://x"), ("FLOWS", "posts_refresh=0,nope=2,x")]))
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("FLOWS: \"posts_refresh=0\" is not name=concurrency"), "{err}");
+        assert!(err.contains("FLOWS: unknown flow \"nope\""), "{err}");
         let ok = Config::from_env(Env::from_pairs([
+            ("FLOWS", "posts_refresh=2:-1"),
             ("REDIS_URL", "redis://x"),
             ("PG_HOST", "h"),
             ("PG_USER", "u"),
@@ -210,5 +242,7 @@ mod tests {
         assert_eq!(ok.sources[0].1.len(), 4);
         assert_eq!(ok.sources[1].1[0].name, "youtube138");
         assert_eq!(ok.refresh_limits.limits().len(), 3);
+        let flows = crate::queue::worker::flows(8, &ok.workers.unwrap().flows);
+        assert_eq!((flows[1].concurrency, flows[1].priority, flows[0].concurrency), (2, -1, 8));
     }
 }

@@ -111,7 +111,10 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         pg.clone(),
         snapshots,
     );
-    let flows = queue::worker::default_flows(config.workers.as_ref().map_or(1, |w| w.concurrency));
+    let flows = match &config.workers {
+        Some(w) => queue::worker::flows(w.concurrency, &w.flows),
+        None => queue::worker::flows(1, &[]),
+    };
     let stop_workers = tokio_util::sync::CancellationToken::new();
     let workers = config.workers.as_ref().map(|w| {
         let worker = queue::worker::WorkerConfig {

@@ -25,7 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// At most this many tasks in one bulk request.
 const BULK_MAX: usize = 10_000;
 
-fn validate(state: &AppState, t: &NewTask) -> Result<(), ApiError> {
+/// Checks a task and fills in its flow's default priority.
+fn validate(state: &AppState, t: &mut NewTask) -> Result<(), ApiError> {
     let Some(flow) = state.flows.iter().find(|f| f.name == t.flow) else {
         let known: Vec<&str> = state.flows.iter().map(|f| f.name.as_str()).collect();
         return Err(ApiError::BadRequest(format!("unknown flow {:?}; flows are {}", t.flow, known.join(", "))));
@@ -37,6 +38,7 @@ fn validate(state: &AppState, t: &NewTask) -> Result<(), ApiError> {
     if !(1..=20).contains(&t.max_attempts) {
         return Err(ApiError::BadRequest("max_attempts must be between 1 and 20".into()));
     }
+    t.priority = Some(t.priority.unwrap_or(flow.priority));
     Ok(())
 }
 
@@ -50,8 +52,11 @@ struct Enqueued {
 /// Enqueues a task, or returns the open one for the same flow, platform and target.
 #[utoipa::path(post, path = "/tasks", tag = "tasks", request_body = NewTask,
     responses((status = 201, body = Enqueued), (status = 200, body = Enqueued, description = "a duplicate"), (status = 400)))]
-async fn enqueue(State(state): State<AppState>, Json(task): Json<NewTask>) -> ApiResult<(StatusCode, Json<Enqueued>)> {
-    validate(&state, &task)?;
+async fn enqueue(
+    State(state): State<AppState>,
+    Json(mut task): Json<NewTask>,
+) -> ApiResult<(StatusCode, Json<Enqueued>)> {
+    validate(&state, &mut task)?;
     let (task, created) = repo::enqueue(&state.pg, &task).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(Enqueued { task, created })))
 }
@@ -72,11 +77,11 @@ struct BulkResult {
 /// rejects the whole request (nothing is enqueued).
 #[utoipa::path(post, path = "/tasks/bulk", tag = "tasks", request_body = Bulk,
     responses((status = 200, body = BulkResult), (status = 400)))]
-async fn enqueue_bulk(State(state): State<AppState>, Json(bulk): Json<Bulk>) -> ApiResult<Json<BulkResult>> {
+async fn enqueue_bulk(State(state): State<AppState>, Json(mut bulk): Json<Bulk>) -> ApiResult<Json<BulkResult>> {
     if bulk.tasks.is_empty() || bulk.tasks.len() > BULK_MAX {
         return Err(ApiError::BadRequest(format!("send 1 to {BULK_MAX} tasks")));
     }
-    for (i, t) in bulk.tasks.iter().enumerate() {
+    for (i, t) in bulk.tasks.iter_mut().enumerate() {
         validate(&state, t).map_err(|e| ApiError::BadRequest(format!("tasks[{i}]: {e}")))?;
     }
     let done = repo::enqueue_many(&state.pg, &bulk.tasks).await?;

@@ -46,8 +46,9 @@ pub struct NewTask {
     #[schema(value_type = String)]
     pub platform: Platform,
     pub target: String,
+    /// Higher runs first; the flow's default when not given.
     #[serde(default)]
-    pub priority: i16,
+    pub priority: Option<i16>,
     #[serde(default = "default_attempts")]
     pub max_attempts: i32,
     /// Not before this time (default now).
@@ -76,7 +77,7 @@ pub async fn enqueue_many(pg: &PgPool, tasks: &[NewTask]) -> Result<Vec<(Task, b
     let flows: Vec<&str> = tasks.iter().map(|t| t.flow.as_str()).collect();
     let platforms: Vec<&str> = tasks.iter().map(|t| t.platform.as_str()).collect();
     let targets: Vec<&str> = tasks.iter().map(|t| t.target.as_str()).collect();
-    let priorities: Vec<i16> = tasks.iter().map(|t| t.priority).collect();
+    let priorities: Vec<i16> = tasks.iter().map(|t| t.priority.unwrap_or(0)).collect();
     let attempts: Vec<i32> = tasks.iter().map(|t| t.max_attempts).collect();
     let run_after: Vec<Option<DateTime<Utc>>> = tasks.iter().map(|t| t.run_after).collect();
     // an open task takes the higher priority and the earlier start; a RUNNING one is left be
@@ -383,7 +384,14 @@ pub async fn schedule_stale(pg: &PgPool, max_age: Duration, limit: i64) -> Resul
         .map(|(platform, handle)| {
             let platform = if platform == "youtube" { Platform::Youtube } else { Platform::Instagram };
             let flow = if platform == Platform::Youtube { "channel_refresh" } else { "profile_refresh" };
-            NewTask { flow: flow.into(), platform, target: handle, priority: -1, max_attempts: 5, run_after: None }
+            NewTask {
+                flow: flow.into(),
+                platform,
+                target: handle,
+                priority: Some(-1),
+                max_attempts: 5,
+                run_after: None,
+            }
         })
         .collect();
     if tasks.is_empty() {

@@ -20,23 +20,35 @@ use tokio_util::sync::CancellationToken;
 use super::repo::{self, Failure, Task};
 use crate::pipeline::{Depth, RefreshError, Refresher};
 
-/// A kind of task: what it refreshes and how many may run at once in this process.
+/// A kind of task: what it refreshes, how many may run at once in this process, and the
+/// priority its tasks get when the enqueuer names none.
 #[derive(Debug, Clone)]
 pub struct Flow {
     pub name: String,
     pub platform: Platform,
     pub depth: Depth,
     pub concurrency: usize,
+    pub priority: i16,
 }
 
-/// The flows beat runs: profile (basic) refreshes, posts refreshes and YouTube channel refreshes.
-pub fn default_flows(concurrency: usize) -> Vec<Flow> {
+/// The flows beat runs: profile (basic) refreshes, posts refreshes and YouTube channel
+/// refreshes, each `concurrency` at once and priority 0, unless `overrides` (name, concurrency,
+/// priority) say otherwise.
+pub fn flows(concurrency: usize, overrides: &[(String, usize, i16)]) -> Vec<Flow> {
+    let flow = |name: &str, platform, depth| {
+        let (concurrency, priority) =
+            overrides.iter().find(|(n, ..)| n == name).map_or((concurrency, 0), |(_, c, p)| (*c, *p));
+        Flow { name: name.to_owned(), platform, depth, concurrency, priority }
+    };
     vec![
-        Flow { name: "profile_refresh".into(), platform: Platform::Instagram, depth: Depth::Basic, concurrency },
-        Flow { name: "posts_refresh".into(), platform: Platform::Instagram, depth: Depth::Full, concurrency },
-        Flow { name: "channel_refresh".into(), platform: Platform::Youtube, depth: Depth::Full, concurrency },
+        flow("profile_refresh", Platform::Instagram, Depth::Basic),
+        flow("posts_refresh", Platform::Instagram, Depth::Full),
+        flow("channel_refresh", Platform::Youtube, Depth::Full),
     ]
 }
+
+/// The names [`flows`] knows.
+pub const FLOW_NAMES: [&str; 3] = ["profile_refresh", "posts_refresh", "channel_refresh"];
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {

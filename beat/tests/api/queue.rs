@@ -12,7 +12,7 @@ fn task(target: &str, priority: i16) -> NewTask {
         flow: "profile_refresh".into(),
         platform: Platform::Instagram,
         target: target.into(),
-        priority,
+        priority: Some(priority),
         max_attempts: 3,
         run_after: None,
     }

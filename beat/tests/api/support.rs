@@ -43,6 +43,7 @@ pub fn workers(poll: Duration) -> beat::config::Workers {
         schedule_every: Duration::from_secs(3600),
         retry_base: Duration::from_secs(1),
         retry_cap: Duration::from_secs(10),
+        flows: Vec::new(),
     }
 }
 
