@@ -183,40 +183,16 @@ async fn end_to_end() -> Value {
     let tasks: Vec<NewTask> =
         (0..N).map(|i| NewTask { flow: "profile_refresh".into(), target: format!("creator_{i}"), ..noop(i) }).collect();
     repo::enqueue_many(&pg.pool, &tasks).await.unwrap();
-    let base = simulator.base_url.clone();
-    let config = beat::Config {
-        server: testkit::server_config(),
-        pg: pg.config.clone(),
-        log_pg: pg.config.clone(),
-        ch: ch.config.clone(),
-        redis_url: testkit::redis_url(),
-        redis_key_prefix: testkit::redis_prefix(),
-        refresh_limits: ratelimit::StackPolicy::parse("refresh_profile", beat::config::DEFAULT_REFRESH_LIMITS).unwrap(),
-        refresh_max_age: Duration::from_secs(86_400),
-        provider_timeout: Duration::from_secs(10),
-        backoff: beat::credentials::Backoff { base: Duration::from_secs(60), max: Duration::from_secs(3600) },
-        sources: vec![
-            (
-                Platform::Instagram,
-                vec![beat::config::SourceConfig {
-                    name: "insta-best-performance".into(),
-                    base_url: format!("{base}/insta-best-performance"),
-                }],
-            ),
-            (Platform::Youtube, vec![]),
-        ],
-        workers: Some(beat::config::Workers {
-            concurrency: WORKERS,
-            lease: Duration::from_secs(30),
-            poll: Duration::from_secs(1),
-            drain: Duration::from_secs(10),
-            retention: Duration::from_secs(86_400),
-            schedule_every: Duration::from_secs(86_400),
-            retry_base: Duration::from_secs(1),
-            retry_cap: Duration::from_secs(10),
-            flows: Vec::new(),
-        }),
-    };
+    let mut config = beat::testing::config(&pg, &ch, &simulator.base_url);
+    config.provider_timeout = Duration::from_secs(10);
+    config.sources[0].1.truncate(1); // insta-best-performance
+    config.sources[1].1.clear();
+    config.workers = Some(beat::config::Workers {
+        concurrency: WORKERS,
+        lease: Duration::from_secs(30),
+        poll: Duration::from_secs(1),
+        ..beat::testing::workers(Duration::from_secs(1))
+    });
     let started = Instant::now();
     let app = testkit::serve(beat::build(config).await.unwrap());
     loop {

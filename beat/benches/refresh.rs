@@ -10,10 +10,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use beat::config::SourceConfig;
 use beat::pipeline::snapshots::{insert_all, ProfileDay};
 use chrono::Utc;
-use domain::Platform;
 use futures::future::join_all;
 use ratelimit::StackPolicy;
 use serde_json::{json, Value};
@@ -113,22 +111,12 @@ async fn main() {
             .await
             .unwrap();
     }
-    let source =
-        |name: &str| SourceConfig { name: name.to_owned(), base_url: format!("{}/{name}", simulator.base_url) };
-    let config = beat::Config {
-        server: testkit::server_config(),
-        pg: pg.config.clone(),
-        log_pg: pg.config.clone(),
-        ch: ch.config.clone(),
-        redis_url: testkit::redis_url(),
-        redis_key_prefix: testkit::redis_prefix(),
-        refresh_limits: StackPolicy::parse("refresh_profile", "daily=1000000000/1day;calendar,handle=1000/1s").unwrap(),
-        refresh_max_age: Duration::from_secs(86_400),
-        provider_timeout: Duration::from_secs(10),
-        backoff: beat::credentials::Backoff { base: Duration::from_secs(60), max: Duration::from_secs(3600) },
-        sources: vec![(Platform::Instagram, vec![source("insta-best-performance")]), (Platform::Youtube, vec![])],
-        workers: None,
-    };
+    let mut config = beat::testing::config(&pg, &ch, &simulator.base_url);
+    config.refresh_limits =
+        StackPolicy::parse("refresh_profile", "daily=1000000000/1day;calendar,handle=1000/1s").unwrap();
+    config.provider_timeout = Duration::from_secs(10);
+    config.sources[0].1.truncate(1); // insta-best-performance
+    config.sources[1].1.clear();
     let app = testkit::serve(beat::build(config).await.unwrap());
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
 

@@ -22,6 +22,8 @@ pub mod pipeline;
 pub mod providers;
 pub mod queue;
 pub mod simulator;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::collections::HashMap;
 use std::sync::Arc;

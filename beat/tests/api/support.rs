@@ -1,51 +1,8 @@
 //! The one place beat's tests build a configuration and a running beat.
 
-use std::time::Duration;
-
-use beat::config::{SourceConfig, DEFAULT_REFRESH_LIMITS};
-use domain::Platform;
-use ratelimit::StackPolicy;
 use serde_json::Value;
 
-/// A beat configuration on the test's own stores, with every source at `simulator`.
-pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, simulator: &str) -> beat::Config {
-    let source = |name: &str| SourceConfig { name: name.to_owned(), base_url: format!("{simulator}/{name}") };
-    beat::Config {
-        server: testkit::server_config(),
-        pg: pg.config.clone(),
-        log_pg: pg.config.clone(),
-        ch: ch.config.clone(),
-        redis_url: testkit::redis_url(),
-        redis_key_prefix: testkit::redis_prefix(),
-        refresh_limits: StackPolicy::parse("refresh_profile", DEFAULT_REFRESH_LIMITS).unwrap(),
-        refresh_max_age: Duration::from_secs(86_400),
-        provider_timeout: Duration::from_secs(2),
-        backoff: beat::credentials::Backoff { base: Duration::from_secs(60), max: Duration::from_secs(3600) },
-        sources: vec![
-            (
-                Platform::Instagram,
-                ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"].map(source).to_vec(),
-            ),
-            (Platform::Youtube, ["youtube138", "youtubev31", "youtube-data-api"].map(source).to_vec()),
-        ],
-        workers: None,
-    }
-}
-
-/// Workers polling every `poll`, with short leases and back-offs for tests.
-pub fn workers(poll: Duration) -> beat::config::Workers {
-    beat::config::Workers {
-        concurrency: 8,
-        lease: Duration::from_secs(6),
-        poll,
-        drain: Duration::from_secs(5),
-        retention: Duration::from_secs(86_400),
-        schedule_every: Duration::from_secs(3600),
-        retry_base: Duration::from_secs(1),
-        retry_cap: Duration::from_secs(10),
-        flows: Vec::new(),
-    }
-}
+pub use beat::testing::{config, workers};
 
 /// The environment that makes the `beat` binary read `config` (for tests that run beat as a
 /// separate process).

@@ -1,0 +1,54 @@
+//! Test support, behind the `testing` feature: the one place beat's tests and benchmarks build
+//! a configuration on the test stack, with every source at a provider simulator.
+
+use std::time::Duration;
+
+use domain::Platform;
+use ratelimit::StackPolicy;
+
+use crate::config::{SourceConfig, Workers, DEFAULT_REFRESH_LIMITS};
+use crate::credentials::Backoff;
+use crate::Config;
+
+/// Every source, in the default order, at `simulator/{source}`.
+pub fn sources_at(simulator: &str) -> Vec<(Platform, Vec<SourceConfig>)> {
+    let source = |name: &str| SourceConfig { name: name.to_owned(), base_url: format!("{simulator}/{name}") };
+    vec![
+        (Platform::Instagram, ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"].map(source).to_vec()),
+        (Platform::Youtube, ["youtube138", "youtubev31", "youtube-data-api"].map(source).to_vec()),
+    ]
+}
+
+/// beat on the test's own stores (a free port, its own Redis prefix), sources at `simulator`,
+/// no workers.
+pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, simulator: &str) -> Config {
+    Config {
+        server: testkit::server_config(),
+        pg: pg.config.clone(),
+        log_pg: pg.config.clone(),
+        ch: ch.config.clone(),
+        redis_url: testkit::redis_url(),
+        redis_key_prefix: testkit::redis_prefix(),
+        refresh_limits: StackPolicy::parse("refresh_profile", DEFAULT_REFRESH_LIMITS).expect("the defaults are valid"),
+        refresh_max_age: Duration::from_secs(86_400),
+        provider_timeout: Duration::from_secs(2),
+        backoff: Backoff { base: Duration::from_secs(60), max: Duration::from_secs(3600) },
+        sources: sources_at(simulator),
+        workers: None,
+    }
+}
+
+/// Workers polling every `poll`, with short leases and back-offs.
+pub fn workers(poll: Duration) -> Workers {
+    Workers {
+        concurrency: 8,
+        lease: Duration::from_secs(6),
+        poll,
+        drain: Duration::from_secs(5),
+        retention: Duration::from_secs(86_400),
+        schedule_every: Duration::from_secs(3600),
+        retry_base: Duration::from_secs(1),
+        retry_cap: Duration::from_secs(10),
+        flows: Vec::new(),
+    }
+}
