@@ -1,5 +1,6 @@
-//! The workers on the real stack: woken by NOTIFY, draining on shutdown, recovering a killed
-//! worker's task after its lease, and two processes sharing one queue.
+//! The workers on the real stack: woken by NOTIFY, draining on shutdown (in process and on a
+//! real SIGTERM), recovering a killed worker's task after its lease, and two processes sharing
+//! one queue.
 
 use std::time::{Duration, Instant};
 
@@ -240,4 +241,32 @@ async fn bad_tasks_are_refused_whole() {
     assert_eq!(n, 0, "nothing half-written");
     let (status, _, _) = w.get("/tasks/999999").await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn sigterm_drains_then_releases_a_running_task() {
+    let w = world_with(|_| {}).await;
+    for source in ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"] {
+        w.faults(source, json!({"slow": 1.0, "slow_ms": 5000})).await;
+    }
+    let mut config = crate::support::config(&w.pg, &w.ch, &w.simulator.base_url);
+    let mut q = workers(Duration::from_secs(1));
+    q.drain = Duration::from_secs(1);
+    config.workers = Some(q);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_beat"))
+        .envs(env_for(&config))
+        .env("PORT", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let id = enqueue(&w, "cnn").await;
+    assert_eq!(wait_for(&w, id, "RUNNING", Duration::from_secs(20)).await.0, "RUNNING");
+    let pid = nix::unistd::Pid::from_raw(child.id().unwrap() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let exit =
+        tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("beat stops after its drain").unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(task_status(&w, id).await, ("PENDING".to_owned(), 0), "released, its attempt not spent");
 }
