@@ -70,7 +70,13 @@ where
     /// A check of `policy` with every level's key suffix empty; name the per-caller parts with
     /// [`Stack::key`] (e.g. the handle of a per-handle level).
     pub fn stack<'a>(&'a self, policy: &'a StackPolicy) -> Stack<'a, C> {
-        Stack { limiter: self, policy, shard: String::new(), keys: vec![String::new(); policy.limits().len()] }
+        Stack {
+            limiter: self,
+            policy,
+            shard: String::new(),
+            keys: vec![String::new(); policy.limits().len()],
+            unknown_level: None,
+        }
     }
 
     /// The connection, for callers that share it.
@@ -85,6 +91,8 @@ pub struct Stack<'a, C> {
     policy: &'a StackPolicy,
     shard: String,
     keys: Vec<String>,
+    /// A level named by [`Stack::key`] that the policy does not have, reported by the check.
+    unknown_level: Option<String>,
 }
 
 impl<'a, C> Stack<'a, C>
@@ -98,8 +106,7 @@ where
     pub fn key(mut self, level: &str, key: &str) -> Self {
         match self.policy.level_index(level) {
             Some(i) => self.keys[i] = key.to_owned(),
-            // remembered as an impossible key; `check` reports it
-            None => self.shard = format!("\u{0}{level}"),
+            None => self.unknown_level = Some(level.to_owned()),
         }
         self
     }
@@ -110,9 +117,7 @@ where
     /// level needs anyway.
     #[must_use]
     pub fn shard(mut self, shard: &str) -> Self {
-        if !self.shard.starts_with('\u{0}') {
-            self.shard = shard.to_owned();
-        }
+        self.shard = shard.to_owned();
         self
     }
 
@@ -134,8 +139,8 @@ where
 
     fn validate(&self, cost: u64) -> Result<(), Error> {
         let stack = self.policy.name();
-        if let Some(level) = self.shard.strip_prefix('\u{0}') {
-            return Err(Error::UnknownLevel { stack: stack.to_owned(), level: level.to_owned() });
+        if let Some(level) = &self.unknown_level {
+            return Err(Error::UnknownLevel { stack: stack.to_owned(), level: level.clone() });
         }
         match self.policy.limits().iter().find(|l| cost > l.capacity()) {
             Some(l) => Err(Error::CostTooHigh {
