@@ -228,7 +228,9 @@ async fn upkeep(shared: Arc<Shared>, stop: CancellationToken) {
     let beat = shared.config.lease / 3;
     let hour = Duration::from_secs(3600);
     let mut last_prune = std::time::Instant::now().checked_sub(hour).unwrap_or_else(std::time::Instant::now);
-    let mut last_schedule = last_prune;
+    // the first schedule comes one interval after start, so a fleet restarting together does
+    // not enqueue at once (duplicates would merge anyway) and a fresh dev stack keeps its data
+    let mut last_schedule = std::time::Instant::now();
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
