@@ -39,6 +39,25 @@ async fn enqueue(w: &World, target: &str) -> i64 {
     resp.json::<serde_json::Value>().await.unwrap()["task"]["id"].as_i64().unwrap()
 }
 
+/// beat as a separate OS process reading `config`, killed if the test ends first.
+fn spawn_beat(config: &beat::Config) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_beat"))
+        .envs(env_for(config))
+        .env("PORT", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// The same simulated faults on every Instagram source.
+async fn instagram_faults(w: &World, faults: serde_json::Value) {
+    for source in ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"] {
+        w.faults(source, faults.clone()).await;
+    }
+}
+
 #[tokio::test]
 async fn a_notified_worker_runs_a_new_task_long_before_the_poll() {
     // the poll is a minute: only the notification can wake the worker within the wait below
@@ -66,9 +85,7 @@ async fn shutdown_releases_what_did_not_finish_without_spending_its_attempt() {
         c.workers = Some(q);
     })
     .await;
-    for source in ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"] {
-        w.faults(source, json!({"slow": 1.0, "slow_ms": 1500})).await;
-    }
+    instagram_faults(&w, json!({"slow": 1.0, "slow_ms": 1500})).await;
     let id = enqueue(&w, "natgeo").await;
     assert_eq!(wait_for(&w, id, "RUNNING", Duration::from_secs(10)).await.0, "RUNNING");
     let World { beat, pg, .. } = w;
@@ -85,27 +102,16 @@ async fn shutdown_releases_what_did_not_finish_without_spending_its_attempt() {
 async fn a_killed_workers_task_is_reclaimed_after_its_lease_and_done_once() {
     // the world's own beat runs no workers; a child process does, and is killed mid-task
     let w = world_with(|_| {}).await;
-    for source in ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"] {
-        w.faults(source, json!({"slow": 1.0, "slow_ms": 5000})).await;
-    }
+    instagram_faults(&w, json!({"slow": 1.0, "slow_ms": 5000})).await;
     let mut child_config = crate::support::config(&w.pg, &w.ch, &w.simulator.base_url);
     let mut q = workers(Duration::from_secs(1));
     q.lease = Duration::from_secs(3);
     child_config.workers = Some(q.clone());
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_beat"))
-        .envs(env_for(&child_config))
-        .env("PORT", "0")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = spawn_beat(&child_config);
     let id = enqueue(&w, "bbc").await;
     assert_eq!(wait_for(&w, id, "RUNNING", Duration::from_secs(20)).await.0, "RUNNING");
     child.kill().await.unwrap();
-    for source in ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"] {
-        w.faults(source, json!({})).await;
-    }
+    instagram_faults(&w, json!({})).await;
     // a second worker: the reaper returns the task once the dead one's lease runs out
     let config = crate::support::config(&w.pg, &w.ch, &w.simulator.base_url);
     let second = testkit::serve(beat::build(beat::Config { workers: Some(q), ..config }).await.unwrap());
@@ -131,18 +137,7 @@ async fn two_processes_drain_two_thousand_tasks_each_exactly_once() {
     assert_eq!(resp.json::<serde_json::Value>().await.unwrap()["created"], 2000);
     let mut config = crate::support::config(&w.pg, &w.ch, &w.simulator.base_url);
     config.workers = Some(workers(Duration::from_secs(1)));
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            tokio::process::Command::new(env!("CARGO_BIN_EXE_beat"))
-                .envs(env_for(&config))
-                .env("PORT", "0")
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .kill_on_drop(true)
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children: Vec<_> = (0..2).map(|_| spawn_beat(&config)).collect();
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let done: i64 = sqlx::query_scalar("SELECT count(*) FROM scrape_task WHERE status = 'SUCCEEDED'")
@@ -246,21 +241,12 @@ async fn bad_tasks_are_refused_whole() {
 #[tokio::test]
 async fn sigterm_drains_then_releases_a_running_task() {
     let w = world_with(|_| {}).await;
-    for source in ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"] {
-        w.faults(source, json!({"slow": 1.0, "slow_ms": 5000})).await;
-    }
+    instagram_faults(&w, json!({"slow": 1.0, "slow_ms": 5000})).await;
     let mut config = crate::support::config(&w.pg, &w.ch, &w.simulator.base_url);
     let mut q = workers(Duration::from_secs(1));
     q.drain = Duration::from_secs(1);
     config.workers = Some(q);
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_beat"))
-        .envs(env_for(&config))
-        .env("PORT", "0")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = spawn_beat(&config);
     let id = enqueue(&w, "cnn").await;
     assert_eq!(wait_for(&w, id, "RUNNING", Duration::from_secs(20)).await.0, "RUNNING");
     let pid = nix::unistd::Pid::from_raw(child.id().unwrap() as i32);
