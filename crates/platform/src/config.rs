@@ -162,9 +162,26 @@ impl Env {
         }
     }
 
+    /// Like [`Self::hmac_key`], but optional: `None` when unset.
+    pub fn optional_hmac_key(&mut self, name: &str) -> Option<secrecy::SecretSlice<u8>> {
+        let raw = self.raw(name)?.to_owned();
+        match decode_hmac_key(&raw) {
+            Ok(key) => Some(key.into()),
+            Err(problem) => {
+                self.fail(name, problem);
+                None
+            }
+        }
+    }
+
     /// A duration given in whole seconds (the original system's convention, e.g. `SERVER_TIMEOUT=30`).
     pub fn seconds(&mut self, name: &str, default_secs: u64) -> Duration {
         Duration::from_secs(self.or(name, default_secs))
+    }
+
+    /// A duration given in milliseconds, for sub-second settings (e.g. `REDIS_TIMEOUT_MS=250`).
+    pub fn millis(&mut self, name: &str, default_ms: u64) -> Duration {
+        Duration::from_millis(self.or(name, default_ms))
     }
 
     /// A comma-separated list, e.g. `REDIS_CLUSTER_ADDRESSES=host1:6379,host2:6380`.
@@ -302,11 +319,15 @@ impl ChConfig {
     }
 }
 
-/// Redis Cluster settings (`REDIS_CLUSTER_ADDRESSES`, `REDIS_CLUSTER_PASSWORD`).
+/// Redis Cluster settings (`REDIS_CLUSTER_ADDRESSES`, `REDIS_CLUSTER_PASSWORD`,
+/// `REDIS_TIMEOUT_MS`).
 #[derive(Debug, Clone)]
 pub struct RedisClusterConfig {
     pub addresses: Vec<String>,
     pub password: SecretString,
+    /// `REDIS_TIMEOUT_MS` (default 250): bounds connecting and each command, so a Redis
+    /// brown-out costs a request that long and then falls through instead of stalling it.
+    pub timeout: Duration,
 }
 
 impl RedisClusterConfig {
@@ -320,7 +341,11 @@ impl RedisClusterConfig {
                 env.invalid("REDIS_CLUSTER_ADDRESSES", format!("{a:?} is not host:port"));
             }
         }
-        Self { addresses, password: env.secret_or_empty("REDIS_CLUSTER_PASSWORD") }
+        let timeout = env.millis("REDIS_TIMEOUT_MS", 250);
+        if timeout.is_zero() {
+            env.invalid("REDIS_TIMEOUT_MS", "must be at least 1 millisecond");
+        }
+        Self { addresses, password: env.secret_or_empty("REDIS_CLUSTER_PASSWORD"), timeout }
     }
 }
 

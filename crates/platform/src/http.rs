@@ -18,6 +18,8 @@ use tokio_util::sync::CancellationToken;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::trace_context::TraceContext;
+
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A named dependency check for `/ready`, e.g. "postgres" → `SELECT 1`.
@@ -76,8 +78,9 @@ async fn ready(State(state): State<HealthState>) -> (StatusCode, Json<serde_json
 }
 
 /// Wraps a fully merged router with the cross-cutting layers: request metrics per route,
-/// a request id (taken from `x-request-id` or generated), a tracing span carrying it, and the id
-/// echoed on the response. Unknown routes get a problem+json 404.
+/// a request id (taken from `x-request-id` or generated), the W3C trace context (continued or
+/// started, see [`crate::trace_context`]), a tracing span carrying both, and the id echoed on
+/// the response. Unknown routes get a problem+json 404.
 pub fn with_common_layers(router: Router) -> Router {
     router
         .fallback(crate::problem::not_found)
@@ -85,8 +88,10 @@ pub fn with_common_layers(router: Router) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+            let trace = req.extensions().get::<TraceContext>().map(TraceContext::trace_id_hex).unwrap_or_default();
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id, trace_id = %trace)
         }))
+        .layer(axum::middleware::from_fn(crate::trace_context::trace_context))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 

@@ -3,11 +3,13 @@
 //! layers applied to every router, problem+json error bodies and graceful shutdown.
 
 pub mod config;
+pub mod hooks;
 pub mod http;
 pub mod metrics;
 pub mod problem;
 pub mod shutdown;
 pub mod telemetry;
+pub mod trace_context;
 
 use std::future::Future;
 use std::process::ExitCode;

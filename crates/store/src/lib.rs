@@ -6,3 +6,4 @@ pub mod ch;
 pub mod pg;
 pub mod redis_cluster;
 pub mod schema;
+pub mod sessions;

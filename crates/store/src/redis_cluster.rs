@@ -4,15 +4,32 @@ use platform::config::{ExposeSecret, RedisClusterConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 
-/// Connects to the cluster; the client discovers slots and follows MOVED/ASK redirects.
-pub async fn connect(cfg: &RedisClusterConfig) -> redis::RedisResult<ClusterConnection> {
+fn client(cfg: &RedisClusterConfig) -> redis::RedisResult<redis::cluster::ClusterClient> {
     let nodes: Vec<String> = cfg.addresses.iter().map(|a| format!("redis://{a}")).collect();
-    let mut builder = ClusterClientBuilder::new(nodes);
+    let mut builder = ClusterClientBuilder::new(nodes)
+        .connection_timeout(cfg.timeout)
+        .response_timeout(cfg.timeout)
+        // a failed command is retried within the timeout, not beyond it
+        .overall_response_timeout(Some(cfg.timeout * 2));
     let password = cfg.password.expose_secret();
     if !password.is_empty() {
         builder = builder.password(password);
     }
-    builder.build()?.get_async_connection().await
+    builder.build()
+}
+
+/// Connects to the cluster now (an unreachable cluster is an error); the client discovers
+/// slots and follows MOVED/ASK redirects.
+pub async fn connect(cfg: &RedisClusterConfig) -> redis::RedisResult<ClusterConnection> {
+    client(cfg)?.get_async_connection().await
+}
+
+/// A connection that connects in the background and reconnects on use: for a service that
+/// must start and serve while Redis is down (commands fail fast until it is back).
+pub fn connect_lazy(cfg: &RedisClusterConfig) -> redis::RedisResult<ClusterConnection> {
+    Ok(client(cfg)?.get_pending_async_connection_with_config(
+        redis::cluster::ClusterConfig::new().set_connection_timeout(cfg.timeout).set_response_timeout(cfg.timeout),
+    ))
 }
 
 /// `PING` through the cluster connection.

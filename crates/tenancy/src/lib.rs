@@ -12,10 +12,12 @@ mod headers;
 mod identity;
 mod plan;
 mod session;
+mod signing;
 
 pub use auth::{DownstreamAuth, DownstreamAuthError};
 pub use headers::{strip_tenant_headers, TENANT_HEADERS};
 pub use headers::{ACCOUNT_ID, AUTHORIZATION, CLIENT_ID, CLIENT_TYPE, DEVICE_ID, PARTNER_ID, PLAN_TYPE};
 pub use identity::{TenancyError, TenantIdentity};
 pub use plan::{PlanType, UnknownPlan};
-pub use session::{session_key, SessionInfo, INVALIDATION_CHANNEL};
+pub use session::{revoked_key, session_key, SessionInfo, DEFAULT_ISSUER, INVALIDATION_CHANNEL};
+pub use signing::{carries_tenant, SignatureError, SigningKey, MAX_AGE_SECS, SIGNATURE};

@@ -8,9 +8,20 @@ use serde::{Deserialize, Serialize};
 /// its in-process cache.
 pub const INVALIDATION_CHANNEL: &str = "session-invalidation";
 
-/// The Redis key of a session: `{prefix}session:{sid}`.
+/// The `iss` of session tokens unless `JWT_ISSUER` says otherwise (coffee signs, the gateway checks).
+pub const DEFAULT_ISSUER: &str = "bulbul-identity";
+
+/// The Redis key of a session: `{prefix}session:{<sid>}`. The braces are a Redis Cluster hash
+/// tag: the session and its revocation marker ([`revoked_key`]) live in one slot, so one script
+/// can check the marker and write the session atomically.
 pub fn session_key(prefix: &str, sid: &str) -> String {
-    format!("{prefix}session:{sid}")
+    format!("{prefix}session:{{{sid}}}")
+}
+
+/// The revocation marker (tombstone) of a session, kept for the token's remaining life after a
+/// logout: while it exists no re-warm may write the session back.
+pub fn revoked_key(prefix: &str, sid: &str) -> String {
+    format!("{prefix}session-revoked:{{{sid}}}")
 }
 
 /// What a live session says about its holder: `/identity/verify`'s answer and the Redis value.
@@ -30,7 +41,8 @@ mod tests {
 
     #[test]
     fn key_and_value_shapes_are_stable() {
-        assert_eq!(session_key("t1:", "abc"), "t1:session:abc");
+        assert_eq!(session_key("t1:", "abc"), "t1:session:{abc}");
+        assert_eq!(revoked_key("t1:", "abc"), "t1:session-revoked:{abc}");
         let json = r#"{"sid":"s","user_id":1,"user_name":"A","partner_id":2,"account_id":null,"expires_at":"2030-01-01T00:00:00Z"}"#;
         let info: SessionInfo = serde_json::from_str(json).unwrap();
         assert_eq!((info.user_id, info.partner_id, info.account_id), (1, 2, None));

@@ -6,6 +6,7 @@
 //! whole suite runs in parallel without tests seeing each other's rows.
 
 pub mod bench;
+pub mod redis_cluster;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -135,6 +136,8 @@ pub fn redis_cluster_config() -> RedisClusterConfig {
     RedisClusterConfig {
         addresses: stack().redis_cluster_addresses().split(',').map(str::to_owned).collect(),
         password: SecretString::from(""),
+        // generous: many tests share two cores
+        timeout: std::time::Duration::from_secs(1),
     }
 }
 

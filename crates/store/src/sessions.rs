@@ -1,0 +1,133 @@
+//! The Redis side of sessions, shared by the identity module (which writes and revokes) and the
+//! gateway (which reads): `session:{<sid>}` holds a live session for its remaining life, and
+//! `session-revoked:{<sid>}` is the tombstone a logout leaves for the token's remaining life.
+//!
+//! A revoked session must never come back. Two writers race with a logout: a verify that read
+//! the session from Postgres just before the logout committed, and a login's own after-commit
+//! write. Both write through [`SessionCache::put`], one Lua script that refuses when the
+//! tombstone exists; [`SessionCache::revoke`] sets the tombstone, deletes the session and
+//! announces the logout on the invalidation channel in one script, so there is no moment when
+//! the session is gone but a late writer may still restore it. Both keys share a hash tag and
+//! therefore one Redis Cluster slot. Every command is bounded by a timeout, so a Redis
+//! brown-out costs callers that long and no more.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use redis::cluster_async::ClusterConnection;
+use redis::Script;
+use tenancy::{revoked_key, session_key, SessionInfo, INVALIDATION_CHANNEL};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("redis did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("cached session is unreadable: {0}")]
+    Unreadable(#[from] serde_json::Error),
+}
+
+/// What [`SessionCache::put`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    Stored,
+    /// The session was revoked meanwhile; nothing was written.
+    Revoked,
+}
+
+const PUT: &str = r"
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1";
+
+const REVOKE: &str = r"
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1";
+
+#[derive(Clone)]
+pub struct SessionCache {
+    conn: ClusterConnection,
+    prefix: String,
+    timeout: Duration,
+    put: Script,
+    revoke: Script,
+}
+
+impl SessionCache {
+    /// `prefix` is `REDIS_KEY_PREFIX`; `timeout` bounds every call.
+    pub fn new(conn: ClusterConnection, prefix: &str, timeout: Duration) -> Self {
+        Self { conn, prefix: prefix.to_owned(), timeout, put: Script::new(PUT), revoke: Script::new(REVOKE) }
+    }
+
+    /// Where logouts are announced.
+    pub fn channel(&self) -> String {
+        format!("{}{INVALIDATION_CHANNEL}", self.prefix)
+    }
+
+    pub fn connection(&self) -> &ClusterConnection {
+        &self.conn
+    }
+
+    async fn bounded<T>(&self, fut: impl std::future::Future<Output = redis::RedisResult<T>>) -> Result<T, CacheError> {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(CacheError::Timeout(self.timeout)),
+        }
+    }
+
+    /// The cached session `sid`, if any. A value for another sid is treated as absent.
+    pub async fn get(&self, sid: &str) -> Result<Option<SessionInfo>, CacheError> {
+        let mut conn = self.conn.clone();
+        let key = session_key(&self.prefix, sid);
+        let raw: Option<String> = self.bounded(redis::cmd("GET").arg(&key).query_async(&mut conn)).await?;
+        match raw {
+            None => Ok(None),
+            Some(json) => {
+                let session: SessionInfo = serde_json::from_str(&json)?;
+                Ok((session.sid == sid).then_some(session))
+            }
+        }
+    }
+
+    /// Caches a live session until it expires, unless it has been revoked.
+    pub async fn put(&self, session: &SessionInfo) -> Result<Put, CacheError> {
+        let ttl_ms = (session.expires_at - Utc::now()).num_milliseconds();
+        if ttl_ms <= 0 {
+            return Ok(Put::Stored);
+        }
+        let value = serde_json::to_string(session)?;
+        let mut conn = self.conn.clone();
+        let mut call = self.put.prepare_invoke();
+        call.key(session_key(&self.prefix, &session.sid))
+            .key(revoked_key(&self.prefix, &session.sid))
+            .arg(value)
+            .arg(ttl_ms);
+        let stored: i64 = self.bounded(call.invoke_async(&mut conn)).await?;
+        Ok(if stored == 1 { Put::Stored } else { Put::Revoked })
+    }
+
+    /// Revokes `sid` until `until` (the token's expiry): tombstone, delete, announce.
+    pub async fn revoke(&self, sid: &str, until: DateTime<Utc>) -> Result<(), CacheError> {
+        // at least a minute, so a token within the verifier's leeway is still refused
+        let ttl_ms = (until - Utc::now()).num_milliseconds().max(60_000);
+        let mut conn = self.conn.clone();
+        let mut call = self.revoke.prepare_invoke();
+        call.key(session_key(&self.prefix, sid))
+            .key(revoked_key(&self.prefix, sid))
+            .arg(ttl_ms)
+            .arg(self.channel())
+            .arg(sid);
+        let _: i64 = self.bounded(call.invoke_async(&mut conn)).await?;
+        Ok(())
+    }
+
+    /// Whether `sid` carries a revocation marker.
+    pub async fn is_revoked(&self, sid: &str) -> Result<bool, CacheError> {
+        let mut conn = self.conn.clone();
+        let key = revoked_key(&self.prefix, sid);
+        self.bounded(redis::cmd("EXISTS").arg(&key).query_async(&mut conn)).await
+    }
+}
