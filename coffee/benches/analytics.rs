@@ -27,7 +27,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const DAYS: u32 = 365;
 const END: (i32, u32, u32) = (2026, 10, 31);
-const HMAC: &str = "YmVuY2htYXJrLW9ubHktaG1hYy1zZWNyZXQtMzItYnl0ZXM=";
 
 fn end() -> NaiveDate {
     NaiveDate::from_ymd_opt(END.0, END.1, END.2).unwrap()
@@ -35,16 +34,12 @@ fn end() -> NaiveDate {
 
 fn config(pg: &testkit::TestPg, ch: &testkit::TestCh) -> coffee::Config {
     coffee::Config {
-        server: testkit::server_config(),
         // the service's defaults (PG_MAX_OPEN_CONN=20, PG_MAX_IDLE_CONN=5, CH_MAX_OPEN_CONN=20)
         pg: platform::config::PgConfig { max_open_conns: 20, max_idle_conns: 5, ..pg.config.clone() },
         ch: platform::config::ChConfig { max_open_conns: 20, ..ch.config.clone() },
-        redis: testkit::redis_cluster_config(),
         slow_query: Duration::from_secs(600),
-        hmac_secret: HMAC.to_owned().into(),
-        jwt_ttl: Duration::from_secs(3600),
         free_profile_view_quota: 50,
-        redis_key_prefix: testkit::redis_prefix(),
+        ..coffee::testing::config(pg, ch, &testkit::redis_prefix())
     }
 }
 

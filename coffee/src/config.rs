@@ -25,6 +25,14 @@ pub struct Config {
     /// `REDIS_KEY_PREFIX`: prepended to every Redis key and channel (empty in production;
     /// tests use one per test).
     pub redis_key_prefix: String,
+    /// `JWT_ISSUER`: the `iss` claim of session tokens (the gateway checks it).
+    pub jwt_issuer: String,
+    /// `TENANT_SIGNING_SECRET`: base64 of the key the gateway signs injected tenant headers
+    /// with. When set, tenant headers without a valid signature are refused; unset, they are
+    /// trusted (a coffee reachable only by the gateway).
+    pub tenant_signing_key: Option<tenancy::SigningKey>,
+    /// Test-only pause points; nothing is armed in a configured service.
+    pub hooks: platform::hooks::Hooks,
 }
 
 impl Config {
@@ -44,6 +52,11 @@ impl Config {
             jwt_ttl: env.seconds("JWT_TTL", 86_400),
             free_profile_view_quota: env.or("FREE_PROFILE_VIEW_QUOTA", 50),
             redis_key_prefix: env.or("REDIS_KEY_PREFIX", String::new()),
+            jwt_issuer: env.or("JWT_ISSUER", tenancy::DEFAULT_ISSUER.to_owned()),
+            tenant_signing_key: env
+                .optional_hmac_key("TENANT_SIGNING_SECRET")
+                .map(|k| tenancy::SigningKey::new(k.expose_secret().to_vec())),
+            hooks: platform::hooks::Hooks::default(),
         };
         let secret = cfg.hmac_secret.expose_secret();
         if let (false, Err(problem)) = (secret.is_empty(), platform::config::decode_hmac_key(secret)) {

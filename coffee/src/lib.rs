@@ -12,6 +12,8 @@ pub mod domain;
 pub mod error;
 pub mod modules;
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::sync::Arc;
 
@@ -28,6 +30,7 @@ pub use state::AppState;
 
 use crate::core::clickhouse::ChPool;
 use crate::core::middleware::{context::context, session::session};
+use crate::modules::identity::tokens::TokenKeys;
 use crate::modules::usage::log::UsageLog;
 use crate::modules::{analytics, collection, identity, leaderboard, partner, profile, usage};
 
@@ -80,16 +83,24 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
     // the usage log writes through its own connection (see modules::usage::log)
     let usage_log_pool =
         store::pg::pool(&PgConfig { max_open_conns: 1, max_idle_conns: 1, ..config.pg.clone() }, config.slow_query);
+    // lazy: coffee starts and logs people in while Redis is down (sessions live in Postgres)
+    let redis = store::redis_cluster::connect_lazy(&config.redis)?;
+    let sessions = store::sessions::SessionCache::new(redis.clone(), &config.redis_key_prefix, config.redis.timeout);
     Ok(AppState::new(state::Services {
         usage_log: UsageLog::start(usage_log_pool, config.slow_query),
         pg,
         ch,
-        redis: store::redis_cluster::connect(&config.redis).await?,
+        redis,
+        sessions,
+        tokens: Arc::new(TokenKeys::new(&config.hmac_key(), &config.jwt_issuer)),
         request_timeout: config.server.request_timeout,
         session_stats: Arc::default(),
         config: Arc::new(config),
     }))
 }
+
+/// How often logouts that Redis missed are retried.
+const REVOCATION_RETRY_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Connects to the stores and binds `SERVER_HOST:PORT` (port 0 picks a free port); serve with
 /// [`Server::run_until_stopped`], which writes the usage log's queued events before returning.
@@ -97,5 +108,10 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     let addr = config.server.addr();
     let state = state(config).await?;
     let usage_log = state.usage_log.clone();
-    Ok(Server::bind(&addr, router(state)).await?.on_stopped(async move { usage_log.shutdown().await }))
+    let stop = tokio_util::sync::CancellationToken::new();
+    identity::revocations::spawn(state.pg.clone(), state.sessions.clone(), REVOCATION_RETRY_EVERY, stop.clone());
+    Ok(Server::bind(&addr, router(state)).await?.on_stopped(async move {
+        stop.cancel();
+        usage_log.shutdown().await;
+    }))
 }

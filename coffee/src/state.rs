@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::core::clickhouse::ChPool;
 use crate::core::postgres::session::SessionStats;
+use crate::modules::identity::tokens::TokenKeys;
 use crate::modules::usage::log::UsageLog;
 use crate::Config;
 
@@ -35,4 +36,8 @@ pub struct Services {
     pub session_stats: Arc<SessionStats>,
     /// Group-committed usage events (views and searches of unlimited plans).
     pub usage_log: UsageLog,
+    /// Sessions in Redis: cached at login, tombstoned at logout.
+    pub sessions: store::sessions::SessionCache,
+    /// Session-token keys, decoded once.
+    pub tokens: Arc<TokenKeys>,
 }

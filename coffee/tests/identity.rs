@@ -1,5 +1,6 @@
-//! Login, verify and logout: Postgres session, Redis `session:{sid}` written after commit,
-//! invalidation published on logout; and partners with their plans.
+//! Login, verify and logout: Postgres session, Redis `session:{<sid>}` written after commit,
+//! a tombstone and an invalidation on logout, revocations that no late write can undo, logouts
+//! that Redis missed propagated later; signed tenant headers; and partners with their plans.
 
 mod common;
 
@@ -33,9 +34,13 @@ async fn login_verify_logout_round_trip() {
     };
     assert_eq!((claims["sid"].as_str(), claims["pid"].as_i64()), (Some(sid.as_str()), Some(SAAS_PARTNER)));
     assert!(claims["exp"].as_i64().unwrap() > claims["iat"].as_i64().unwrap());
+    assert_eq!(
+        (claims["iss"].as_str(), claims["nbf"].as_i64()),
+        (Some(tenancy::DEFAULT_ISSUER), claims["iat"].as_i64())
+    );
 
     let mut redis = store::redis_cluster::connect(&testkit::redis_cluster_config()).await.unwrap();
-    let key = format!("{}session:{sid}", app.prefix);
+    let key = format!("{}session:{{{sid}}}", app.prefix);
     let cached: Option<String> = redis.get(&key).await.unwrap();
     let cached: serde_json::Value = serde_json::from_str(&cached.expect("session cached in redis")).unwrap();
     assert_eq!(cached["user_id"], login["session"]["user_id"]);
@@ -62,6 +67,8 @@ async fn login_verify_logout_round_trip() {
     assert_eq!(message.get_payload::<String>().unwrap(), sid);
     let gone: Option<String> = redis.get(&key).await.unwrap();
     assert!(gone.is_none());
+    let tombstone_ttl: i64 = redis.ttl(format!("{}session-revoked:{{{sid}}}", app.prefix)).await.unwrap();
+    assert!((3500..=3600).contains(&tombstone_ttl), "the tombstone lasts as long as the token: {tombstone_ttl}");
     assert_eq!(
         app.count(&format!("SELECT count(*) FROM user_session WHERE id = '{sid}' AND revoked_at IS NOT NULL")).await,
         1
@@ -115,5 +122,92 @@ async fn partners_show_contracts_and_current_plan_to_themselves_only() {
     assert_eq!(app.get(SAAS, "/partners/1").await.0, 200);
     assert_eq!(app.get(SAAS, "/partners/3").await.0, 404, "a partner cannot read another");
     assert_eq!(app.get(INTERNAL, "/partners/999").await.0, 404);
+    app.stop().await;
+}
+
+async fn login(app: &App) -> (String, String) {
+    let (status, login) = app
+        .post(
+            INTERNAL,
+            "/identity/login",
+            json!({"email": datagen::DEMO_SAAS_EMAIL, "password": datagen::DEMO_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 200, "{login}");
+    (login["token"].as_str().unwrap().to_owned(), login["session"]["sid"].as_str().unwrap().to_owned())
+}
+
+/// The race: a verify reads the live session from Postgres, a logout commits and clears Redis,
+/// then the verify writes its re-warm. Without the tombstone check the revoked session is back
+/// in Redis for the token's life; here the verify's write is refused and it answers 401.
+#[tokio::test]
+async fn a_verify_that_read_before_a_logout_cannot_bring_the_session_back() {
+    let app = app().await;
+    let (token, sid) = login(&app).await;
+    let mut paused = app.state.config.hooks.arm("identity.verify.before_cache");
+    let verify = {
+        let (url, token) = (app.url("/identity/verify"), token.clone());
+        tokio::spawn(async move { reqwest::Client::new().post(url).json(&json!({"token": token})).send().await })
+    };
+    paused.reached().await; // the verify has read a live session
+    assert_eq!(app.post(INTERNAL, "/identity/logout", json!({"token": token})).await.0, 204);
+    paused.release();
+    assert_eq!(verify.await.unwrap().unwrap().status().as_u16(), 401, "the session ended while it was verified");
+    let mut redis = store::redis_cluster::connect(&testkit::redis_cluster_config()).await.unwrap();
+    let back: Option<String> = redis.get(format!("{}session:{{{sid}}}", app.prefix)).await.unwrap();
+    assert!(back.is_none(), "the revoked session came back: {back:?}");
+    assert_eq!(app.post(INTERNAL, "/identity/verify", json!({"token": token})).await.0, 401);
+    app.stop().await;
+}
+
+/// Redis unreachable: login still works (the session lives in Postgres), logout is recorded in
+/// Postgres and says Redis was not told (202), and the propagator tells Redis later.
+#[tokio::test]
+async fn without_redis_login_works_and_logout_is_recorded_then_propagated() {
+    let app = app_with(|c| c.redis.addresses = vec!["127.0.0.1:1".into()]).await;
+    let (token, sid) = login(&app).await;
+    let (status, outcome) = app.post(INTERNAL, "/identity/logout", json!({"token": token})).await;
+    assert_eq!(status, 202, "{outcome}");
+    assert_eq!((outcome["revoked"].as_bool(), outcome["propagated"].as_bool()), (Some(true), Some(false)));
+    let pending = format!(
+        "SELECT count(*) FROM user_session WHERE id = '{sid}' AND revoked_at IS NOT NULL AND revocation_pending"
+    );
+    assert_eq!(app.count(&pending).await, 1);
+    assert_eq!(app.post(INTERNAL, "/identity/verify", json!({"token": token})).await.0, 401, "Postgres knows");
+
+    // Redis is back (the real cluster): one propagator pass records the revocation there
+    let redis = store::redis_cluster::connect(&testkit::redis_cluster_config()).await.unwrap();
+    let sessions = store::sessions::SessionCache::new(redis, &app.prefix, std::time::Duration::from_secs(1));
+    assert_eq!(coffee::modules::identity::revocations::propagate(&app.pg.pool, &sessions).await.unwrap(), 1);
+    assert!(sessions.is_revoked(&sid).await.unwrap());
+    assert_eq!(app.count(&pending).await, 0);
+    assert_eq!(coffee::modules::identity::revocations::propagate(&app.pg.pool, &sessions).await.unwrap(), 0);
+    app.stop().await;
+}
+
+/// With `TENANT_SIGNING_SECRET` set, tenant headers count only under the gateway's signature.
+#[tokio::test]
+async fn unsigned_tenant_headers_are_refused_when_signing_is_configured() {
+    let app = app_with(|c| c.tenant_signing_key = Some(coffee::testing::tenant_signing_key())).await;
+    let http = reqwest::Client::new();
+    let unsigned = http.get(app.url("/coffee/usage")).header("x-bb-partner-id", "1").send().await.unwrap();
+    assert_eq!(unsigned.status(), 401);
+    let body: serde_json::Value = unsigned.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("x-bb-signature"), "{body}");
+
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-bb-partner-id", "1".parse().unwrap());
+    headers.insert("x-bb-plan-type", "SAAS".parse().unwrap());
+    let now = chrono::Utc::now().timestamp();
+    coffee::testing::tenant_signing_key().sign(now, &reqwest::Method::GET, "/coffee/usage", &mut headers);
+    let signed = http.get(app.url("/coffee/usage")).headers(headers.clone()).send().await.unwrap();
+    assert_eq!(signed.status(), 200);
+    // the same signature does not vouch for another partner
+    headers.insert("x-bb-partner-id", "2".parse().unwrap());
+    assert_eq!(http.get(app.url("/coffee/usage")).headers(headers).send().await.unwrap().status(), 401);
+    // no tenant at all: anonymous routes still work
+    let anonymous = http.post(app.url("/identity/login")).json(&json!({"email": "x@y.z", "password": "p"}));
+    let refused: serde_json::Value = anonymous.send().await.unwrap().json().await.unwrap();
+    assert_eq!(refused["detail"], "invalid email or password", "judged as a login, not as unsigned: {refused}");
     app.stop().await;
 }

@@ -3,8 +3,6 @@
 //! platform; partner 1 SAAS, partner 2 FREE, partner 3 PAID).
 #![allow(dead_code)]
 
-use std::time::Duration;
-
 use chrono::NaiveDate;
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
@@ -13,8 +11,6 @@ use sqlx::Connection;
 pub const SAAS_PARTNER: i64 = 1;
 pub const FREE_PARTNER: i64 = 2;
 pub const PAID_PARTNER: i64 = 3;
-/// base64 of 32 bytes
-pub const HMAC_SECRET: &str = "dGVzdC1vbmx5LWhtYWMtc2VjcmV0LTMyLWJ5dGVzLWxvbmc=";
 
 pub fn data() -> datagen::GenConfig {
     datagen::GenConfig {
@@ -40,17 +36,7 @@ pub struct App {
 }
 
 pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, prefix: &str) -> coffee::Config {
-    coffee::Config {
-        server: testkit::server_config(),
-        pg: pg.config.clone(),
-        ch: ch.config.clone(),
-        redis: testkit::redis_cluster_config(),
-        slow_query: Duration::from_millis(500),
-        hmac_secret: HMAC_SECRET.to_owned().into(),
-        jwt_ttl: Duration::from_secs(3600),
-        free_profile_view_quota: 3,
-        redis_key_prefix: prefix.to_owned(),
-    }
+    coffee::testing::config(pg, ch, prefix)
 }
 
 /// A running coffee over freshly generated data.
@@ -87,6 +73,10 @@ pub const PAID: As = As { partner: Some(PAID_PARTNER), plan: "PAID" };
 pub const INTERNAL: As = As { partner: None, plan: "SAAS" };
 
 impl App {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub fn request(&self, who: As, method: Method, path: &str) -> RequestBuilder {
         let mut r = self.http.request(method, format!("{}{path}", self.base)).header("x-bb-plan-type", who.plan);
         if let Some(p) = who.partner {

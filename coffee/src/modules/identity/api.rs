@@ -2,10 +2,11 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::service::{self, LoginRequest, LoginResponse, SessionInfo, TokenRequest};
+use super::service::{self, LoginRequest, LoginResponse, LogoutOutcome, SessionInfo, TokenRequest};
 use crate::core::context::Ctx;
 use crate::error::{ApiResult, Json};
 use crate::state::AppState;
@@ -25,12 +26,17 @@ async fn login(
     Ok(Json(service::login(&ctx, &state, req).await?))
 }
 
-/// Ends a session everywhere: Postgres, Redis, and (by pub/sub) every gateway's cache.
+/// Ends a session everywhere: Postgres, Redis, and (by pub/sub) every gateway's cache. 204 when
+/// all of them were told; 202 when only Postgres was (Redis unreachable: it is told shortly).
 #[utoipa::path(post, path = "/identity/logout", tag = "identity", request_body = TokenRequest,
-    responses((status = 204), (status = 401)))]
-async fn logout(State(state): State<AppState>, ctx: Ctx, Json(req): Json<TokenRequest>) -> ApiResult<StatusCode> {
-    service::logout(&ctx, &state, req).await?;
-    Ok(StatusCode::NO_CONTENT)
+    responses((status = 204), (status = 202, body = LogoutOutcome), (status = 401), (status = 503)))]
+async fn logout(State(state): State<AppState>, ctx: Ctx, Json(req): Json<TokenRequest>) -> ApiResult<Response> {
+    let outcome = service::logout(&ctx, &state, req).await?;
+    Ok(if outcome.propagated {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (StatusCode::ACCEPTED, Json(outcome)).into_response()
+    })
 }
 
 /// Checks a token against its stored session.
