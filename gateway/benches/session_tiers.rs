@@ -16,7 +16,7 @@ use testkit::bench::stats;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const HMAC_SECRET: &str = "YmVuY2htYXJrLW9ubHktaG1hYy1zZWNyZXQtMzItYnl0ZXM=";
+use coffee::testing::HMAC_SECRET;
 const SAMPLES: usize = 2_000;
 
 #[tokio::main]
@@ -37,15 +37,9 @@ async fn main() {
     let prefix = testkit::redis_prefix();
     let coffee = testkit::serve(
         coffee::build(coffee::Config {
-            server: testkit::server_config(),
-            pg: pg.config.clone(),
-            ch: ch.config.clone(),
-            redis: testkit::redis_cluster_config(),
             slow_query: Duration::from_secs(10),
-            hmac_secret: HMAC_SECRET.to_owned().into(),
-            jwt_ttl: Duration::from_secs(3600),
             free_profile_view_quota: 50,
-            redis_key_prefix: prefix.clone(),
+            ..coffee::testing::config(&pg, &ch, &prefix)
         })
         .await
         .unwrap(),
@@ -82,7 +76,7 @@ async fn main() {
         for i in 0..SAMPLES + 50 {
             // put the session where only this tier has it (not timed)
             if tier != gateway::session::Tier::Memory {
-                sessions.forget(&sid).await;
+                sessions.forget_all();
             }
             if tier == gateway::session::Tier::Identity {
                 let _: () = redis.del(&key).await.unwrap();

@@ -1,8 +1,11 @@
-//! gateway's configuration, from the original environment variable names.
+//! gateway's configuration, from the original environment variable names plus the edge's own
+//! (token checks, limits, body size, CORS, degraded-mode bounds).
 
 use std::time::Duration;
 
-use platform::config::{ConfigError, Env, RedisClusterConfig, ServerConfig};
+use platform::config::{ConfigError, Env, ExposeSecret, RedisClusterConfig, ServerConfig};
+use ratelimit::{FailureMode, StackPolicy};
+use tenancy::PlanType;
 
 pub const DEFAULT_PORT: u16 = 8009;
 
@@ -13,6 +16,13 @@ pub struct Config {
     /// `HMAC_SECRET`: base64 of the HS256 key that signs session tokens (shared with coffee's
     /// identity module).
     pub hmac_key: secrecy::SecretSlice<u8>,
+    /// `JWT_ISSUER`: the `iss` every token must carry.
+    pub jwt_issuer: String,
+    /// `JWT_LEEWAY`: seconds of clock skew allowed on `exp` and `nbf` (default 30).
+    pub jwt_leeway: Duration,
+    /// `TENANT_SIGNING_SECRET`: base64 of the key the injected tenant headers are signed with
+    /// (distinct from `HMAC_SECRET`). Unset: the headers go unsigned.
+    pub tenant_signing_key: Option<tenancy::SigningKey>,
     /// `COFFEE_URL`: where the coffee, identity and partner modules are served.
     pub coffee_url: String,
     /// `BEAT_URL`: where beat is served; `/beat/{*rest}` goes there as `/{rest}`.
@@ -22,35 +32,173 @@ pub struct Config {
     pub session_cache_ttl: Duration,
     /// `SESSION_CACHE_CAPACITY`: sessions kept in process.
     pub session_cache_capacity: u64,
-    /// `PLAN_CACHE_TTL`: how long a partner's plan is cached, in seconds.
+    /// `PLAN_CACHE_TTL`: how long a partner's plan is fresh, in seconds.
     pub plan_cache_ttl: Duration,
+    /// `PLAN_STALE_MAX`: how long a known plan keeps being served while coffee cannot be asked
+    /// again, in seconds (default 3600).
+    pub plan_stale_max: Duration,
+    /// `IDENTITY_TIMEOUT_MS`: bound on one call to coffee's identity or partner module.
+    pub identity_timeout: Duration,
+    /// `IDENTITY_BREAKER_FAILURES` consecutive failures open the identity breaker for
+    /// `IDENTITY_BREAKER_COOLDOWN` seconds (session misses are then 503 at once).
+    pub breaker_failures: u32,
+    pub breaker_cooldown: Duration,
+    /// `INVALIDATION_PING_MS`: how often the invalidation subscription is pinged; an unanswered
+    /// ping means the connection is dead and the in-process sessions are dropped.
+    pub invalidation_ping: Duration,
+    /// `MAX_BODY_BYTES`: largest request body forwarded (default 10 MiB); larger is 413.
+    pub max_body_bytes: u64,
+    /// `CORS_ORIGINS`: browser origins allowed to call the API (comma-separated; empty: none).
+    pub cors_origins: Vec<String>,
+    /// The edge's rate limits (see [`EdgeLimits`]).
+    pub limits: EdgeLimits,
     /// `REDIS_KEY_PREFIX`: prepended to every Redis key and channel (tests isolate with it).
     pub redis_key_prefix: String,
+    /// Test-only pause points; nothing is armed in a configured gateway.
+    pub hooks: platform::hooks::Hooks,
+}
+
+/// The edge's limit stacks, each decided in one Redis round trip, failing open (an edge limit
+/// protects the services; it must not take them down with Redis). Compact form per variable:
+/// `name=requests/period[;calendar][;burst=N]`, levels comma-separated.
+/// - `RATE_LIMIT_FREE`, `RATE_LIMIT_SAAS`, `RATE_LIMIT_PAID`: per partner, by plan;
+/// - `RATE_LIMIT_CLIENT`: per client (`x-bb-client-id`, else the user), decided with the plan's;
+/// - `RATE_LIMIT_IP`: per client IP on routes without a session;
+/// - `RATE_LIMIT_LOGIN`: per email and IP on `/identity/login`, decided with the IP's.
+#[derive(Debug, Clone)]
+pub struct EdgeLimits {
+    pub free: StackPolicy,
+    pub saas: StackPolicy,
+    pub paid: StackPolicy,
+    pub public: StackPolicy,
+    pub login: StackPolicy,
+    /// The levels of the partner stacks keyed per client (from `RATE_LIMIT_CLIENT`); the
+    /// others are keyed per partner.
+    pub client_levels: Vec<String>,
+}
+
+impl EdgeLimits {
+    /// The stack for a partner on `plan` (its plan levels, then the client level).
+    pub fn for_plan(&self, plan: PlanType) -> &StackPolicy {
+        match plan {
+            PlanType::Free => &self.free,
+            PlanType::Saas => &self.saas,
+            PlanType::Paid => &self.paid,
+        }
+    }
+
+    fn from_env(env: &mut Env, timeout: Duration) -> Self {
+        let parse = |env: &mut Env, var: &str, default: &str| {
+            let raw: String = env.or(var, default.to_owned());
+            match StackPolicy::parse(&var.to_lowercase(), &raw) {
+                Ok(p) => p.limits().to_vec(),
+                Err(e) => {
+                    env.invalid(var, e.to_string());
+                    Vec::new()
+                }
+            }
+        };
+        let client = parse(env, "RATE_LIMIT_CLIENT", "client=20/1s");
+        let ip = parse(env, "RATE_LIMIT_IP", "ip=20/1s");
+        let login = parse(env, "RATE_LIMIT_LOGIN", "login=10/1m");
+        let plans = [
+            ("RATE_LIMIT_FREE", "edge_free", parse(env, "RATE_LIMIT_FREE", "partner=120/1m")),
+            ("RATE_LIMIT_SAAS", "edge_saas", parse(env, "RATE_LIMIT_SAAS", "partner=50/1s")),
+            ("RATE_LIMIT_PAID", "edge_paid", parse(env, "RATE_LIMIT_PAID", "partner=200/1s")),
+            ("RATE_LIMIT_IP", "edge_public", Vec::new()),
+            ("RATE_LIMIT_LOGIN", "edge_login", ip.clone()),
+        ];
+        let mut stacks = plans.into_iter().map(|(var, name, mut levels)| {
+            match name {
+                "edge_public" => levels.extend(ip.clone()),
+                "edge_login" => levels.extend(login.clone()),
+                _ => levels.extend(client.clone()),
+            }
+            let built = StackPolicy::new(name, levels)
+                .map(|p| p.on_failure(FailureMode::Open))
+                .and_then(|p| p.with_timeout(timeout));
+            match built {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    env.invalid(var, e.to_string());
+                    None
+                }
+            }
+        });
+        let mut next = || stacks.next().flatten();
+        let (free, saas, paid, public, login) = (next(), next(), next(), next(), next());
+        let fallback = || StackPolicy::parse("invalid", "invalid=1/1s").expect("a valid literal");
+        Self {
+            free: free.unwrap_or_else(fallback),
+            saas: saas.unwrap_or_else(fallback),
+            paid: paid.unwrap_or_else(fallback),
+            public: public.unwrap_or_else(fallback),
+            login: login.unwrap_or_else(fallback),
+            client_levels: client.iter().map(|l| l.name().to_owned()).collect(),
+        }
+    }
 }
 
 impl Config {
     pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let redis = RedisClusterConfig::from_env(&mut env);
+        let limits = EdgeLimits::from_env(&mut env, redis.timeout.max(Duration::from_millis(1)));
         let cfg = Self {
             server: ServerConfig::from_env(&mut env, DEFAULT_PORT),
-            redis: RedisClusterConfig::from_env(&mut env),
             hmac_key: env.hmac_key("HMAC_SECRET"),
+            jwt_issuer: env.or("JWT_ISSUER", tenancy::DEFAULT_ISSUER.to_owned()),
+            jwt_leeway: env.seconds("JWT_LEEWAY", 30),
+            tenant_signing_key: None,
             coffee_url: env.or("COFFEE_URL", "http://127.0.0.1:7179".to_owned()),
             beat_url: env.or("BEAT_URL", "http://127.0.0.1:8000".to_owned()),
             session_cache_ttl: env.seconds("SESSION_CACHE_TTL", 60),
             session_cache_capacity: env.or("SESSION_CACHE_CAPACITY", 100_000),
             plan_cache_ttl: env.seconds("PLAN_CACHE_TTL", 300),
+            plan_stale_max: env.seconds("PLAN_STALE_MAX", 3600),
+            identity_timeout: env.millis("IDENTITY_TIMEOUT_MS", 2000),
+            breaker_failures: env.or("IDENTITY_BREAKER_FAILURES", 5),
+            breaker_cooldown: env.seconds("IDENTITY_BREAKER_COOLDOWN", 5),
+            invalidation_ping: env.millis("INVALIDATION_PING_MS", 5000),
+            max_body_bytes: env.or("MAX_BODY_BYTES", 10 * 1024 * 1024),
+            cors_origins: env.list("CORS_ORIGINS"),
+            limits,
             redis_key_prefix: env.or("REDIS_KEY_PREFIX", String::new()),
+            hooks: platform::hooks::Hooks::default(),
+            redis,
         };
+        let signing = env.optional_hmac_key("TENANT_SIGNING_SECRET");
+        if let Some(key) = &signing {
+            if key.expose_secret() == cfg.hmac_key.expose_secret() {
+                env.invalid("TENANT_SIGNING_SECRET", "must differ from HMAC_SECRET");
+            }
+        }
         for (name, url) in [("COFFEE_URL", &cfg.coffee_url), ("BEAT_URL", &cfg.beat_url)] {
             match url.parse::<axum::http::Uri>() {
                 Ok(uri) if uri.scheme_str() == Some("http") && uri.authority().is_some() => {}
                 _ => env.invalid(name, "must be an http:// URL with a host"),
             }
         }
+        for origin in &cfg.cors_origins {
+            if origin.parse::<axum::http::HeaderValue>().is_err() || !origin.starts_with("http") {
+                env.invalid("CORS_ORIGINS", format!("{origin:?} is not an origin such as https://app.example.com"));
+            }
+        }
+        for (name, zero) in [
+            ("IDENTITY_TIMEOUT_MS", cfg.identity_timeout.is_zero()),
+            ("IDENTITY_BREAKER_FAILURES", cfg.breaker_failures == 0),
+            ("INVALIDATION_PING_MS", cfg.invalidation_ping.is_zero()),
+            ("MAX_BODY_BYTES", cfg.max_body_bytes == 0),
+            ("SESSION_CACHE_CAPACITY", cfg.session_cache_capacity == 0),
+        ] {
+            if zero {
+                env.invalid(name, "must be positive");
+            }
+        }
         env.finish()?;
         Ok(Self {
             coffee_url: cfg.coffee_url.trim_end_matches('/').to_owned(),
             beat_url: cfg.beat_url.trim_end_matches('/').to_owned(),
+            tenant_signing_key: signing.map(|k| tenancy::SigningKey::new(k.expose_secret().to_vec())),
             ..cfg
         })
     }
@@ -59,6 +207,8 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const KEY: &str = "dGVzdC1vbmx5LWhtYWMtc2VjcmV0LTMyLWJ5dGVzLWxvbmc=";
 
     #[test]
     fn required_variables_are_named_and_secrets_not_echoed() {
@@ -70,5 +220,32 @@ mod tests {
         assert!(err.contains("HMAC_SECRET: must decode to at least 32 bytes"), "{err}");
         assert!(err.contains("COFFEE_URL"), "{err}");
         assert!(!err.contains("c2hvcnQ="), "{err}");
+    }
+
+    #[test]
+    fn limits_and_edge_settings_are_validated() {
+        let base = [("REDIS_CLUSTER_ADDRESSES", "127.0.0.1:1"), ("HMAC_SECRET", KEY)];
+        let cfg = Config::from_env(Env::from_pairs(base)).unwrap();
+        assert_eq!(cfg.jwt_leeway, Duration::from_secs(30));
+        assert_eq!(cfg.max_body_bytes, 10 * 1024 * 1024);
+        let names: Vec<_> = cfg.limits.for_plan(PlanType::Free).limits().iter().map(|l| l.name().to_owned()).collect();
+        assert_eq!(names, ["partner", "client"]);
+        let names: Vec<_> = cfg.limits.login.limits().iter().map(|l| l.name().to_owned()).collect();
+        assert_eq!(names, ["ip", "login"]);
+        assert_eq!(cfg.limits.public.failure_mode(), FailureMode::Open);
+
+        let bad = Config::from_env(Env::from_pairs(base.into_iter().chain([
+            ("RATE_LIMIT_SAAS", "partner=0/1s"),
+            ("RATE_LIMIT_CLIENT", "partner=5/1s"),
+            ("TENANT_SIGNING_SECRET", KEY),
+            ("CORS_ORIGINS", "not an origin"),
+            ("MAX_BODY_BYTES", "0"),
+        ])))
+        .unwrap_err()
+        .to_string();
+        for var in ["RATE_LIMIT_SAAS", "RATE_LIMIT_FREE", "TENANT_SIGNING_SECRET", "CORS_ORIGINS", "MAX_BODY_BYTES"] {
+            assert!(bad.contains(var), "{var} missing from: {bad}");
+        }
+        assert!(bad.contains("must differ from HMAC_SECRET"), "{bad}");
     }
 }

@@ -1,58 +1,117 @@
 //! gateway, the edge every browser and partner-API call enters through (port 8009).
 //!
-//! Per request: request id → trace → metrics (common layers) → [`auth::authenticate`] (JWT,
-//! then the session tiers: moka → Redis Cluster `session:{sid}` → coffee's identity; the
-//! partner's plan; tenant headers stripped and re-injected) → [`proxy::forward`] to the module.
+//! Per request: CORS (preflights answered here) → request id, trace context, trace span and
+//! metrics (common layers) → only known modules (`/coffee`, `/identity`, `/partners`, `/beat`;
+//! anything else is a 404 before authentication) → [`auth::authenticate`] (body size, tenant
+//! headers stripped, JWT, the session tiers: moka → Redis Cluster `session:{<sid>}` → coffee's
+//! identity, the partner's plan, the edge rate limits, trusted tenant headers injected) →
+//! [`proxy::forward`] to the module (tenant headers signed, hop-by-hop headers dropped).
+//!
+//! Layout: [`auth`] (the middleware and token checks), [`session`] (the session tiers and the
+//! invalidation listener), [`plan`] (partner plans, served stale while coffee is away),
+//! [`limits`] (edge rate limits), [`upstream`] (the gateway's own calls to coffee, with their
+//! circuit breakers), [`proxy`], [`cors`].
+//!
+//! Degraded modes: the gateway starts and serves without Redis (sessions from memory and
+//! identity, limits fail open, `/heartbeat` says 503) and recovers when Redis returns.
 
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod error;
+pub mod limits;
 pub mod plan;
 pub mod proxy;
 pub mod session;
 pub mod state;
+pub mod upstream;
 
 use std::sync::Arc;
 
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
-use axum::routing::any;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
 use axum::Router;
 use platform::config::ExposeSecret;
 use platform::http::{ops_router, with_common_layers, Server};
+use platform::problem::Problem;
 
 pub use config::Config;
 pub use state::AppState;
 
 use crate::auth::token::TokenVerifier;
+use crate::limits::EdgeLimiter;
 use crate::plan::PlanResolver;
 use crate::session::SessionTiers;
+use crate::upstream::breaker::Breaker;
+use crate::upstream::identity::IdentityClient;
 
 pub fn router(state: AppState) -> Router {
     let checks = vec![("redis_cluster", store::redis_cluster::ready_check(&state.redis))];
-    let proxied = Router::new()
-        .route("/{module}", any(proxy::forward))
-        .route("/{module}/{*rest}", any(proxy::forward))
-        .layer(from_fn_with_state(state.clone(), auth::authenticate))
-        .with_state(state);
-    with_common_layers(ops_router(checks, platform::metrics::install("gateway")).merge(proxied))
+    let mut modules = Router::new();
+    for module in proxy::COFFEE_MODULES.iter().chain([&proxy::BEAT_MODULE]) {
+        modules = modules
+            .route(&format!("/{module}"), any(proxy::forward))
+            .route(&format!("/{module}/{{*rest}}"), any(proxy::forward));
+    }
+    let modules = modules
+        .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .route("/heartbeat", get(heartbeat))
+        .with_state(state.clone());
+    with_common_layers(ops_router(checks, platform::metrics::install("gateway")).merge(modules))
+        .layer(cors::layer(&state.config.cors_origins))
 }
 
-/// Connects to Redis, subscribes to session invalidations and builds the state.
+/// The seed's liveness route for load balancers: 200 when Redis answers, 503 otherwise (the
+/// gateway still serves cached sessions then, but a balancer should prefer a healthy peer).
+async fn heartbeat(State(state): State<AppState>) -> Response {
+    let mut conn = state.redis.clone();
+    match tokio::time::timeout(state.config.redis.timeout * 2, store::redis_cluster::ping(&mut conn)).await {
+        Ok(Ok(())) => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Ok(Err(e)) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, format!("redis: {e}")).into_response(),
+        Err(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "redis did not answer in time").into_response(),
+    }
+}
+
+/// Builds the state. Redis is connected lazily: the gateway starts while Redis is down and
+/// uses it as soon as it answers.
 pub async fn state(config: Config) -> anyhow::Result<AppState> {
-    let redis = store::redis_cluster::connect(&config.redis).await?;
-    let http = reqwest::Client::builder().timeout(config.server.request_timeout).build()?;
+    let redis = store::redis_cluster::connect_lazy(&config.redis)?;
+    let http = reqwest::Client::builder().build()?;
+    let breaker = |name| Breaker::new(name, config.breaker_failures, config.breaker_cooldown);
+    let identity = IdentityClient::new(http.clone(), &config.coffee_url, config.identity_timeout, breaker("identity"));
+    let cache = store::sessions::SessionCache::new(redis.clone(), &config.redis_key_prefix, config.redis.timeout);
     let sessions = Arc::new(SessionTiers::new(
-        redis.clone(),
-        config.redis_key_prefix.clone(),
-        http.clone(),
-        &config.coffee_url,
+        cache,
+        identity,
         config.session_cache_ttl,
         config.session_cache_capacity,
+        // longer than any session stays in memory, plus a load in flight
+        config.session_cache_ttl + config.server.request_timeout,
+        config.hooks.clone(),
     ));
-    session::invalidation::listen(config.redis.clone(), &config.redis_key_prefix, sessions.clone()).await?;
+    session::invalidation::listen(
+        config.redis.clone(),
+        &config.redis_key_prefix,
+        sessions.clone(),
+        config.invalidation_ping,
+    )
+    .await;
+    sample_cache_size(&sessions);
     Ok(AppState::new(state::Services {
-        tokens: TokenVerifier::new(config.hmac_key.expose_secret()),
-        plans: PlanResolver::new(http, &config.coffee_url, config.plan_cache_ttl),
+        tokens: TokenVerifier::new(config.hmac_key.expose_secret(), &config.jwt_issuer, config.jwt_leeway),
+        plans: PlanResolver::new(
+            http,
+            &config.coffee_url,
+            config.plan_cache_ttl,
+            config.plan_stale_max,
+            config.identity_timeout,
+            breaker("partner"),
+            config.tenant_signing_key.clone(),
+        ),
+        limits: EdgeLimiter::new(redis.clone(), &config.redis_key_prefix, config.limits.clone())?,
         http: proxy::client(),
         sessions,
         redis,
@@ -60,7 +119,20 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
     }))
 }
 
-/// Connects and binds `SERVER_HOST:PORT` (port 0 picks a free port); serve with
+/// `gateway_session_cache_entries`, every 10 s, for as long as the tiers exist.
+fn sample_cache_size(sessions: &Arc<SessionTiers>) {
+    let weak = Arc::downgrade(sessions);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            let Some(sessions) = weak.upgrade() else { return };
+            metrics::gauge!("gateway_session_cache_entries").set(sessions.cached() as f64);
+        }
+    });
+}
+
+/// Builds the state and binds `SERVER_HOST:PORT` (port 0 picks a free port); serve with
 /// [`Server::run_until_stopped`].
 pub async fn build(config: Config) -> anyhow::Result<Server> {
     let addr = config.server.addr();

@@ -1,15 +1,23 @@
 //! The reverse proxy: `/{module}/{*rest}` goes to the module's upstream with the method, path,
 //! query, body and (already rewritten) headers, streamed both ways. coffee serves its modules
 //! under their own prefixes, so their paths pass unchanged; beat serves its original paths at
-//! its root, so `/beat/{*rest}` reaches it as `/{rest}`. Hop-by-hop headers are dropped. An
-//! unreachable upstream is a 502, a slow one a 504 at `SERVER_TIMEOUT`.
+//! its root, so `/beat/{*rest}` reaches it as `/{rest}`.
+//!
+//! On the way: hop-by-hop headers are dropped (the standard ones and any named in
+//! `Connection`), `X-Forwarded-For` gets the peer's address and `X-Forwarded-Proto` is set if
+//! absent, the request body is capped at `MAX_BODY_BYTES` even when its length was not
+//! declared (413), and the injected tenant headers are signed for the module when
+//! `TENANT_SIGNING_SECRET` is set. An unreachable upstream is a 502, a slow one a 504 at
+//! `SERVER_TIMEOUT`.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderName, Uri};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
+use http_body_util::{LengthLimitError, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -17,7 +25,7 @@ use hyper_util::rt::TokioExecutor;
 use crate::error::GatewayError;
 use crate::state::AppState;
 
-/// The modules behind this gateway and the upstream serving each.
+/// The modules coffee serves under their own prefixes.
 pub const COFFEE_MODULES: [&str; 3] = ["coffee", "identity", "partners"];
 /// beat, the scraping service.
 pub const BEAT_MODULE: &str = "beat";
@@ -31,51 +39,137 @@ pub fn client() -> HttpClient {
     Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector)
 }
 
-const HOP_BY_HOP: [HeaderName; 7] = [
+const HOP_BY_HOP: [HeaderName; 8] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     header::PROXY_AUTHENTICATE,
     header::PROXY_AUTHORIZATION,
     header::TE,
     header::TRAILER,
+    header::TRANSFER_ENCODING,
     header::UPGRADE,
 ];
 
-pub async fn forward(State(state): State<AppState>, mut req: Request) -> Response {
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
+/// Removes the hop-by-hop headers: the standard ones and every header `Connection` names.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named.iter().chain(&HOP_BY_HOP) {
+        headers.remove(name);
+    }
+}
+
+fn forwarded_for(headers: &mut HeaderMap, peer: Option<SocketAddr>) {
+    if let Some(peer) = peer {
+        let ip = peer.ip().to_string();
+        let value = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+            Some(earlier) if !earlier.trim().is_empty() => format!("{earlier}, {ip}"),
+            _ => ip,
+        };
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(X_FORWARDED_FOR, v);
+        }
+    }
+    if !headers.contains_key(&X_FORWARDED_PROTO) {
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+    }
+}
+
+fn is_length_limit(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cause {
+        if e.is::<LengthLimitError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+pub async fn forward(State(state): State<AppState>, req: Request) -> Response {
     let module = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or_default().to_owned();
-    let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let (what, target) = if COFFEE_MODULES.contains(&module.as_str()) {
-        ("coffee", format!("{}{path_and_query}", state.config.coffee_url))
+    let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let (what, upstream_path) = if COFFEE_MODULES.contains(&module.as_str()) {
+        ("coffee", path_and_query.clone())
     } else if module == BEAT_MODULE {
         let rest = &path_and_query["/beat".len()..];
-        let rest = if rest.starts_with('/') { rest.to_owned() } else { format!("/{rest}") };
-        ("beat", format!("{}{rest}", state.config.beat_url))
+        ("beat", if rest.starts_with('/') { rest.to_owned() } else { format!("/{rest}") })
     } else {
         return GatewayError::UnknownModule(format!("/{module}")).into_response();
     };
-    let Ok(uri) = target.parse::<Uri>() else {
-        return GatewayError::UnknownModule(path_and_query.to_owned()).into_response();
+    let base = if what == "beat" { &state.config.beat_url } else { &state.config.coffee_url };
+    let Ok(uri) = format!("{base}{upstream_path}").parse::<Uri>() else {
+        return GatewayError::UnknownModule(path_and_query).into_response();
     };
-    *req.uri_mut() = uri;
-    for name in &HOP_BY_HOP {
-        req.headers_mut().remove(name);
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let (mut parts, body) = req.into_parts();
+    parts.uri = uri;
+    strip_hop_by_hop(&mut parts.headers);
+    parts.headers.remove(header::HOST);
+    forwarded_for(&mut parts.headers, peer);
+    if let Some(key) = &state.config.tenant_signing_key {
+        key.sign(chrono::Utc::now().timestamp(), &parts.method, &upstream_path, &mut parts.headers);
     }
-    req.headers_mut().remove(header::HOST);
-    let timeout = state.config.server.request_timeout;
+    let limit = usize::try_from(state.config.max_body_bytes).unwrap_or(usize::MAX);
+    let req = Request::from_parts(parts, Body::new(Limited::new(body, limit)));
+
     let started = std::time::Instant::now();
-    let result = tokio::time::timeout(timeout, state.http.request(req)).await;
+    let result = tokio::time::timeout(state.config.server.request_timeout, state.http.request(req)).await;
     let outcome = match result {
         Ok(Ok(response)) => {
             let (mut parts, body) = response.into_parts();
-            for name in &HOP_BY_HOP {
-                parts.headers.remove(name);
-            }
+            strip_hop_by_hop(&mut parts.headers);
             Response::from_parts(parts, Body::new(body))
         }
-        Ok(Err(e)) => GatewayError::Upstream { what, cause: e.to_string() }.into_response(),
+        Ok(Err(e)) if is_length_limit(&e) => GatewayError::PayloadTooLarge(state.config.max_body_bytes).into_response(),
+        Ok(Err(e)) => GatewayError::Upstream { what, cause: format!("{e:#}") }.into_response(),
         Err(_) => GatewayError::UpstreamTimeout(what).into_response(),
     };
-    metrics::histogram!("gateway_upstream_duration_seconds", "module" => module, "status" => outcome.status().as_u16().to_string())
+    metrics::histogram!("gateway_upstream_duration_seconds", "module" => module.clone(), "status" => outcome.status().as_u16().to_string())
         .record(started.elapsed().as_secs_f64());
+    metrics::counter!("gateway_upstream_responses_total", "module" => module, "status" => outcome.status().as_u16().to_string())
+        .increment(1);
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_are_dropped() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONNECTION, "keep-alive, X-Secret-Hop".parse().unwrap());
+        h.insert("x-secret-hop", "1".parse().unwrap());
+        h.insert(header::TE, "trailers".parse().unwrap());
+        h.insert(header::UPGRADE, "websocket".parse().unwrap());
+        h.insert("x-request-id", "r".parse().unwrap());
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(h.contains_key("x-request-id"));
+    }
+
+    #[test]
+    fn forwarded_headers_append_the_peer() {
+        let mut h = HeaderMap::new();
+        forwarded_for(&mut h, Some("10.0.0.9:5000".parse().unwrap()));
+        assert_eq!(
+            (h[&X_FORWARDED_FOR].to_str().unwrap(), h[&X_FORWARDED_PROTO].to_str().unwrap()),
+            ("10.0.0.9", "http")
+        );
+        let mut h = HeaderMap::new();
+        h.insert(X_FORWARDED_FOR, "1.2.3.4".parse().unwrap());
+        h.insert(X_FORWARDED_PROTO, "https".parse().unwrap());
+        forwarded_for(&mut h, Some("10.0.0.9:5000".parse().unwrap()));
+        assert_eq!(h[&X_FORWARDED_FOR], "1.2.3.4, 10.0.0.9");
+        assert_eq!(h[&X_FORWARDED_PROTO], "https");
+    }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::token::TokenVerifier;
+use crate::limits::EdgeLimiter;
 use crate::plan::PlanResolver;
 use crate::proxy::HttpClient;
 use crate::session::SessionTiers;
@@ -17,6 +18,7 @@ pub struct Services {
     pub tokens: TokenVerifier,
     pub sessions: Arc<SessionTiers>,
     pub plans: PlanResolver,
+    pub limits: EdgeLimiter,
     pub http: HttpClient,
 }
 

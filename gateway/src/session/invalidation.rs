@@ -1,8 +1,16 @@
 //! Logouts reach every gateway at once: coffee publishes the session id on
 //! `{REDIS_KEY_PREFIX}session-invalidation`, and each gateway drops it from its in-process
 //! tier. Redis Cluster forwards published messages to every node, so subscribing on any one
-//! node is enough. If the subscription breaks, announcements may have been missed, so the whole
-//! in-process tier is dropped before subscribing again.
+//! node is enough.
+//!
+//! A subscription that silently dies (a half-open TCP connection, a node that stopped
+//! answering) would drop every later logout, so the connection is pinged every
+//! `INVALIDATION_PING_MS` and declared dead when a ping is not answered within that interval.
+//! Whenever the subscription is lost, announcements may have been missed, so the whole
+//! in-process tier is dropped as soon as a new subscription stands. While Redis is down the
+//! in-process tier keeps serving (bounded by `SESSION_CACHE_TTL`): a logout in that window is
+//! recorded in Postgres and answered `propagated: false`, and it reaches every gateway when
+//! Redis returns.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,47 +30,111 @@ async fn subscribe(cfg: &RedisClusterConfig, channel: &str) -> redis::RedisResul
             pubsub.subscribe(channel).await?;
             Ok::<_, redis::RedisError>(pubsub)
         };
-        match attempt.await {
-            Ok(pubsub) => return Ok(pubsub),
-            Err(e) => last = Some(e),
+        match tokio::time::timeout(cfg.timeout * 4, attempt).await {
+            Ok(Ok(pubsub)) => return Ok(pubsub),
+            Ok(Err(e)) => last = Some(e),
+            Err(_) => last = Some((redis::ErrorKind::Io, "subscribe timed out").into()),
         }
     }
     Err(last.unwrap_or_else(|| (redis::ErrorKind::InvalidClientConfig, "no Redis Cluster address").into()))
 }
 
-/// Subscribes now (so a gateway that has started hears every later logout), then listens in
-/// the background for as long as the process runs.
-pub async fn listen(
-    cfg: RedisClusterConfig,
-    prefix: &str,
-    sessions: Arc<SessionTiers>,
-) -> redis::RedisResult<tokio::task::JoinHandle<()>> {
-    let channel = format!("{prefix}{}", tenancy::INVALIDATION_CHANNEL);
-    let first = subscribe(&cfg, &channel).await?;
-    Ok(tokio::spawn(async move {
-        let mut pubsub = first;
-        loop {
-            let mut messages = pubsub.into_on_message();
-            while let Some(msg) = messages.next().await {
-                match msg.get_payload::<String>() {
+/// Why a subscription ended.
+enum Lost {
+    Closed,
+    PingUnanswered,
+}
+
+/// Delivers announcements until the subscription is lost.
+async fn pump(pubsub: redis::aio::PubSub, sessions: &SessionTiers, ping_every: Duration) -> Lost {
+    let (mut sink, mut messages) = pubsub.split();
+    let mut ticker = tokio::time::interval(ping_every);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            msg = messages.next() => match msg {
+                Some(msg) => match msg.get_payload::<String>() {
                     Ok(sid) => {
                         sessions.forget(&sid).await;
                         metrics::counter!("gateway_session_invalidations_total").increment(1);
                     }
                     Err(e) => tracing::warn!(error = %e, "unreadable invalidation message"),
+                },
+                None => return Lost::Closed,
+            },
+            _ = ticker.tick() => {
+                // the reply comes back on the same connection, so an answered ping proves
+                // messages can still arrive; the message stream keeps being read meanwhile
+                let ping = tokio::time::timeout(ping_every, sink.ping::<redis::Value>());
+                let answered = tokio::select! {
+                    r = ping => matches!(r, Ok(Ok(_))),
+                    msg = messages.next() => match msg {
+                        Some(msg) => {
+                            if let Ok(sid) = msg.get_payload::<String>() {
+                                sessions.forget(&sid).await;
+                                metrics::counter!("gateway_session_invalidations_total").increment(1);
+                            }
+                            true
+                        }
+                        None => return Lost::Closed,
+                    },
+                };
+                if !answered {
+                    return Lost::PingUnanswered;
                 }
             }
-            tracing::warn!("session invalidation subscription lost; resubscribing");
-            pubsub = loop {
-                match subscribe(&cfg, &channel).await {
-                    Ok(p) => break p,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot resubscribe to session invalidations");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-            };
-            sessions.forget_all();
         }
-    }))
+    }
+}
+
+/// Subscribes now if Redis answers (so a gateway that has started hears every later logout),
+/// else keeps trying in the background so the gateway can start without Redis; then listens
+/// for as long as the process runs.
+pub async fn listen(
+    cfg: RedisClusterConfig,
+    prefix: &str,
+    sessions: Arc<SessionTiers>,
+    ping_every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    let channel = format!("{prefix}{}", tenancy::INVALIDATION_CHANNEL);
+    let mut ready = match subscribe(&cfg, &channel).await {
+        Ok(pubsub) => Some(pubsub),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot subscribe to session invalidations yet; retrying in the background");
+            None
+        }
+    };
+    tokio::spawn(async move {
+        let mut first = ready.is_some();
+        loop {
+            let pubsub = match ready.take() {
+                Some(pubsub) => pubsub,
+                None => match subscribe(&cfg, &channel).await {
+                    Ok(pubsub) => {
+                        // announcements may have been missed while unsubscribed
+                        sessions.forget_all();
+                        metrics::counter!("gateway_invalidation_resubscribes_total").increment(1);
+                        pubsub
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot subscribe to session invalidations; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                },
+            };
+            if std::mem::take(&mut first) {
+                tracing::info!("subscribed to session invalidations");
+            }
+            metrics::gauge!("gateway_invalidation_subscribed").set(1.0);
+            let lost = pump(pubsub, &sessions, ping_every).await;
+            metrics::gauge!("gateway_invalidation_subscribed").set(0.0);
+            match lost {
+                Lost::Closed => tracing::warn!("session invalidation subscription closed; resubscribing"),
+                Lost::PingUnanswered => {
+                    tracing::warn!("session invalidation subscription stopped answering pings; resubscribing");
+                }
+            }
+        }
+    })
 }

@@ -1,11 +1,17 @@
 //! Is this session live? Three tiers, cheapest first:
 //! 1. an in-process moka cache (`SESSION_CACHE_TTL`, `SESSION_CACHE_CAPACITY`), emptied of a
 //!    session as soon as a logout is announced on the invalidation channel;
-//! 2. Redis Cluster `session:{sid}`, written by coffee's identity module at login with the
-//!    token's TTL and deleted at logout;
-//! 3. coffee's `POST /identity/verify`, which checks Postgres (and re-warms Redis).
+//! 2. Redis Cluster `session:{<sid>}` (see `store::sessions`), written by coffee's identity
+//!    module and removed, with a tombstone, at logout; every call bounded by `REDIS_TIMEOUT_MS`,
+//!    and a Redis failure falls through to the next tier instead of failing the request;
+//! 3. coffee's `POST /identity/verify` ([`crate::upstream::identity`]), which checks Postgres.
 //!
-//! Concurrent misses for one session share a single lookup (moka's `try_get_with`).
+//! Concurrent misses for one session share a single lookup (moka's `try_get_with`). That
+//! lookup can race with a logout: the invalidation may arrive while the lookup is in flight,
+//! and moka would then insert the stale session after the invalidation ran. So invalidations
+//! also go into a short-lived revoked set (kept for the in-process TTL plus the request
+//! timeout), checked before and after every resolution: an invalidation that arrives during a
+//! load wins, and the loaded session is dropped.
 
 pub mod invalidation;
 
@@ -13,10 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use redis::AsyncCommands;
+use store::sessions::SessionCache;
 pub use tenancy::SessionInfo as Session;
 
-use crate::error::GatewayError;
+use crate::error::{AuthFailure, GatewayError};
+use crate::upstream::identity::IdentityClient;
 
 /// Which tier answered, for metrics and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,56 +45,75 @@ impl Tier {
 
 pub struct SessionTiers {
     memory: moka::future::Cache<String, Session>,
-    redis: redis::cluster_async::ClusterConnection,
-    key_prefix: String,
-    http: reqwest::Client,
-    verify_url: String,
+    revoked: moka::sync::Cache<String, ()>,
+    redis: SessionCache,
+    identity: IdentityClient,
+    hooks: platform::hooks::Hooks,
 }
 
 impl SessionTiers {
     pub fn new(
-        redis: redis::cluster_async::ClusterConnection,
-        key_prefix: String,
-        http: reqwest::Client,
-        coffee_url: &str,
+        redis: SessionCache,
+        identity: IdentityClient,
         ttl: Duration,
         capacity: u64,
+        revoked_for: Duration,
+        hooks: platform::hooks::Hooks,
     ) -> Self {
         Self {
             memory: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
+            revoked: moka::sync::Cache::builder().max_capacity(capacity).time_to_live(revoked_for).build(),
             redis,
-            key_prefix,
-            http,
-            verify_url: format!("{coffee_url}/identity/verify"),
+            identity,
+            hooks,
         }
+    }
+
+    pub fn identity(&self) -> &IdentityClient {
+        &self.identity
     }
 
     /// The live session `sid` of `token` (already signature-checked), and the tier that knew.
     pub async fn resolve(&self, sid: &str, token: &str) -> Result<(Session, Tier), GatewayError> {
+        if self.revoked.contains_key(sid) {
+            return Err(GatewayError::Unauthorized(AuthFailure::Revoked));
+        }
         let mut tier = Tier::Memory;
         let session = self
             .memory
             .try_get_with_by_ref(sid, async {
                 let (session, from) = self.load(sid, token).await?;
                 tier = from;
+                self.hooks.pause("gateway.session.loaded").await;
                 Ok::<_, GatewayError>(session)
             })
             .await
             .map_err(|e: Arc<GatewayError>| match &*e {
-                GatewayError::Unauthorized(m) => GatewayError::Unauthorized(m.clone()),
+                GatewayError::Unauthorized(why) => GatewayError::Unauthorized(*why),
+                GatewayError::Unavailable { what, retry_after } => {
+                    GatewayError::Unavailable { what, retry_after: *retry_after }
+                }
+                GatewayError::UpstreamTimeout(what) => GatewayError::UpstreamTimeout(what),
                 GatewayError::Upstream { what, cause } => GatewayError::Upstream { what, cause: cause.clone() },
                 other => GatewayError::Upstream { what: "identity", cause: other.to_string() },
             })?;
+        if self.revoked.contains_key(sid) {
+            // the logout arrived while this session was being loaded: it wins
+            self.memory.invalidate(sid).await;
+            metrics::counter!("gateway_session_fenced_loads_total").increment(1);
+            return Err(GatewayError::Unauthorized(AuthFailure::Revoked));
+        }
         if session.expires_at <= Utc::now() {
             self.memory.invalidate(sid).await;
-            return Err(GatewayError::Unauthorized("the session has expired".into()));
+            return Err(GatewayError::Unauthorized(AuthFailure::Expired));
         }
         metrics::counter!("gateway_session_lookups_total", "tier" => tier.label()).increment(1);
         Ok((session, tier))
     }
 
-    /// Drops a session from this process (on a logout announcement).
+    /// A logout was announced: refuse the session from now on, in this process.
     pub async fn forget(&self, sid: &str) {
+        self.revoked.insert(sid.to_owned(), ());
         self.memory.invalidate(sid).await;
     }
 
@@ -96,35 +122,37 @@ impl SessionTiers {
         self.memory.invalidate_all();
     }
 
+    /// Whether this process has heard that `sid` was revoked (tests).
+    pub fn is_revoked_here(&self, sid: &str) -> bool {
+        self.revoked.contains_key(sid)
+    }
+
+    /// Whether `sid` is held in process (tests).
+    pub async fn in_memory(&self, sid: &str) -> bool {
+        self.memory.get(sid).await.is_some()
+    }
+
+    /// Sessions held in process (approximate; for metrics and benchmarks).
+    pub fn cached(&self) -> u64 {
+        self.memory.entry_count()
+    }
+
+    /// Inserts a session into the in-process tier directly (benchmarks fill it this way).
+    pub async fn remember(&self, session: Session) {
+        self.memory.insert(session.sid.clone(), session).await;
+    }
+
     async fn load(&self, sid: &str, token: &str) -> Result<(Session, Tier), GatewayError> {
-        let key = tenancy::session_key(&self.key_prefix, sid);
-        match self.redis.clone().get::<_, Option<String>>(&key).await {
-            Ok(Some(json)) => match serde_json::from_str::<Session>(&json) {
-                Ok(session) if session.sid == sid => return Ok((session, Tier::Redis)),
-                Ok(_) => tracing::warn!(%key, "cached session belongs to another sid; asking identity"),
-                Err(e) => tracing::warn!(error = %e, %key, "unreadable cached session; asking identity"),
-            },
+        match self.redis.get(sid).await {
+            Ok(Some(session)) => return Ok((session, Tier::Redis)),
             Ok(None) => {}
-            // Redis being down must not log everybody out: identity still knows
-            Err(e) => tracing::warn!(error = %e, "redis session lookup failed; asking identity"),
-        }
-        let response = self
-            .http
-            .post(&self.verify_url)
-            .json(&serde_json::json!({ "token": token }))
-            .send()
-            .await
-            .map_err(|e| GatewayError::Upstream { what: "identity", cause: e.to_string() })?;
-        match response.status() {
-            s if s.is_success() => response
-                .json::<Session>()
-                .await
-                .map(|session| (session, Tier::Identity))
-                .map_err(|e| GatewayError::Upstream { what: "identity", cause: e.to_string() }),
-            s if s == reqwest::StatusCode::UNAUTHORIZED => {
-                Err(GatewayError::Unauthorized("the session has ended (logged out or expired)".into()))
+            // Redis being down or slow must not log everybody out: identity still knows
+            Err(e) => {
+                metrics::counter!("gateway_session_redis_errors_total").increment(1);
+                tracing::warn!(error = %e, "redis session lookup failed; asking identity");
             }
-            s => Err(GatewayError::Upstream { what: "identity", cause: format!("verify answered {s}") }),
         }
+        metrics::counter!("gateway_identity_fallbacks_total").increment(1);
+        self.identity.verify(token).await.map(|session| (session, Tier::Identity))
     }
 }

@@ -1,0 +1,95 @@
+//! The edge's rate limits, each one Redis round trip through `crates/ratelimit` (all levels of a
+//! check decided atomically, a rejection charging none):
+//! - a partner's requests, by plan, together with its client's (`x-bb-client-id`, else the user);
+//! - requests without a session, per client IP;
+//! - `/identity/login`, per client IP and per email+IP, so password guessing and argon2-burning
+//!   floods stop at the edge.
+//!
+//! Every limited response carries `RateLimit-Policy` and `RateLimit`; a rejection is a 429
+//! problem with `Retry-After`. The stacks fail open: when Redis is down or slower than
+//! `REDIS_TIMEOUT_MS` the request is admitted (counted as `failed_open` in
+//! `ratelimit_decisions_total`), because the limits protect the services and must not take
+//! them down with Redis.
+//!
+//! The client IP is the TCP peer's address. Behind a load balancer every request would share
+//! its address; put the limits there or teach this module which proxies to trust.
+
+use std::net::IpAddr;
+
+use ratelimit::{Decision, Limiter, RateLimitHeaders, StackPolicy};
+use redis::cluster_async::ClusterConnection;
+use tenancy::PlanType;
+
+use crate::config::EdgeLimits;
+use crate::error::GatewayError;
+
+pub struct EdgeLimiter {
+    limiter: Limiter<ClusterConnection>,
+    limits: EdgeLimits,
+}
+
+/// Who a partner request is counted against.
+pub struct PartnerCaller<'a> {
+    pub plan: PlanType,
+    pub partner_id: i64,
+    /// The client id if the caller sent one, else the user.
+    pub client: &'a str,
+}
+
+impl EdgeLimiter {
+    pub fn new(conn: ClusterConnection, prefix: &str, limits: EdgeLimits) -> anyhow::Result<Self> {
+        Ok(Self { limiter: Limiter::new(conn, prefix)?, limits })
+    }
+
+    pub async fn partner(&self, caller: &PartnerCaller<'_>) -> Result<RateLimitHeaders, GatewayError> {
+        let policy = self.limits.for_plan(caller.plan);
+        let partner = caller.partner_id.to_string();
+        let client = format!("{partner}:{}", caller.client);
+        let per_client = &self.limits.client_levels;
+        self.decide(policy, &partner, |level| if per_client.iter().any(|c| c == level) { &client } else { &partner })
+            .await
+    }
+
+    pub async fn public(&self, ip: IpAddr) -> Result<RateLimitHeaders, GatewayError> {
+        let ip = ip.to_string();
+        self.decide(&self.limits.public, &ip, |_| &ip).await
+    }
+
+    pub async fn login(&self, ip: IpAddr, email: &str) -> Result<RateLimitHeaders, GatewayError> {
+        let ip = ip.to_string();
+        let ip_levels = self.limits.public.limits().len();
+        let email_at_ip = format!("{}|{ip}", email.trim().to_lowercase());
+        let policy = &self.limits.login;
+        let names: Vec<String> = policy.limits().iter().map(|l| l.name().to_owned()).collect();
+        self.decide(policy, &ip, |level| {
+            let index = names.iter().position(|n| n == level).unwrap_or(0);
+            if index < ip_levels {
+                &ip
+            } else {
+                &email_at_ip
+            }
+        })
+        .await
+    }
+
+    async fn decide<'k>(
+        &self,
+        policy: &StackPolicy,
+        shard: &str,
+        key_of: impl Fn(&str) -> &'k str,
+    ) -> Result<RateLimitHeaders, GatewayError> {
+        let mut stack = self.limiter.stack(policy).shard(shard);
+        for limit in policy.limits() {
+            stack = stack.key(limit.name(), key_of(limit.name()));
+        }
+        match stack.check(1).await {
+            Ok(Decision::Rejected(rejected)) => Err(GatewayError::RateLimited(rejected)),
+            Ok(admitted) => Ok(admitted.headers()),
+            Err(e) => {
+                // only reachable for a stack that fails closed, or a bug in the keys
+                tracing::error!(error = %e, stack = policy.name(), "rate limit check failed; admitting");
+                Ok(RateLimitHeaders::default())
+            }
+        }
+    }
+}

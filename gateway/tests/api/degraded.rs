@@ -1,0 +1,116 @@
+//! Degraded modes, on a Redis Cluster of the test's own (real processes, stopped and started
+//! mid-test): the gateway starts and serves without Redis, keeps serving sessions it holds,
+//! falls back to identity for the rest, lets requests through its limits (fail open), and
+//! recovers when Redis returns. With identity down, Redis and memory keep serving, misses are
+//! refused fast by the breaker, and known plans are served stale.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_redis_outage_mid_flight_costs_no_500_and_recovers() {
+    let beat = echo_upstream().await;
+    let mut cluster = testkit::redis_cluster::PrivateCluster::start().await;
+    let edge = edge_with(Setup { beat_url: beat.base_url.clone(), redis: cluster.config(), ..Setup::default() }).await;
+    let cached = edge.login(datagen::DEMO_SAAS_EMAIL).await;
+    let other = edge.login(datagen::DEMO_FREE_EMAIL).await;
+    assert_eq!(edge.get("/beat/x", &cached).await, 200); // now in memory, plan known
+
+    cluster.stop();
+    let (status, body) = edge.gateway.get("/heartbeat").await;
+    assert_eq!(status, 503, "{body}");
+    // memory hit: served; miss: Redis fails fast, identity answers; limits fail open
+    let resp = edge.http.get(edge.url("/beat/x")).bearer_auth(&cached).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(!resp.headers().contains_key("ratelimit"), "no decision was made, so none is claimed");
+    assert_eq!(edge.get("/beat/x", &other).await, 200, "a session no tier had cached: identity knew");
+    // logins keep working (the session lives in Postgres)
+    let during = edge.login(datagen::DEMO_SAAS_EMAIL).await;
+    assert_eq!(edge.get("/beat/x", &during).await, 200);
+    // a logout is recorded, and says Redis was not told
+    let (status, body) = edge.call(Method::POST, "/identity/logout", None, Some(json!({"token": during}))).await;
+    assert_eq!((status, body["propagated"].as_bool()), (202, Some(false)), "{body}");
+    let metrics = edge.metrics().await;
+    assert!(
+        has_series(&metrics, "ratelimit_decisions_total", "outcome=\"failed_open\""),
+        "limits failed open and said so"
+    );
+
+    cluster.restart().await;
+    assert!(
+        eventually(Duration::from_secs(20), || async { edge.gateway.get("/heartbeat").await.0 == 200 }).await,
+        "heartbeat recovers"
+    );
+    // the propagator reaches Redis and every gateway: the logout made during the outage holds
+    assert!(eventually(Duration::from_secs(20), || async { edge.get("/beat/x", &during).await == 401 }).await);
+    let resp = edge.http.get(edge.url("/beat/x")).bearer_auth(&cached).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("ratelimit"), "limits decide again");
+    edge.stop().await;
+    beat.stop().await;
+}
+
+#[tokio::test]
+async fn the_gateway_starts_and_serves_without_redis() {
+    let beat = echo_upstream().await;
+    let edge = edge_with(Setup {
+        beat_url: beat.base_url.clone(),
+        env: vec![("REDIS_CLUSTER_ADDRESSES", "127.0.0.1:1".into())],
+        ..Setup::default()
+    })
+    .await;
+    assert_eq!(edge.gateway.get("/health").await.0, 200);
+    assert_eq!(edge.gateway.get("/heartbeat").await.0, 503);
+    assert_eq!(edge.gateway.get("/ready").await.0, 503);
+    let token = edge.login(datagen::DEMO_SAAS_EMAIL).await;
+    assert_eq!(edge.get("/beat/x", &token).await, 200, "identity vouched for the session");
+    edge.stop().await;
+    beat.stop().await;
+}
+
+#[tokio::test]
+async fn with_identity_down_cached_sessions_serve_misses_fail_fast_and_plans_go_stale() {
+    let beat = echo_upstream().await;
+    let mut edge = edge_with(Setup {
+        beat_url: beat.base_url.clone(),
+        env: vec![
+            ("IDENTITY_BREAKER_FAILURES", "2".into()),
+            ("IDENTITY_BREAKER_COOLDOWN", "60".into()),
+            ("PLAN_CACHE_TTL", "1".into()),
+        ],
+        ..Setup::default()
+    })
+    .await;
+    let in_memory = edge.login(datagen::DEMO_SAAS_EMAIL).await;
+    let in_redis = edge.login(datagen::DEMO_SAAS_EMAIL).await;
+    let unknown = edge.login(datagen::DEMO_FREE_EMAIL).await;
+    assert_eq!(edge.get("/beat/x", &in_memory).await, 200);
+    // `unknown` is in no cache: not in memory, and its Redis entry is gone
+    let mut redis = store::redis_cluster::connect(&testkit::redis_cluster_config()).await.unwrap();
+    let key = tenancy::session_key(&edge.prefix, &edge.sid(&unknown).await);
+    let _: () = redis::AsyncCommands::del(&mut redis, &key).await.unwrap();
+    edge.stop_coffee().await;
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the plan is no longer fresh
+
+    assert_eq!(edge.get("/beat/x", &in_memory).await, 200, "memory, and the stale plan");
+    assert_eq!(edge.get("/beat/x", &in_redis).await, 200, "an L2 hit needs no identity");
+    for _ in 0..2 {
+        let (status, body) = edge.call(Method::GET, "/beat/x", Some(&unknown), None).await;
+        assert_eq!(status, 502, "{body}");
+    }
+    let started = std::time::Instant::now();
+    let resp = edge.http.get(edge.url("/beat/x")).bearer_auth(&unknown).send().await.unwrap();
+    assert_eq!(resp.status(), 503, "the breaker is open");
+    assert!(resp.headers().contains_key("retry-after"));
+    assert!(started.elapsed() < Duration::from_secs(1), "refused without waiting on identity");
+    assert!(edge.state.sessions.identity().breaker().is_open());
+    assert_eq!(edge.get("/beat/x", &in_memory).await, 200, "memory hits keep serving");
+    let metrics = edge.metrics().await;
+    assert!(has_series(&metrics, "gateway_plan_lookups_total", "outcome=\"stale\""), "stale plans are counted");
+    edge.stop().await;
+    beat.stop().await;
+}

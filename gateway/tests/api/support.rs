@@ -1,0 +1,246 @@
+//! The one test harness: coffee (signing required, as in production) and gateways configured
+//! for the test, plus a programmable upstream standing in for beat.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+pub use coffee::testing::HMAC_SECRET;
+
+pub struct Edge {
+    pub gateway: testkit::Running,
+    pub coffee: Option<testkit::Running>,
+    pub state: gateway::AppState,
+    pub coffee_url: String,
+    pub prefix: String,
+    pub http: reqwest::Client,
+    env: Vec<(String, String)>,
+    _pg: testkit::TestPg,
+    _ch: testkit::TestCh,
+}
+
+/// How a test wants its edge.
+pub struct Setup {
+    /// Gateway variables on top of the defaults (limits high enough not to interfere).
+    pub env: Vec<(&'static str, String)>,
+    pub beat_url: String,
+    /// The cluster both coffee and the gateway use (default: the shared stack's).
+    pub redis: platform::config::RedisClusterConfig,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self { env: Vec::new(), beat_url: "http://127.0.0.1:1".into(), redis: testkit::redis_cluster_config() }
+    }
+}
+
+pub async fn edge() -> Edge {
+    edge_with(Setup::default()).await
+}
+
+pub async fn edge_with(setup: Setup) -> Edge {
+    let (pg, ch) = (testkit::pg().await, testkit::ch().await);
+    let data = datagen::GenConfig {
+        seed: 3,
+        profiles_per_platform: 4,
+        days: 10,
+        end_date: chrono::Utc::now().date_naive(),
+        posts_per_profile: 0,
+        partners: 2,
+        collections_per_partner: 1,
+        pg_time_series: false,
+    };
+    let mut conn = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+    datagen::load(&data, datagen::Targets { pg: Some(&mut conn), ch: Some(&ch.client), progress: false })
+        .await
+        .unwrap();
+    let prefix = testkit::redis_prefix();
+    let coffee_config = coffee::Config {
+        tenant_signing_key: Some(coffee::testing::tenant_signing_key()),
+        redis: setup.redis.clone(),
+        ..coffee::testing::config(&pg, &ch, &prefix)
+    };
+    let coffee = testkit::serve(coffee::build(coffee_config).await.unwrap());
+    let mut env: Vec<(String, String)> = [
+        ("PORT", "0".to_owned()),
+        ("SERVER_HOST", "127.0.0.1".to_owned()),
+        ("REDIS_CLUSTER_ADDRESSES", setup.redis.addresses.join(",")),
+        ("REDIS_TIMEOUT_MS", setup.redis.timeout.as_millis().to_string()),
+        ("HMAC_SECRET", HMAC_SECRET.to_owned()),
+        ("TENANT_SIGNING_SECRET", coffee::testing::TENANT_SIGNING_SECRET.to_owned()),
+        ("COFFEE_URL", coffee.base_url.clone()),
+        ("BEAT_URL", setup.beat_url.clone()),
+        ("SESSION_CACHE_TTL", "600".to_owned()),
+        ("REDIS_KEY_PREFIX", prefix.clone()),
+        ("RATE_LIMIT_FREE", "partner=100000/1s".to_owned()),
+        ("RATE_LIMIT_SAAS", "partner=100000/1s".to_owned()),
+        ("RATE_LIMIT_PAID", "partner=100000/1s".to_owned()),
+        ("RATE_LIMIT_CLIENT", "client=100000/1s".to_owned()),
+        ("RATE_LIMIT_IP", "ip=100000/1s".to_owned()),
+        ("RATE_LIMIT_LOGIN", "login=100000/1s".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in setup.env {
+        env.retain(|(name, _)| name != k);
+        env.push((k.to_owned(), v));
+    }
+    let (gateway, state) = start_gateway(&env).await;
+    Edge {
+        gateway,
+        coffee_url: coffee.base_url.clone(),
+        coffee: Some(coffee),
+        state,
+        prefix,
+        http: reqwest::Client::new(),
+        env,
+        _pg: pg,
+        _ch: ch,
+    }
+}
+
+async fn start_gateway(env: &[(String, String)]) -> (testkit::Running, gateway::AppState) {
+    let pairs = env.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let config = gateway::Config {
+        hooks: platform::hooks::Hooks::for_tests(),
+        ..gateway::Config::from_env(platform::config::Env::from_pairs(pairs)).unwrap()
+    };
+    let state = gateway::state(config.clone()).await.unwrap();
+    let server = platform::http::Server::bind(&config.server.addr(), gateway::router(state.clone())).await.unwrap();
+    (testkit::serve(server), state)
+}
+
+/// A second gateway beside the first: same coffee, same Redis, same prefix.
+pub struct Peer {
+    pub gateway: testkit::Running,
+}
+
+impl Edge {
+    pub async fn peer(&self) -> Peer {
+        let (gateway, _) = start_gateway(&self.env).await;
+        Peer { gateway }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.gateway.base_url)
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        call(&self.http, &self.gateway.base_url, method, path, token, body).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> u16 {
+        self.call(Method::GET, path, Some(token), None).await.0
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/identity/login",
+                None,
+                Some(json!({"email": email, "password": datagen::DEMO_PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn sid(&self, token: &str) -> String {
+        let claims = token.split('.').nth(1).unwrap();
+        use base64::Engine as _;
+        let claims: Value =
+            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap();
+        claims["sid"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn metrics(&self) -> String {
+        reqwest::get(self.url("/metrics")).await.unwrap().text().await.unwrap()
+    }
+
+    pub async fn stop_coffee(&mut self) {
+        if let Some(c) = self.coffee.take() {
+            c.stop().await;
+        }
+    }
+
+    pub async fn stop(self) {
+        let Edge { gateway, coffee, .. } = self;
+        gateway.stop().await;
+        if let Some(c) = coffee {
+            c.stop().await;
+        }
+    }
+}
+
+impl Peer {
+    pub async fn get(&self, path: &str, token: &str) -> u16 {
+        call(&reqwest::Client::new(), &self.gateway.base_url, Method::GET, path, Some(token), None).await.0
+    }
+}
+
+pub async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = http.request(method, format!("{base}{path}"));
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let resp = r.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let text = resp.text().await.unwrap();
+    if status >= 400 {
+        assert_eq!(ct, "application/problem+json", "{status} without a problem body: {text}");
+    }
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// Whether the Prometheus text has a sample of `name` carrying `label` (e.g. `tier="redis"`).
+pub fn has_series(metrics: &str, name: &str, label: &str) -> bool {
+    metrics.lines().any(|l| l.starts_with(&format!("{name}{{")) && l.contains(label))
+        || (label.is_empty() && metrics.lines().any(|l| l.starts_with(name)))
+}
+
+/// Polls `check` every 20 ms for up to `within`; true once it holds.
+pub async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// A stand-in for beat that reads the whole body and answers with what it received (path,
+/// headers, body length), so tests can see exactly what the gateway forwarded.
+pub async fn echo_upstream() -> testkit::Running {
+    let echo = axum::Router::new().fallback(|req: axum::extract::Request| async move {
+        let headers: serde_json::Map<String, Value> = req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.to_str().unwrap_or("").to_owned())))
+            .collect();
+        let path = req.uri().to_string();
+        let body = axum::body::to_bytes(req.into_body(), usize::MAX).await.map(|b| b.len()).unwrap_or(0);
+        axum::Json(json!({"path": path, "headers": headers, "body_len": body}))
+    });
+    testkit::serve(platform::http::Server::bind("127.0.0.1:0", echo).await.unwrap())
+}
