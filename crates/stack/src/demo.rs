@@ -33,7 +33,10 @@ pub async fn load(info: &StackInfo) -> anyhow::Result<Demo> {
         datagen::load(&cfg, datagen::Targets { pg: Some(&mut pg), ch: Some(&ch), progress: true }).await?;
     }
     seed_simulator_credentials(&mut pg).await?;
-    let mut service_env = vec![("HMAC_SECRET".to_owned(), hmac_secret(info)?)];
+    let mut service_env = vec![
+        ("HMAC_SECRET".to_owned(), secret(info, "hmac_secret")?),
+        ("TENANT_SIGNING_SECRET".to_owned(), secret(info, "tenant_signing_secret")?),
+    ];
     for (source, _) in SIMULATED_SOURCES {
         let var = format!("SOURCE_URL_{}", source.to_ascii_uppercase().replace('-', "_"));
         service_env.push((var, format!("http://127.0.0.1:{}/{source}", crate::services::SIMULATOR_PORT)));
@@ -89,12 +92,13 @@ async fn seed_simulator_credentials(pg: &mut sqlx::PgConnection) -> anyhow::Resu
     Ok(())
 }
 
-/// The dev stack's token-signing key: 32 random bytes, base64, made once and kept (mode 0600)
-/// in the state folder so sessions survive restarts. Never a constant in the repository.
-fn hmac_secret(info: &StackInfo) -> anyhow::Result<String> {
+/// One of the dev stack's keys (the token key, the tenant-signing key): 32 random bytes, base64,
+/// made once and kept (mode 0600) in the state folder so sessions survive restarts. Never a
+/// constant in the repository.
+fn secret(info: &StackInfo, name: &str) -> anyhow::Result<String> {
     use base64::Engine;
     use std::os::unix::fs::PermissionsExt;
-    let path = info.profile.state_dir.join("hmac_secret");
+    let path = info.profile.state_dir.join(name);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         return Ok(existing.trim().to_owned());
     }

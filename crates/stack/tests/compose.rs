@@ -25,8 +25,11 @@ fn interpolate(value: &str) -> String {
     match value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
         Some(expr) => {
             let name = expr.split([':', '?', '-']).next().unwrap();
-            assert_eq!(name, "HMAC_SECRET", "unexpected interpolated variable {name}");
-            "dGVzdC1vbmx5LWhtYWMtc2VjcmV0LTMyLWJ5dGVzLWxvbmc=".to_owned()
+            match name {
+                "HMAC_SECRET" => "dGVzdC1vbmx5LWhtYWMtc2VjcmV0LTMyLWJ5dGVzLWxvbmc=".to_owned(),
+                "TENANT_SIGNING_SECRET" => "dGVzdC1vbmx5LXRlbmFudC1zaWduaW5nLWtleS0zMmI=".to_owned(),
+                other => panic!("unexpected interpolated variable {other}"),
+            }
         }
         None => value.to_owned(),
     }
@@ -109,8 +112,10 @@ fn build_contexts_and_dockerfiles_exist() {
     assert!(coffee_dockerfile.contains("/usr/local/bin/migrate"), "coffee's image must carry the migrate binary");
 }
 
+/// Only the gateway is published: a caller who could reach coffee or beat directly would skip
+/// authentication (coffee also refuses unsigned tenant headers, as a second line).
 #[test]
-fn ports_match_the_services() {
+fn ports_match_the_services_and_only_the_gateway_is_published() {
     let doc = compose();
     for (name, port) in [
         ("coffee", coffee::config::DEFAULT_PORT),
@@ -118,9 +123,18 @@ fn ports_match_the_services() {
         ("gateway", gateway::config::DEFAULT_PORT),
     ] {
         let svc = service(&doc, name);
-        let published: Vec<String> =
-            svc["ports"].as_sequence().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
-        assert_eq!(published, vec![format!("{port}:{port}")], "{name}");
+        let published: Vec<String> = svc["ports"]
+            .as_sequence()
+            .map(|ports| ports.iter().map(|p| p.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default();
+        if name == "gateway" {
+            assert_eq!(published, vec![format!("{port}:{port}")], "{name}");
+        } else {
+            assert!(published.is_empty(), "{name} must not be published: {published:?}");
+            let exposed: Vec<String> =
+                svc["expose"].as_sequence().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
+            assert_eq!(exposed, vec![port.to_string()], "{name}");
+        }
         assert_eq!(environment(svc).get("PORT").map(String::as_str), Some(port.to_string().as_str()), "{name}");
         let dockerfile =
             std::fs::read_to_string(stack::profile::repo_root().join(format!("{name}/Dockerfile"))).unwrap();
@@ -130,6 +144,12 @@ fn ports_match_the_services() {
         (coffee::config::DEFAULT_PORT, beat::config::DEFAULT_PORT, gateway::config::DEFAULT_PORT),
         (7179, 8000, 8009)
     );
+    // the stores are published for operators' tools on the host's loopback only
+    for store in ["postgres", "clickhouse"] {
+        for p in service(&doc, store)["ports"].as_sequence().unwrap() {
+            assert!(p.as_str().unwrap().starts_with("127.0.0.1:"), "{store}: {p:?}");
+        }
+    }
 }
 
 #[test]
@@ -152,6 +172,12 @@ fn each_service_environment_is_a_valid_configuration() {
         service(&doc, "gateway")["environment"]["HMAC_SECRET"],
         service(&doc, "coffee")["environment"]["HMAC_SECRET"],
         "the gateway verifies with the key coffee signs with"
+    );
+    assert!(coffee.tenant_signing_key.is_some() && gateway.tenant_signing_key.is_some(), "tenancy is vouched for");
+    assert_eq!(
+        service(&doc, "gateway")["environment"]["TENANT_SIGNING_SECRET"],
+        service(&doc, "coffee")["environment"]["TENANT_SIGNING_SECRET"],
+        "coffee checks with the key the gateway signs with"
     );
     // the migration job reads the same store settings
     let mut migrate = env("migrate");
