@@ -65,6 +65,9 @@ pub fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), session))
         .route_layer(from_fn_with_state(state.clone(), context))
         .route("/coffee/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
+        // liveness under the module's own prefix, so it is reachable through the gateway: an
+        // authenticated caller can check the whole path (edge, auth, proxy, coffee) in one call
+        .route("/coffee/health", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
         .with_state(state.clone());
     let checks = vec![
         ("postgres", store::pg::ready_check(&state.pg)),

@@ -14,6 +14,9 @@ async fn ready_checks_every_store_and_metrics_count_requests() {
 
     let (status, body) = app.get("/health").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    // the same under the module's prefix, which the gateway proxies
+    let (status, body) = app.get("/coffee/health").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
     let (status, body) = app.get("/ready").await;
     assert_eq!(status, 200, "{body}");
     for dep in ["postgres", "clickhouse", "redis_cluster"] {

@@ -56,7 +56,32 @@ pub fn ensure_installed() -> anyhow::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    eprintln!("installing {} (apt-get)…", missing.join(", "));
+    apt_install(PACKAGES)?;
+    let still = self::missing();
+    if !still.is_empty() {
+        anyhow::bail!("after apt-get install, still missing: {}", still.join(", "));
+    }
+    Ok(())
+}
+
+/// The gateway benchmark's tools: nginx (the plain reverse proxy it is compared with) and wrk
+/// (the load generator), from Debian.
+pub fn ensure_bench_tools() -> anyhow::Result<()> {
+    let missing: Vec<&str> = ["nginx", "wrk"].into_iter().filter(|p| !on_path(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_install(&missing)?;
+    if let Some(still) = ["nginx", "wrk"].into_iter().find(|p| !on_path(p)) {
+        anyhow::bail!("after apt-get install, still missing: {still}");
+    }
+    // Debian's package starts a system nginx on port 80; the benchmark runs its own
+    let _ = Command::new("nginx").args(["-s", "stop"]).output();
+    Ok(())
+}
+
+fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
+    eprintln!("installing {} (apt-get)…", packages.join(", "));
     let apt = |args: &[&str]| -> anyhow::Result<String> {
         let mut cmd = if is_root() {
             Command::new("apt-get")
@@ -71,11 +96,7 @@ pub fn ensure_installed() -> anyhow::Result<()> {
     apt(&["update", "-qq"])
         .map_err(|e| anyhow::anyhow!("apt-get update failed; is a package mirror reachable? {e}"))?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    args.extend(PACKAGES);
-    apt(&args).map_err(|e| anyhow::anyhow!("installing {PACKAGES:?} failed: {e}"))?;
-    let still = self::missing();
-    if !still.is_empty() {
-        anyhow::bail!("after apt-get install, still missing: {}", still.join(", "));
-    }
+    args.extend(packages);
+    apt(&args).map_err(|e| anyhow::anyhow!("installing {packages:?} failed: {e}"))?;
     Ok(())
 }

@@ -170,10 +170,12 @@ async fn dev(release: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-const BENCHES: [(&str, &str, &str); 3] = [
+const BENCHES: [(&str, &str, &str); 5] = [
     ("analytics", "coffee", "analytics"),
-    ("gateway", "gateway", "session_tiers"),
+    ("gateway", "gateway", "edge"),
     ("ratelimit", "ratelimit", "ratelimit"),
+    ("beat", "beat", "refresh"),
+    ("queue", "beat", "queue"),
 ];
 
 async fn bench(sizes: &str, only: &[String]) -> anyhow::Result<ExitCode> {
@@ -182,8 +184,19 @@ async fn bench(sizes: &str, only: &[String]) -> anyhow::Result<ExitCode> {
     }
     let profile = Profile::test();
     stack::up(&profile, Components::default()).await?;
+    let chosen = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    if chosen("gateway") {
+        // the end-to-end comparison runs release builds of coffee and the gateway as processes,
+        // against Debian's nginx, loaded by wrk
+        stack::install::ensure_bench_tools()?;
+        let built = Command::new(env!("CARGO"))
+            .current_dir(stack::profile::repo_root())
+            .args(["build", "--release", "--package", "coffee", "--package", "gateway", "--bins"])
+            .status()?;
+        anyhow::ensure!(built.success(), "building the release binaries failed");
+    }
     let mut ok = true;
-    for (_, package, bench) in BENCHES.iter().filter(|(name, ..)| only.is_empty() || only.iter().any(|o| o == name)) {
+    for (_, package, bench) in BENCHES.iter().filter(|(name, ..)| chosen(name)) {
         let status = Command::new(env!("CARGO"))
             .current_dir(stack::profile::repo_root())
             .args(["bench", "--package", package, "--bench", bench])

@@ -142,15 +142,19 @@ async fn public(
     Ok((Request::from_parts(parts, body), limit_headers))
 }
 
-struct Caller {
-    user_id: i64,
-    user_name: String,
-    partner_id: i64,
-    account_id: Option<i64>,
-    plan: tenancy::PlanType,
+/// Who is calling, once the token, the session and the plan have been checked.
+#[derive(Debug)]
+pub struct Caller {
+    pub user_id: i64,
+    pub user_name: String,
+    pub partner_id: i64,
+    pub account_id: Option<i64>,
+    pub plan: tenancy::PlanType,
 }
 
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, GatewayError> {
+/// The authentication decision for a request's headers: the bearer token checked, its session
+/// found live in the tiers, and the partner's plan.
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, GatewayError> {
     let token = token::bearer(headers)?;
     let claims = state.tokens.verify(token)?;
     let (session, _tier) = state.sessions.resolve(&claims.sid, token).await?;

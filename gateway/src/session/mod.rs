@@ -137,6 +137,11 @@ impl SessionTiers {
         self.memory.entry_count()
     }
 
+    /// Lets the in-process tier finish its pending bookkeeping (benchmarks, before measuring).
+    pub async fn run_pending_tasks(&self) {
+        self.memory.run_pending_tasks().await;
+    }
+
     /// Inserts a session into the in-process tier directly (benchmarks fill it this way).
     pub async fn remember(&self, session: Session) {
         self.memory.insert(session.sid.clone(), session).await;
