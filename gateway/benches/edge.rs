@@ -78,6 +78,13 @@ fn rss_kib() -> u64 {
 
 #[tokio::main]
 async fn main() {
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("memory") {
+        // a quick look at the memory figure alone
+        let env = [("REDIS_CLUSTER_ADDRESSES", "127.0.0.1:1"), ("HMAC_SECRET", HMAC_SECRET), ("RUST_LOG", "warn")];
+        let (held, mib, per) = memory(env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).await;
+        println!("{held} sessions: {mib:.0} MiB, {per:.0} bytes each");
+        return;
+    }
     let (pg, ch) = (testkit::pg().await, testkit::ch().await);
     let data = datagen::GenConfig {
         seed: 1,
@@ -128,8 +135,8 @@ async fn main() {
             ("COFFEE_URL", coffee_url.to_owned()),
             ("SESSION_CACHE_TTL", "3600".to_owned()),
             ("REDIS_KEY_PREFIX", prefix.clone()),
-            ("RATE_LIMIT_SAAS", "partner=100000000/1s".to_owned()),
-            ("RATE_LIMIT_CLIENT", "client=100000000/1s".to_owned()),
+            ("RATE_LIMIT_SAAS", "partner=100000/1s".to_owned()),
+            ("RATE_LIMIT_CLIENT", "client=100000/1s".to_owned()),
             ("RUST_LOG", "warn".to_owned()),
         ]
         .into_iter()
@@ -238,6 +245,7 @@ async fn main() {
             .spawn()
             .unwrap(),
     );
+    let gateway_pid = _gateway.0.id();
     let gateway_url = format!("http://127.0.0.1:{gateway_port}");
     wait_for(&format!("{gateway_url}/health")).await;
     let nginx_port = free_port();
@@ -298,6 +306,8 @@ async fn main() {
     let targets =
         [("direct", &coffee_url, &injected), ("nginx", &nginx_url, &injected), ("gateway", &gateway_url, &bearer)];
     let lua = nginx_dir.join("report.lua");
+    // kept after the run for a closer look: perf report -i /tmp/bulbul-gateway.perf.data
+    let perf_data = std::env::temp_dir().join("bulbul-gateway.perf.data");
     std::fs::write(
         &lua,
         "done = function(summary, latency, requests)\n\
@@ -332,7 +342,22 @@ async fn main() {
                     String::from_utf8_lossy(&out.stdout).into_owned()
                 };
                 wrk(2); // warm-up: connections, caches
+                        // where the gateway's time goes, sampled by perf during its heaviest run
+                let profiling = (target == "gateway" && route == "cheap" && connections == 64)
+                    .then(|| {
+                        Command::new("perf")
+                            .args(["record", "-F", "499", "-g", "-o", perf_data.to_str().unwrap()])
+                            .args(["-p", &gateway_pid.to_string(), "--", "sleep", &(seconds.max(2) - 1).to_string()])
+                            .stdout(Stdio::null())
+                            .stderr(Stdio::null())
+                            .spawn()
+                            .ok()
+                    })
+                    .flatten();
                 let out = wrk(seconds);
+                if let Some(mut perf) = profiling {
+                    let _ = perf.wait();
+                }
                 let line =
                     out.lines().find_map(|l| l.strip_prefix("BENCH ")).unwrap_or_else(|| panic!("wrk said: {out}"));
                 let v: Vec<u64> = line.split(' ').map(|n| n.parse().unwrap()).collect();
@@ -348,35 +373,43 @@ async fn main() {
             }
         }
     }
+    // inclusive time of the gateway's own steps and the libraries under them
+    let profile = Command::new("perf")
+        .args(["report", "--stdio", "--children", "--sort", "symbol", "--percent-limit", "2"])
+        .args(["-g", "none", "-i", perf_data.to_str().unwrap()])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let profile: Vec<String> = profile
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split_whitespace().filter(|w| *w != "-").collect::<Vec<_>>().join(" "))
+        .filter(|l| {
+            [
+                "gateway::",
+                "ratelimit::",
+                "store::",
+                "platform::",
+                "tenancy::",
+                "moka::",
+                "hyper",
+                "tower_http",
+                "metrics",
+                "tracing",
+                "[k] ",
+            ]
+            .iter()
+            .any(|c| l.contains(c))
+        })
+        .take(40)
+        .collect();
     let find = |route: &str, c: u32, target: &str| {
         runs.iter().find(|r| r["route"] == route && r["connections"] == c && r["target"] == target).unwrap().clone()
     };
 
     // ---- 4: memory --------------------------------------------------------------------------------
-    let config = gateway::Config {
-        session_cache_capacity: SESSIONS_FOR_RSS + 1000,
-        ..gateway::Config::from_env(platform::config::Env::from_map(gateway_env(&coffee_url, 0).into_iter().collect()))
-            .unwrap()
-    };
-    let state = gateway::state(config).await.unwrap();
-    let before = rss_kib();
-    let expires_at = chrono::Utc::now() + chrono::Duration::hours(1);
-    for i in 0..SESSIONS_FOR_RSS {
-        let session = tenancy::SessionInfo {
-            sid: uuid::Uuid::new_v4().to_string(),
-            user_id: i as i64,
-            user_name: format!("User {i}"),
-            partner_id: (i % 1000) as i64,
-            account_id: Some(i as i64),
-            expires_at,
-        };
-        state.sessions.remember(session).await;
-    }
-    state.sessions.run_pending_tasks().await;
-    let held = state.sessions.cached();
-    let after = rss_kib();
-    let rss_mib = (after - before) as f64 / 1024.0;
-    let per_session = (after - before) as f64 * 1024.0 / held as f64;
+    let (held, rss_mib, per_session) = memory(gateway_env(&coffee_url, 0)).await;
 
     // ---- report -----------------------------------------------------------------------------------
     let mut md = format!(
@@ -388,7 +421,7 @@ async fn main() {
          partner's plan from the plan cache, {SAMPLES} samples. Target: p50 < 5 µs.\n\n\
          | step | p50 (µs) | p95 (µs) | p99 (µs) |\n|---|---|---|---|\n\
          | whole decision | {:.2} | {:.2} | {:.2} |\n| of which the JWT check | {:.2} | {:.2} | {:.2} |\n\
-         | edge limit (partner + client, one Redis Cluster script) | {:.1} | {:.1} | {:.1} |\n\n\
+         | edge limit (partner + client; one Redis Cluster script per lease of 20) | {:.1} | {:.1} | {:.1} |\n\n\
          Session tiers alone (`SessionTiers::resolve`, {TIER_SAMPLES} samples, the session placed so only that tier has it):\n\n\
          | tier | p50 (µs) | p95 (µs) | p99 (µs) | p50 vs memory |\n|---|---|---|---|---|\n",
         machine["cpu"].as_str().unwrap_or("?"),
@@ -450,10 +483,14 @@ async fn main() {
         md,
         "\nTargets: the gateway at 64 connections reaches at least nginx's throughput (ratio ≥ 1.00) while doing \
          auth, limits and enrichment; at 1 connection it adds < 150 µs p50 over direct.\n\n\
+         ## Where the gateway's time goes\n\n\
+         `perf record -g` on the gateway process during the cheap route at 64 connections: inclusive share of \
+         the samples (children counted) for the gateway's own steps and the libraries under them, 2% and up:\n\n```\n{}\n```\n\n\
          ## Memory\n\n\
          {held} sessions in the in-process tier (`SESSION_CACHE_CAPACITY` raised for the run): the process's resident \
          set grew by **{rss_mib:.0} MiB** ({per_session:.0} bytes per session, key, value and cache bookkeeping). \
-         Target: < 300 MB.\n"
+         Target: < 300 MB.\n",
+        profile.join("\n")
     );
     let report = json!({
         "machine": machine,
@@ -463,8 +500,37 @@ async fn main() {
         "tiers": tiers_json,
         "end_to_end": {"seconds": seconds, "runs": runs, "ratios": ratios},
         "memory": {"sessions": held, "rss_growth_mib": rss_mib, "bytes_per_session": per_session},
+        "gateway_profile": profile,
     });
     testkit::bench::write_report("gateway", &md, &report);
     println!("{md}");
     let _ = std::fs::remove_dir_all(&nginx_dir);
+}
+
+/// The resident-set growth of holding `SESSIONS_FOR_RSS` sessions in the in-process tier:
+/// (sessions held, MiB, bytes per session).
+async fn memory(env: Vec<(String, String)>) -> (u64, f64, f64) {
+    let config = gateway::Config {
+        session_cache_capacity: SESSIONS_FOR_RSS + 1000,
+        ..gateway::Config::from_env(platform::config::Env::from_map(env.into_iter().collect())).unwrap()
+    };
+    let state = gateway::state(config).await.unwrap();
+    let before = rss_kib();
+    let expires_at = chrono::Utc::now() + chrono::Duration::hours(1);
+    for i in 0..SESSIONS_FOR_RSS {
+        let session = tenancy::SessionInfo {
+            sid: uuid::Uuid::new_v4().to_string(),
+            user_id: i as i64,
+            user_name: format!("User {i}"),
+            partner_id: (i % 1000) as i64,
+            account_id: Some(i as i64),
+            expires_at,
+        };
+        state.sessions.remember(session).await;
+    }
+    state.sessions.run_pending_tasks().await;
+    let held = state.sessions.cached();
+    let after = rss_kib();
+    let rss_mib = (after - before) as f64 / 1024.0;
+    (held, rss_mib, (after - before) as f64 * 1024.0 / held as f64)
 }

@@ -64,7 +64,10 @@ pub struct Config {
 /// - `RATE_LIMIT_FREE`, `RATE_LIMIT_SAAS`, `RATE_LIMIT_PAID`: per partner, by plan;
 /// - `RATE_LIMIT_CLIENT`: per client (`x-bb-client-id`, else the user), decided with the plan's;
 /// - `RATE_LIMIT_IP`: per client IP on routes without a session;
-/// - `RATE_LIMIT_LOGIN`: per email and IP on `/identity/login`, decided with the IP's.
+/// - `RATE_LIMIT_LOGIN`: per email and IP on `/identity/login`, decided with the IP's;
+/// - `RATE_LIMIT_LEASE` (default 20): units a gateway may take per round trip and spend in
+///   process, for generous limits (at most a tenth of a stack's tightest level, so tight limits
+///   stay exact; see `ratelimit::lease`).
 #[derive(Debug, Clone)]
 pub struct EdgeLimits {
     pub free: StackPolicy,
@@ -88,6 +91,7 @@ impl EdgeLimits {
     }
 
     fn from_env(env: &mut Env, timeout: Duration) -> Self {
+        let lease: u64 = env.or("RATE_LIMIT_LEASE", 20);
         let parse = |env: &mut Env, var: &str, default: &str| {
             let raw: String = env.or(var, default.to_owned());
             match StackPolicy::parse(&var.to_lowercase(), &raw) {
@@ -116,7 +120,8 @@ impl EdgeLimits {
             }
             let built = StackPolicy::new(name, levels)
                 .map(|p| p.on_failure(FailureMode::Open))
-                .and_then(|p| p.with_timeout(timeout));
+                .and_then(|p| p.with_timeout(timeout))
+                .and_then(|p| p.with_lease(lease));
             match built {
                 Ok(p) => Some(p),
                 Err(e) => {

@@ -94,16 +94,40 @@ fn is_length_limit(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// A response status as a metric label, without allocating for the usual ones.
+fn status_label(status: axum::http::StatusCode) -> std::borrow::Cow<'static, str> {
+    const USUAL: [(u16, &str); 12] = [
+        (200, "200"),
+        (201, "201"),
+        (204, "204"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (413, "413"),
+        (429, "429"),
+        (500, "500"),
+        (502, "502"),
+        (504, "504"),
+    ];
+    match USUAL.iter().find(|(code, _)| *code == status.as_u16()) {
+        Some((_, label)) => std::borrow::Cow::Borrowed(label),
+        None => std::borrow::Cow::Owned(status.as_u16().to_string()),
+    }
+}
+
 pub async fn forward(State(state): State<AppState>, req: Request) -> Response {
-    let module = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or_default().to_owned();
+    let first = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or_default();
+    // a static name, so the per-request metrics allocate no label
+    let Some(module) = COFFEE_MODULES.iter().chain([&BEAT_MODULE]).copied().find(|m| *m == first) else {
+        return GatewayError::UnknownModule(format!("/{first}")).into_response();
+    };
     let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let (what, upstream_path) = if COFFEE_MODULES.contains(&module.as_str()) {
+    let (what, upstream_path) = if module != BEAT_MODULE {
         ("coffee", path_and_query.clone())
-    } else if module == BEAT_MODULE {
+    } else {
         let rest = &path_and_query["/beat".len()..];
         ("beat", if rest.starts_with('/') { rest.to_owned() } else { format!("/{rest}") })
-    } else {
-        return GatewayError::UnknownModule(format!("/{module}")).into_response();
     };
     let base = if what == "beat" { &state.config.beat_url } else { &state.config.coffee_url };
     let Ok(uri) = format!("{base}{upstream_path}").parse::<Uri>() else {
@@ -133,10 +157,10 @@ pub async fn forward(State(state): State<AppState>, req: Request) -> Response {
         Ok(Err(e)) => GatewayError::Upstream { what, cause: format!("{e:#}") }.into_response(),
         Err(_) => GatewayError::UpstreamTimeout(what).into_response(),
     };
-    metrics::histogram!("gateway_upstream_duration_seconds", "module" => module.clone(), "status" => outcome.status().as_u16().to_string())
+    let status = status_label(outcome.status());
+    metrics::histogram!("gateway_upstream_duration_seconds", "module" => module, "status" => status.clone())
         .record(started.elapsed().as_secs_f64());
-    metrics::counter!("gateway_upstream_responses_total", "module" => module, "status" => outcome.status().as_u16().to_string())
-        .increment(1);
+    metrics::counter!("gateway_upstream_responses_total", "module" => module, "status" => status).increment(1);
     outcome
 }
 

@@ -52,8 +52,23 @@ impl TraceContext {
         format!("{:032x}", self.trace_id)
     }
 
+    /// The trace id, formatted only when displayed (a disabled log span never formats it).
+    pub fn trace_id(&self) -> TraceId {
+        TraceId(self.trace_id)
+    }
+
     pub fn header(&self) -> String {
         format!("00-{:032x}-{:016x}-{:02x}", self.trace_id, self.span_id, u8::from(self.sampled))
+    }
+}
+
+/// A trace id that formats as 32 lowercase hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TraceId(pub u128);
+
+impl std::fmt::Display for TraceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:032x}", self.0)
     }
 }
 

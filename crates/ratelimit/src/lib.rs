@@ -33,13 +33,14 @@
 //!
 //! Layout: [`limit`] (what a limit and a stack are, validated config), `stack.lua` (the
 //! decision), [`limiter`] (the round trip, its timeout and the failure modes), `local` (the
-//! in-process over-limit cache), [`decision`] (the answer and its HTTP headers).
+//! in-process over-limit cache), [`lease`] (units taken in bulk and spent in process), [`decision`] (the answer and its HTTP headers).
 //!
 //! Metrics: `ratelimit_decisions_total{stack,level,outcome}` (outcome `admitted`, `rejected`,
-//! `rejected_local`, `failed_open`, `failed_closed`), `ratelimit_redis_errors_total{stack,kind}`
+//! `rejected_local`, `failed_open`, `failed_closed`, `admitted_leased`), `ratelimit_redis_errors_total{stack,kind}`
 //! and `ratelimit_check_duration_seconds{stack}`.
 
 pub mod decision;
+pub mod lease;
 pub mod limit;
 pub mod limiter;
 mod local;

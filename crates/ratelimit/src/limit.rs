@@ -290,14 +290,15 @@ pub struct StackPolicy {
     on_failure: FailureMode,
     timeout: Duration,
     local_cache: bool,
+    lease: u64,
     /// Registered on first use, after the service installed its metrics recorder.
     pub(crate) metrics: Arc<OnceLock<StackMetrics>>,
 }
 
 impl PartialEq for StackPolicy {
     fn eq(&self, other: &Self) -> bool {
-        (&self.name, &self.limits, self.on_failure, self.timeout, self.local_cache)
-            == (&other.name, &other.limits, other.on_failure, other.timeout, other.local_cache)
+        (&self.name, &self.limits, self.on_failure, self.timeout, self.local_cache, self.lease)
+            == (&other.name, &other.limits, other.on_failure, other.timeout, other.local_cache, other.lease)
     }
 }
 
@@ -316,6 +317,14 @@ pub struct StackSpec {
     /// Reject locally, without a round trip, while a level is known to be exhausted.
     #[serde(default = "yes")]
     pub local_cache: bool,
+    /// Take up to this many units per round trip and spend them in process (see
+    /// [`StackPolicy::with_lease`]); 1 (the default) asks Redis every time.
+    #[serde(default = "one")]
+    pub lease: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 fn default_timeout() -> Duration {
@@ -330,7 +339,10 @@ impl TryFrom<StackSpec> for StackPolicy {
     type Error = InvalidLimit;
 
     fn try_from(spec: StackSpec) -> Result<Self, InvalidLimit> {
-        let StackSpec { name, limits, on_failure, timeout, local_cache } = spec;
+        let StackSpec { name, limits, on_failure, timeout, local_cache, lease } = spec;
+        if lease == 0 || lease > 10_000 {
+            return Err(invalid(format!("stack {name:?}: lease must be 1 to 10000 units, not {lease}")));
+        }
         check_name("stack", &name)?;
         if limits.is_empty() {
             return Err(invalid(format!("stack {name:?} has no limits")));
@@ -349,7 +361,7 @@ impl TryFrom<StackSpec> for StackPolicy {
                 humantime::format_duration(timeout)
             )));
         }
-        Ok(Self { name, limits, on_failure, timeout, local_cache, metrics: Arc::default() })
+        Ok(Self { name, limits, on_failure, timeout, local_cache, lease, metrics: Arc::default() })
     }
 }
 
@@ -361,6 +373,7 @@ impl From<StackPolicy> for StackSpec {
             on_failure: p.on_failure,
             timeout: p.timeout,
             local_cache: p.local_cache,
+            lease: p.lease,
         }
     }
 }
@@ -374,6 +387,7 @@ impl StackPolicy {
             on_failure: FailureMode::Closed,
             timeout: DEFAULT_TIMEOUT,
             local_cache: true,
+            lease: 1,
         }
         .try_into()
     }
@@ -393,6 +407,22 @@ impl StackPolicy {
     /// Bounds one decision's round trip (1 ms to 10 s).
     pub fn with_timeout(self, timeout: Duration) -> Result<Self, InvalidLimit> {
         StackSpec { timeout, ..self.into() }.try_into()
+    }
+
+    /// Lets one process take up to `units` per round trip and spend them locally, for hot keys
+    /// under generous limits (an edge limit of thousands per second should not cost a Redis
+    /// round trip per request). The lease actually taken is at most a tenth of the tightest
+    /// level's capacity, so tight limits stay exact; leased units count against every level
+    /// when taken, so a lease never admits more than the limits allow, it may only admit fewer
+    /// (units a process leased but did not spend within a second are lost).
+    pub fn with_lease(self, units: u64) -> Result<Self, InvalidLimit> {
+        StackSpec { lease: units, ..self.into() }.try_into()
+    }
+
+    /// The units one round trip takes for a check of one unit (1: no lease).
+    pub fn lease_units(&self) -> u64 {
+        let tightest = self.limits.iter().map(Limit::capacity).min().unwrap_or(1);
+        self.lease.min(tightest / 10).max(1)
     }
 
     #[must_use]

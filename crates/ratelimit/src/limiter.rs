@@ -9,6 +9,7 @@ use redis::aio::ConnectionLike;
 use redis::Script;
 
 use crate::decision::{Admitted, Decision, LevelState, Rejected};
+use crate::lease::{Leases, LEASE_TTL};
 use crate::limit::{FailureMode, InvalidLimit, StackPolicy};
 use crate::local::OverLimitCache;
 
@@ -46,6 +47,7 @@ pub struct Limiter<C> {
     conn: C,
     prefix: Arc<str>,
     local: OverLimitCache,
+    leases: Leases,
 }
 
 impl<C> std::fmt::Debug for Limiter<C> {
@@ -64,7 +66,7 @@ where
         if prefix.contains(['{', '}']) {
             return Err(InvalidLimit::from(format!("key prefix {prefix:?} may not contain braces")));
         }
-        Ok(Self { conn, prefix: prefix.into(), local: OverLimitCache::new(100_000) })
+        Ok(Self { conn, prefix: prefix.into(), local: OverLimitCache::new(100_000), leases: Leases::new(100_000) })
     }
 
     /// A check of `policy` with every level's key suffix empty; name the per-caller parts with
@@ -129,7 +131,35 @@ where
 
     /// Takes `cost` units from every level if all of them have it, else nothing.
     pub async fn check(&self, cost: u64) -> Result<Decision, Error> {
+        let units = self.policy.lease_units();
+        if units > 1 && cost == 1 {
+            return self.check_leased(units).await;
+        }
         self.decide(cost, None).await
+    }
+
+    /// One unit, from this process's lease of these keys, taking a new lease when it is spent.
+    async fn check_leased(&self, units: u64) -> Result<Decision, Error> {
+        self.validate(1)?;
+        let lease = self.limiter.leases.of(&self.redis_keys());
+        let mut held = lease.lock().await;
+        if held.take(Instant::now()) {
+            metrics_of(self.policy).leased.increment(1);
+            return Ok(Decision::Admitted(Admitted { levels: held.levels.clone(), degraded: false }));
+        }
+        // the lock is held across the round trip: concurrent checks of these keys wait for
+        // this lease instead of each taking one
+        match self.decide(units, None).await? {
+            Decision::Admitted(admitted) if !admitted.degraded => {
+                held.left = units - 1;
+                held.until = Some(Instant::now() + LEASE_TTL);
+                held.levels.clone_from(&admitted.levels);
+                Ok(Decision::Admitted(admitted))
+            }
+            degraded @ Decision::Admitted(_) => Ok(degraded),
+            // less than a lease is left: decide this unit exactly
+            Decision::Rejected(_) => self.decide(1, None).await,
+        }
     }
 
     /// Every level's state, charging nothing (a check of cost 0).
@@ -249,6 +279,7 @@ where
 /// recorder) and kept in the policy, so a decision formats no labels.
 pub(crate) struct StackMetrics {
     admitted: Counter,
+    leased: Counter,
     rejected: Vec<Counter>,
     rejected_local: Vec<Counter>,
     failed_open: Counter,
@@ -275,6 +306,7 @@ fn metrics_of(policy: &StackPolicy) -> &StackMetrics {
         let levels = policy.limits().iter().map(|l| l.name());
         StackMetrics {
             admitted: decision("", "admitted"),
+            leased: decision("", "admitted_leased"),
             rejected: levels.clone().map(|l| decision(l, "rejected")).collect(),
             rejected_local: levels.map(|l| decision(l, "rejected_local")).collect(),
             failed_open: decision("", "failed_open"),

@@ -70,18 +70,18 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     } else {
         match caller(&state, req.headers()).await {
             Ok(caller) => {
-                let client = identity.client_id.clone().unwrap_or_else(|| format!("user:{}", caller.user_id));
-                let who = PartnerCaller { plan: caller.plan, partner_id: caller.partner_id, client: &client };
+                let client = identity.client_id.clone().unwrap_or_else(|| format!("user:{}", caller.session.user_id));
+                let who = PartnerCaller { plan: caller.plan, partner_id: caller.partner_id(), client: &client };
                 match state.limits.partner(&who).await {
                     Ok(limit_headers) => {
-                        identity.partner_id = Some(caller.partner_id);
-                        identity.account_id = caller.account_id;
+                        identity.partner_id = Some(caller.partner_id());
+                        identity.account_id = caller.session.account_id;
                         identity.plan_type = Some(caller.plan);
                         identity.auth = Some(DownstreamAuth {
-                            user_id: Some(caller.user_id),
-                            user_name: Some(caller.user_name.replace('~', "-")),
+                            user_id: Some(caller.session.user_id),
+                            user_name: Some(caller.session.user_name.replace('~', "-")),
                             is_logged_in: true,
-                            account_id: caller.account_id,
+                            account_id: caller.session.account_id,
                             password: String::new(),
                         });
                         identity.write_headers(req.headers_mut());
@@ -145,11 +145,14 @@ async fn public(
 /// Who is calling, once the token, the session and the plan have been checked.
 #[derive(Debug)]
 pub struct Caller {
-    pub user_id: i64,
-    pub user_name: String,
-    pub partner_id: i64,
-    pub account_id: Option<i64>,
+    pub session: std::sync::Arc<crate::session::CachedSession>,
     pub plan: tenancy::PlanType,
+}
+
+impl Caller {
+    pub fn partner_id(&self) -> i64 {
+        self.session.partner_id
+    }
 }
 
 /// The authentication decision for a request's headers: the bearer token checked, its session
@@ -159,11 +162,5 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Gat
     let claims = state.tokens.verify(token)?;
     let (session, _tier) = state.sessions.resolve(&claims.sid, token).await?;
     let plan = state.plans.plan(session.partner_id).await?;
-    Ok(Caller {
-        user_id: session.user_id,
-        user_name: session.user_name,
-        partner_id: session.partner_id,
-        account_id: session.account_id,
-        plan,
-    })
+    Ok(Caller { session, plan })
 }

@@ -1,7 +1,15 @@
 //! Session tokens: HS256 JWTs signed by coffee's identity module with `HMAC_SECRET`. The
 //! gateway checks them locally: the algorithm is pinned, the signature, `exp` and `nbf` (with
-//! `JWT_LEEWAY` of clock skew), `iss` (`JWT_ISSUER`) and a non-empty `sid`. Whether the session
+//! `JWT_LEEWAY` of clock skew), `iss` (`JWT_ISSUER`) and a `sid` that is a UUID. Whether the session
 //! is still live is the session tiers' question. Each failure has its own [`AuthFailure`].
+//!
+//! A client sends the same token on every request, and checking it (two base64 decodes, two
+//! JSON parses, an HMAC) is most of the per-request auth cost, so tokens that passed are
+//! remembered (exact token string → its `sid`, `nbf` and `exp`) for a few minutes: a repeat
+//! only has its times checked again. Only tokens that passed every check are remembered, so a
+//! cache hit can never accept what the full check would refuse.
+
+use std::sync::Arc;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -14,12 +22,18 @@ use crate::error::{AuthFailure, GatewayError};
 pub struct Claims {
     pub sid: String,
     pub exp: i64,
+    pub nbf: i64,
 }
 
 pub struct TokenVerifier {
     key: DecodingKey,
     validation: Validation,
+    verified: moka::sync::Cache<String, Arc<Claims>>,
 }
+
+/// Tokens remembered as verified, and for how long.
+const VERIFIED_CAPACITY: u64 = 65_536;
+const VERIFIED_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl TokenVerifier {
     pub fn new(hmac_key: &[u8], issuer: &str, leeway: std::time::Duration) -> Self {
@@ -28,10 +42,29 @@ impl TokenVerifier {
         validation.set_issuer(&[issuer]);
         validation.validate_nbf = true;
         validation.leeway = leeway.as_secs();
-        Self { key: DecodingKey::from_secret(hmac_key), validation }
+        let verified = moka::sync::Cache::builder().max_capacity(VERIFIED_CAPACITY).time_to_live(VERIFIED_TTL).build();
+        Self { key: DecodingKey::from_secret(hmac_key), validation, verified }
     }
 
-    pub fn verify(&self, token: &str) -> Result<Claims, GatewayError> {
+    /// The token's claims if it is valid now.
+    pub fn verify(&self, token: &str) -> Result<Arc<Claims>, GatewayError> {
+        if let Some(claims) = self.verified.get(token) {
+            let now = jsonwebtoken::get_current_timestamp() as i64;
+            let leeway = self.validation.leeway as i64;
+            return if claims.exp < now - leeway {
+                Err(GatewayError::Unauthorized(AuthFailure::Expired))
+            } else if claims.nbf > now + leeway {
+                Err(GatewayError::Unauthorized(AuthFailure::NotYetValid))
+            } else {
+                Ok(claims)
+            };
+        }
+        let claims = Arc::new(self.check(token)?);
+        self.verified.insert(token.to_owned(), claims.clone());
+        Ok(claims)
+    }
+
+    fn check(&self, token: &str) -> Result<Claims, GatewayError> {
         let claims =
             jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map(|d| d.claims).map_err(|e| {
                 GatewayError::Unauthorized(match e.kind() {
@@ -41,7 +74,8 @@ impl TokenVerifier {
                     _ => AuthFailure::Malformed,
                 })
             })?;
-        if claims.sid.trim().is_empty() {
+        // coffee issues UUIDs; anything else (including "") is not a session id
+        if crate::session::key_of(&claims.sid).is_none() {
             return Err(GatewayError::Unauthorized(AuthFailure::Malformed));
         }
         Ok(claims)
@@ -69,6 +103,7 @@ mod tests {
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
     const ISS: &str = "bulbul-identity";
+    const SID: &str = "6f1c8a7e-2b4d-4c3a-9e8f-0a1b2c3d4e5f";
 
     fn token(key: &[u8], alg: Algorithm, claims: serde_json::Value) -> String {
         jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(key)).unwrap()
@@ -89,7 +124,7 @@ mod tests {
     fn accepts_only_live_hs256_tokens_signed_with_the_key_and_names_each_failure() {
         let v = TokenVerifier::new(KEY, ISS, Duration::from_secs(30));
         let now = chrono::Utc::now().timestamp();
-        assert_eq!(v.verify(&token(KEY, Algorithm::HS256, claims("s-1", now, now + 60))).unwrap().sid, "s-1");
+        assert_eq!(v.verify(&token(KEY, Algorithm::HS256, claims(SID, now, now + 60))).unwrap().sid, SID);
         let other = b"another-key-another-key-another-k";
         assert_eq!(
             failure(&v, &token(other, Algorithm::HS256, claims("s", now, now + 60))),
@@ -106,15 +141,34 @@ mod tests {
             "nbf an hour ahead"
         );
         // within the leeway either way
-        assert!(v.verify(&token(KEY, Algorithm::HS256, claims("s", now + 20, now + 60))).is_ok());
-        assert!(v.verify(&token(KEY, Algorithm::HS256, claims("s", now - 60, now - 20))).is_ok());
+        assert!(v.verify(&token(KEY, Algorithm::HS256, claims(SID, now + 20, now + 60))).is_ok());
+        assert!(v.verify(&token(KEY, Algorithm::HS256, claims(SID, now - 60, now - 20))).is_ok());
         assert_eq!(failure(&v, &token(KEY, Algorithm::HS256, claims("", now, now + 60))), Some(AuthFailure::Malformed));
+        assert_eq!(
+            failure(&v, &token(KEY, Algorithm::HS256, claims("s-1", now, now + 60))),
+            Some(AuthFailure::Malformed)
+        );
         let mut wrong_iss = claims("s", now, now + 60);
         wrong_iss["iss"] = "someone-else".into();
         assert_eq!(failure(&v, &token(KEY, Algorithm::HS256, wrong_iss)), Some(AuthFailure::Malformed));
         let no_nbf = serde_json::json!({"sid": "s", "exp": now + 60, "iss": ISS});
         assert_eq!(failure(&v, &token(KEY, Algorithm::HS256, no_nbf)), Some(AuthFailure::Malformed));
         assert_eq!(failure(&v, "not.a.token"), Some(AuthFailure::Malformed));
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let v = TokenVerifier::new(KEY, ISS, Duration::ZERO);
+        let now = chrono::Utc::now().timestamp();
+        let t = token(KEY, Algorithm::HS256, claims(SID, now, now + 1));
+        assert!(v.verify(&t).is_ok());
+        assert!(v.verify(&t).is_ok(), "from the cache");
+        std::thread::sleep(Duration::from_millis(2100));
+        assert_eq!(failure(&v, &t), Some(AuthFailure::Expired));
+        // a token that failed is not remembered as anything
+        let forged = token(b"another-key-another-key-another-k", Algorithm::HS256, claims("s", now, now + 60));
+        assert_eq!(failure(&v, &forged), Some(AuthFailure::BadSignature));
+        assert_eq!(failure(&v, &forged), Some(AuthFailure::BadSignature));
     }
 
     #[test]

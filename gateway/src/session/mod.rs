@@ -12,6 +12,10 @@
 //! also go into a short-lived revoked set (kept for the in-process TTL plus the request
 //! timeout), checked before and after every resolution: an invalidation that arrives during a
 //! load wins, and the loaded session is dropped.
+//!
+//! The in-process tier is sized for a million sessions: it is keyed by the session id's 128
+//! bits (coffee issues UUIDs; the token check refuses anything else) and holds a compact,
+//! shared [`CachedSession`], so a hit copies a pointer rather than two strings.
 
 pub mod invalidation;
 
@@ -43,9 +47,52 @@ impl Tier {
     }
 }
 
+/// What the gateway keeps of a live session.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CachedSession {
+    pub user_id: i64,
+    pub partner_id: i64,
+    pub account_id: Option<i64>,
+    pub expires_at: chrono::DateTime<Utc>,
+    pub user_name: Box<str>,
+    /// When this copy is too old to serve (`SESSION_CACHE_TTL` after it was cached), in
+    /// seconds on [`clock`]: checked on read, instead of an expiry queue per entry.
+    stale_at: u32,
+}
+
+impl CachedSession {
+    fn new(s: Session, ttl: Duration) -> Self {
+        Self {
+            user_id: s.user_id,
+            partner_id: s.partner_id,
+            account_id: s.account_id,
+            expires_at: s.expires_at,
+            user_name: s.user_name.into_boxed_str(),
+            // whole seconds: served for at most `ttl` plus one second
+            stale_at: clock().saturating_add(u32::try_from(ttl.as_secs()).unwrap_or(u32::MAX)).saturating_add(1),
+        }
+    }
+
+    fn is_stale(&self) -> bool {
+        clock() >= self.stale_at
+    }
+}
+
+/// Whole seconds since the tier's clock started (the process's first use).
+fn clock() -> u32 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    u32::try_from(START.get_or_init(std::time::Instant::now).elapsed().as_secs()).unwrap_or(u32::MAX)
+}
+
+/// A session id as the in-process tier keys it (`None`: not a session id at all).
+pub fn key_of(sid: &str) -> Option<u128> {
+    uuid::Uuid::parse_str(sid).ok().map(|u| u.as_u128())
+}
+
 pub struct SessionTiers {
-    memory: moka::future::Cache<String, Session>,
+    memory: moka::future::Cache<u128, Arc<CachedSession>>,
     revoked: moka::sync::Cache<String, ()>,
+    ttl: Duration,
     redis: SessionCache,
     identity: IdentityClient,
     hooks: platform::hooks::Hooks,
@@ -61,7 +108,10 @@ impl SessionTiers {
         hooks: platform::hooks::Hooks,
     ) -> Self {
         Self {
-            memory: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
+            // no per-entry expiry queue (it costs memory for each of a million entries): a copy
+            // older than `ttl` is dropped when read, and capacity evicts the rest
+            memory: moka::future::Cache::builder().max_capacity(capacity).build(),
+            ttl,
             revoked: moka::sync::Cache::builder().max_capacity(capacity).time_to_live(revoked_for).build(),
             redis,
             identity,
@@ -74,18 +124,43 @@ impl SessionTiers {
     }
 
     /// The live session `sid` of `token` (already signature-checked), and the tier that knew.
-    pub async fn resolve(&self, sid: &str, token: &str) -> Result<(Session, Tier), GatewayError> {
+    pub async fn resolve(&self, sid: &str, token: &str) -> Result<(Arc<CachedSession>, Tier), GatewayError> {
+        let key = key_of(sid).ok_or(GatewayError::Unauthorized(AuthFailure::Malformed))?;
         if self.revoked.contains_key(sid) {
             return Err(GatewayError::Unauthorized(AuthFailure::Revoked));
         }
+        let mut session = self.lookup(key, sid, token).await?;
+        if session.0.is_stale() {
+            // cached too long ago: ask the tiers below again
+            self.memory.invalidate(&key).await;
+            session = self.lookup(key, sid, token).await?;
+        }
+        let (session, tier) = session;
+        if self.revoked.contains_key(sid) {
+            // the logout arrived while this session was being loaded: it wins
+            self.memory.invalidate(&key).await;
+            metrics::counter!("gateway_session_fenced_loads_total").increment(1);
+            return Err(GatewayError::Unauthorized(AuthFailure::Revoked));
+        }
+        if session.expires_at <= Utc::now() {
+            self.memory.invalidate(&key).await;
+            return Err(GatewayError::Unauthorized(AuthFailure::Expired));
+        }
+        metrics::counter!("gateway_session_lookups_total", "tier" => tier.label()).increment(1);
+        Ok((session, tier))
+    }
+
+    /// The session from memory, or loaded into it from the tiers below (one load per session
+    /// at a time), and which tier answered.
+    async fn lookup(&self, key: u128, sid: &str, token: &str) -> Result<(Arc<CachedSession>, Tier), GatewayError> {
         let mut tier = Tier::Memory;
         let session = self
             .memory
-            .try_get_with_by_ref(sid, async {
+            .try_get_with(key, async {
                 let (session, from) = self.load(sid, token).await?;
                 tier = from;
                 self.hooks.pause("gateway.session.loaded").await;
-                Ok::<_, GatewayError>(session)
+                Ok::<_, GatewayError>(Arc::new(CachedSession::new(session, self.ttl)))
             })
             .await
             .map_err(|e: Arc<GatewayError>| match &*e {
@@ -97,24 +172,15 @@ impl SessionTiers {
                 GatewayError::Upstream { what, cause } => GatewayError::Upstream { what, cause: cause.clone() },
                 other => GatewayError::Upstream { what: "identity", cause: other.to_string() },
             })?;
-        if self.revoked.contains_key(sid) {
-            // the logout arrived while this session was being loaded: it wins
-            self.memory.invalidate(sid).await;
-            metrics::counter!("gateway_session_fenced_loads_total").increment(1);
-            return Err(GatewayError::Unauthorized(AuthFailure::Revoked));
-        }
-        if session.expires_at <= Utc::now() {
-            self.memory.invalidate(sid).await;
-            return Err(GatewayError::Unauthorized(AuthFailure::Expired));
-        }
-        metrics::counter!("gateway_session_lookups_total", "tier" => tier.label()).increment(1);
         Ok((session, tier))
     }
 
     /// A logout was announced: refuse the session from now on, in this process.
     pub async fn forget(&self, sid: &str) {
         self.revoked.insert(sid.to_owned(), ());
-        self.memory.invalidate(sid).await;
+        if let Some(key) = key_of(sid) {
+            self.memory.invalidate(&key).await;
+        }
     }
 
     /// Drops every cached session (after missing announcements while reconnecting).
@@ -129,7 +195,10 @@ impl SessionTiers {
 
     /// Whether `sid` is held in process (tests).
     pub async fn in_memory(&self, sid: &str) -> bool {
-        self.memory.get(sid).await.is_some()
+        match key_of(sid) {
+            Some(key) => self.memory.get(&key).await.is_some(),
+            None => false,
+        }
     }
 
     /// Sessions held in process (approximate; for metrics and benchmarks).
@@ -144,7 +213,9 @@ impl SessionTiers {
 
     /// Inserts a session into the in-process tier directly (benchmarks fill it this way).
     pub async fn remember(&self, session: Session) {
-        self.memory.insert(session.sid.clone(), session).await;
+        if let Some(key) = key_of(&session.sid) {
+            self.memory.insert(key, Arc::new(CachedSession::new(session, self.ttl))).await;
+        }
     }
 
     async fn load(&self, sid: &str, token: &str) -> Result<(Session, Tier), GatewayError> {

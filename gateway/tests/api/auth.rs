@@ -119,6 +119,22 @@ async fn each_tier_answers_in_turn() {
     edge.stop().await;
 }
 
+/// A copy held in memory longer than `SESSION_CACHE_TTL` is not served: Redis is asked again.
+#[tokio::test]
+async fn a_session_held_longer_than_the_ttl_is_asked_for_again() {
+    use gateway::session::Tier;
+    let edge = edge_with(Setup { env: vec![("SESSION_CACHE_TTL", "1".into())], ..Setup::default() }).await;
+    let token = edge.login(datagen::DEMO_SAAS_EMAIL).await;
+    let sid = edge.sid(&token).await;
+    let sessions = &edge.state.sessions;
+    assert_eq!(sessions.resolve(&sid, &token).await.unwrap().1, Tier::Redis);
+    assert_eq!(sessions.resolve(&sid, &token).await.unwrap().1, Tier::Memory);
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    assert_eq!(sessions.resolve(&sid, &token).await.unwrap().1, Tier::Redis, "stale in memory");
+    assert_eq!(sessions.resolve(&sid, &token).await.unwrap().1, Tier::Memory);
+    edge.stop().await;
+}
+
 /// A browser logs out with its `Authorization: Bearer` header and no body.
 #[tokio::test]
 async fn logout_with_only_the_bearer_header_ends_the_session() {

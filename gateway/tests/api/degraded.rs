@@ -15,7 +15,13 @@ use crate::support::*;
 async fn a_redis_outage_mid_flight_costs_no_500_and_recovers() {
     let beat = echo_upstream().await;
     let mut cluster = testkit::redis_cluster::PrivateCluster::start().await;
-    let edge = edge_with(Setup { beat_url: beat.base_url.clone(), redis: cluster.config(), ..Setup::default() }).await;
+    let edge = edge_with(Setup {
+        beat_url: beat.base_url.clone(),
+        redis: cluster.config(),
+        // every request decided by Redis (no units leased in process), so failing open shows
+        env: vec![("RATE_LIMIT_LEASE", "1".into())],
+    })
+    .await;
     let cached = edge.login(datagen::DEMO_SAAS_EMAIL).await;
     let other = edge.login(datagen::DEMO_FREE_EMAIL).await;
     assert_eq!(edge.get("/beat/x", &cached).await, 200); // now in memory, plan known

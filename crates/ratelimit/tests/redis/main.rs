@@ -5,5 +5,6 @@
 mod boundaries;
 mod exactness;
 mod faults;
+mod leases;
 mod levels;
 mod support;
