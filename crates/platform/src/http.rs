@@ -176,43 +176,6 @@ mod tests {
         assert_eq!(resp.headers()[http::header::CONTENT_TYPE], crate::problem::CONTENT_TYPE);
     }
 
-    /// The trace id of an incoming `traceparent` is a field of the request's span, so every
-    /// log line written while serving it carries it.
-    #[tokio::test]
-    async fn the_trace_id_is_in_the_request_logs() {
-        #[derive(Clone, Default)]
-        struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-        impl std::io::Write for Captured {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
-        let app = with_common_layers(Router::new().route(
-            "/work",
-            get(|| async {
-                tracing::warn!("inside the handler");
-                "done"
-            }),
-        ));
-        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        let resp = app
-            .oneshot(Request::get("/work").header("traceparent", parent).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        let line = logs.lines().find(|l| l.contains("inside the handler")).expect("the handler logged");
-        assert!(line.contains("trace_id=4bf92f3577b34da6a3ce929d0e0e4736"), "{line}");
-    }
-
     #[tokio::test]
     async fn metrics_count_requests_per_route() {
         let app = app(vec![]);
