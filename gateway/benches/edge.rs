@@ -67,6 +67,19 @@ async fn wait_for(url: &str) {
     panic!("{url} never answered");
 }
 
+/// The demo SAAS user's login at `base` (coffee or the gateway): token and session.
+async fn demo_login(base: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}/identity/login"))
+        .json(&json!({"email": datagen::DEMO_SAAS_EMAIL, "password": datagen::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap()
@@ -113,15 +126,7 @@ async fn main() {
         .await
         .unwrap(),
     );
-    let login: Value = reqwest::Client::new()
-        .post(format!("{}/identity/login", coffee.base_url))
-        .json(&json!({"email": datagen::DEMO_SAAS_EMAIL, "password": datagen::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = demo_login(&coffee.base_url).await;
     let token = login["token"].as_str().expect("login answers a token").to_owned();
     let sid = login["session"]["sid"].as_str().unwrap().to_owned();
     let partner_id = login["session"]["partner_id"].as_i64().unwrap();
@@ -273,15 +278,7 @@ async fn main() {
     wait_for(&format!("{nginx_url}/health")).await;
 
     // a fresh login through the gateway; the direct and nginx requests carry what it would inject
-    let login: Value = reqwest::Client::new()
-        .post(format!("{gateway_url}/identity/login"))
-        .json(&json!({"email": datagen::DEMO_SAAS_EMAIL, "password": datagen::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = demo_login(&gateway_url).await;
     let token = login["token"].as_str().unwrap().to_owned();
     let injected = {
         let identity = tenancy::TenantIdentity {
