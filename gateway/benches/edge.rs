@@ -57,6 +57,27 @@ impl Drop for Proc {
     }
 }
 
+/// nginx, stopped through its master on drop: killing the master alone would orphan the
+/// workers, which keep the port.
+struct Nginx {
+    child: Child,
+    args: Vec<String>,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = Command::new("nginx").args(&self.args).args(["-s", "stop"]).stderr(Stdio::null()).status();
+        for _ in 0..50 {
+            if self.child.try_wait().is_ok_and(|s| s.is_some()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 async fn wait_for(url: &str) {
     for _ in 0..300 {
         if reqwest::get(url).await.is_ok_and(|r| r.status().is_success()) {
@@ -267,13 +288,20 @@ async fn main() {
         dir = nginx_dir.display()
     );
     std::fs::write(nginx_dir.join("nginx.conf"), nginx_conf).unwrap();
-    let _nginx = Proc(
-        Command::new("nginx")
-            .args(["-c", nginx_dir.join("nginx.conf").to_str().unwrap(), "-p", nginx_dir.to_str().unwrap()])
+    let nginx_args: Vec<String> = vec![
+        "-c".into(),
+        nginx_dir.join("nginx.conf").display().to_string(),
+        "-p".into(),
+        nginx_dir.display().to_string(),
+    ];
+    let _nginx = Nginx {
+        child: Command::new("nginx")
+            .args(&nginx_args)
             .stderr(Stdio::null())
             .spawn()
             .expect("nginx (cargo stack bench installs it)"),
-    );
+        args: nginx_args,
+    };
     let nginx_url = format!("http://127.0.0.1:{nginx_port}");
     wait_for(&format!("{nginx_url}/health")).await;
 
