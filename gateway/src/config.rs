@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use platform::config::{ConfigError, Env, ExposeSecret, RedisClusterConfig, ServerConfig};
-use ratelimit::{FailureMode, StackPolicy};
+use ratelimit::{FailureMode, Limit, StackPolicy};
 use tenancy::PlanType;
 
 pub const DEFAULT_PORT: u16 = 8009;
@@ -75,9 +75,9 @@ pub struct EdgeLimits {
     pub paid: StackPolicy,
     pub public: StackPolicy,
     pub login: StackPolicy,
-    /// The levels of the partner stacks keyed per client (from `RATE_LIMIT_CLIENT`); the
-    /// others are keyed per partner.
-    pub client_levels: Vec<String>,
+    /// How many of each partner stack's levels, the last ones (from `RATE_LIMIT_CLIENT`), are
+    /// keyed per client; the others are keyed per partner.
+    pub client_levels: usize,
 }
 
 impl EdgeLimits {
@@ -102,44 +102,32 @@ impl EdgeLimits {
                 }
             }
         };
+        // a stack failing validation is reported against `var`; the placeholder is never used,
+        // since the configuration as a whole is then refused
+        let build = |env: &mut Env, var: &str, name: &str, levels: Vec<Limit>| {
+            StackPolicy::new(name, levels)
+                .map(|p| p.on_failure(FailureMode::Open))
+                .and_then(|p| p.with_timeout(timeout))
+                .and_then(|p| p.with_lease(lease))
+                .unwrap_or_else(|e| {
+                    env.invalid(var, e.to_string());
+                    StackPolicy::parse("invalid", "invalid=1/1s").expect("a valid literal")
+                })
+        };
         let client = parse(env, "RATE_LIMIT_CLIENT", "client=20/1s");
         let ip = parse(env, "RATE_LIMIT_IP", "ip=20/1s");
         let login = parse(env, "RATE_LIMIT_LOGIN", "login=10/1m");
-        let plans = [
-            ("RATE_LIMIT_FREE", "edge_free", parse(env, "RATE_LIMIT_FREE", "partner=120/1m")),
-            ("RATE_LIMIT_SAAS", "edge_saas", parse(env, "RATE_LIMIT_SAAS", "partner=50/1s")),
-            ("RATE_LIMIT_PAID", "edge_paid", parse(env, "RATE_LIMIT_PAID", "partner=200/1s")),
-            ("RATE_LIMIT_IP", "edge_public", Vec::new()),
-            ("RATE_LIMIT_LOGIN", "edge_login", ip.clone()),
-        ];
-        let mut stacks = plans.into_iter().map(|(var, name, mut levels)| {
-            match name {
-                "edge_public" => levels.extend(ip.clone()),
-                "edge_login" => levels.extend(login.clone()),
-                _ => levels.extend(client.clone()),
-            }
-            let built = StackPolicy::new(name, levels)
-                .map(|p| p.on_failure(FailureMode::Open))
-                .and_then(|p| p.with_timeout(timeout))
-                .and_then(|p| p.with_lease(lease));
-            match built {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    env.invalid(var, e.to_string());
-                    None
-                }
-            }
-        });
-        let mut next = || stacks.next().flatten();
-        let (free, saas, paid, public, login) = (next(), next(), next(), next(), next());
-        let fallback = || StackPolicy::parse("invalid", "invalid=1/1s").expect("a valid literal");
+        let plan = |env: &mut Env, var: &str, name: &str, default: &str| {
+            let levels = [parse(env, var, default), client.clone()].concat();
+            build(env, var, name, levels)
+        };
         Self {
-            free: free.unwrap_or_else(fallback),
-            saas: saas.unwrap_or_else(fallback),
-            paid: paid.unwrap_or_else(fallback),
-            public: public.unwrap_or_else(fallback),
-            login: login.unwrap_or_else(fallback),
-            client_levels: client.iter().map(|l| l.name().to_owned()).collect(),
+            free: plan(env, "RATE_LIMIT_FREE", "edge_free", "partner=120/1m"),
+            saas: plan(env, "RATE_LIMIT_SAAS", "edge_saas", "partner=50/1s"),
+            paid: plan(env, "RATE_LIMIT_PAID", "edge_paid", "partner=200/1s"),
+            public: build(env, "RATE_LIMIT_IP", "edge_public", ip.clone()),
+            login: build(env, "RATE_LIMIT_LOGIN", "edge_login", [ip, login].concat()),
+            client_levels: client.len(),
         }
     }
 }

@@ -45,9 +45,9 @@ impl EdgeLimiter {
         let policy = self.limits.for_plan(caller.plan);
         let partner = caller.partner_id.to_string();
         let client = format!("{partner}:{}", caller.client);
-        let per_client = &self.limits.client_levels;
-        self.decide(policy, &partner, |level| if per_client.iter().any(|c| c == level) { &client } else { &partner })
-            .await
+        // the client's levels come last
+        let first_client_level = policy.limits().len() - self.limits.client_levels;
+        self.decide(policy, &partner, |i| if i >= first_client_level { &client } else { &partner }).await
     }
 
     pub async fn public(&self, ip: IpAddr) -> Result<RateLimitHeaders, GatewayError> {
@@ -59,28 +59,19 @@ impl EdgeLimiter {
         let ip = ip.to_string();
         let ip_levels = self.limits.public.limits().len();
         let email_at_ip = format!("{}|{ip}", email.trim().to_lowercase());
-        let policy = &self.limits.login;
-        let names: Vec<String> = policy.limits().iter().map(|l| l.name().to_owned()).collect();
-        self.decide(policy, &ip, |level| {
-            let index = names.iter().position(|n| n == level).unwrap_or(0);
-            if index < ip_levels {
-                &ip
-            } else {
-                &email_at_ip
-            }
-        })
-        .await
+        // the IP's levels come first
+        self.decide(&self.limits.login, &ip, |i| if i < ip_levels { &ip } else { &email_at_ip }).await
     }
 
     async fn decide<'k>(
         &self,
         policy: &StackPolicy,
         shard: &str,
-        key_of: impl Fn(&str) -> &'k str,
+        key_of: impl Fn(usize) -> &'k str,
     ) -> Result<RateLimitHeaders, GatewayError> {
         let mut stack = self.limiter.stack(policy).shard(shard);
-        for limit in policy.limits() {
-            stack = stack.key(limit.name(), key_of(limit.name()));
+        for (i, limit) in policy.limits().iter().enumerate() {
+            stack = stack.key(limit.name(), key_of(i));
         }
         match stack.check(1).await {
             Ok(Decision::Rejected(rejected)) => Err(GatewayError::RateLimited(rejected)),

@@ -48,10 +48,6 @@ impl TraceContext {
         }
     }
 
-    pub fn trace_id_hex(&self) -> String {
-        format!("{:032x}", self.trace_id)
-    }
-
     /// The trace id, formatted only when displayed (a disabled log span never formats it).
     pub fn trace_id(&self) -> TraceId {
         TraceId(self.trace_id)
@@ -91,7 +87,7 @@ mod tests {
     fn continues_valid_parents_and_starts_otherwise() {
         let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         let ctx = TraceContext::continue_or_start(Some(parent));
-        assert_eq!(ctx.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(ctx.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_ne!(ctx.span_id, 0x00f0_67aa_0ba9_02b7, "a hop has its own span id");
         assert!(ctx.header().starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && ctx.header().ends_with("-01"));
         for bad in [

@@ -67,10 +67,6 @@ impl SessionCache {
         format!("{}{INVALIDATION_CHANNEL}", self.prefix)
     }
 
-    pub fn connection(&self) -> &ClusterConnection {
-        &self.conn
-    }
-
     async fn bounded<T>(&self, fut: impl std::future::Future<Output = redis::RedisResult<T>>) -> Result<T, CacheError> {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(result) => Ok(result?),

@@ -45,6 +45,17 @@ enum Lost {
     PingUnanswered,
 }
 
+/// Acts on one announcement: the session it names is refused from now on.
+async fn deliver(msg: redis::Msg, sessions: &SessionTiers) {
+    match msg.get_payload::<String>() {
+        Ok(sid) => {
+            sessions.forget(&sid).await;
+            metrics::counter!("gateway_session_invalidations_total").increment(1);
+        }
+        Err(e) => tracing::warn!(error = %e, "unreadable invalidation message"),
+    }
+}
+
 /// Delivers announcements until the subscription is lost.
 async fn pump(pubsub: redis::aio::PubSub, sessions: &SessionTiers, ping_every: Duration) -> Lost {
     let (mut sink, mut messages) = pubsub.split();
@@ -53,13 +64,7 @@ async fn pump(pubsub: redis::aio::PubSub, sessions: &SessionTiers, ping_every: D
     loop {
         tokio::select! {
             msg = messages.next() => match msg {
-                Some(msg) => match msg.get_payload::<String>() {
-                    Ok(sid) => {
-                        sessions.forget(&sid).await;
-                        metrics::counter!("gateway_session_invalidations_total").increment(1);
-                    }
-                    Err(e) => tracing::warn!(error = %e, "unreadable invalidation message"),
-                },
+                Some(msg) => deliver(msg, sessions).await,
                 None => return Lost::Closed,
             },
             _ = ticker.tick() => {
@@ -70,10 +75,7 @@ async fn pump(pubsub: redis::aio::PubSub, sessions: &SessionTiers, ping_every: D
                     r = ping => matches!(r, Ok(Ok(_))),
                     msg = messages.next() => match msg {
                         Some(msg) => {
-                            if let Ok(sid) = msg.get_payload::<String>() {
-                                sessions.forget(&sid).await;
-                                metrics::counter!("gateway_session_invalidations_total").increment(1);
-                            }
+                            deliver(msg, sessions).await;
                             true
                         }
                         None => return Lost::Closed,
