@@ -1,8 +1,6 @@
 //! Profile and post collections: CRUD, items, tenancy (404 across partners), bad input.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,13 +1,11 @@
 //! The generic DAO's ClickHouse implementation on a ClickHouse entity (the daily series), and
 //! the tenant headers a request forwards on outgoing calls.
 
-mod common;
-
+use crate::support::*;
 use clickhouse::Row;
 use coffee::core::clickhouse::ChDao;
 use coffee::core::context::RequestContext;
 use coffee::core::dao::{Dao, Direction, Entity, Filter, Op, SearchQuery, Value};
-use common::*;
 use serde::Deserialize;
 
 /// One day of one Instagram profile, addressed by profile id (first matching day).

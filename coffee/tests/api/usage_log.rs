@@ -2,9 +2,7 @@
 //! counted, exactly, with their page tracks and activity rows; events of unknown partners or
 //! users do not spoil a batch.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use futures::future::join_all;
 use serde_json::json;
 

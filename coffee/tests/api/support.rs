@@ -1,7 +1,6 @@
 //! A coffee on the real test stack with its own Postgres and ClickHouse databases, its own
 //! Redis key prefix, and a small generated data set (2026-09-01 … 2026-10-31, 6 profiles per
 //! platform; partner 1 SAAS, partner 2 FREE, partner 3 PAID).
-#![allow(dead_code)]
 
 use chrono::NaiveDate;
 use reqwest::{Method, RequestBuilder};
@@ -28,7 +27,8 @@ pub fn data() -> datagen::GenConfig {
 pub struct App {
     pub base: String,
     pub pg: testkit::TestPg,
-    pub ch: testkit::TestCh,
+    /// The app's own ClickHouse database, held for as long as the app runs.
+    _ch: testkit::TestCh,
     pub state: coffee::AppState,
     pub prefix: String,
     running: Option<testkit::Running>,
@@ -57,7 +57,15 @@ pub async fn app_with(tweak: impl FnOnce(&mut coffee::Config)) -> App {
     let state = coffee::state(cfg).await.unwrap();
     let server = platform::http::Server::bind(&addr, coffee::router(state.clone())).await.unwrap();
     let running = testkit::serve(server);
-    App { base: running.base_url.clone(), pg, ch, state, prefix, running: Some(running), http: reqwest::Client::new() }
+    App {
+        base: running.base_url.clone(),
+        pg,
+        _ch: ch,
+        state,
+        prefix,
+        running: Some(running),
+        http: reqwest::Client::new(),
+    }
 }
 
 /// A caller: which partner and plan the gateway would have injected.

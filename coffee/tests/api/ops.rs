@@ -1,10 +1,8 @@
 //! coffee on the real test stack: it starts, reports each dependency, exposes metrics and stops
 //! gracefully; an unreachable dependency makes it not-ready, not dead.
 
-mod common;
-
 fn config(pg: &testkit::TestPg, ch: &testkit::TestCh) -> coffee::Config {
-    common::config(pg, ch, &testkit::redis_prefix())
+    crate::support::config(pg, ch, &testkit::redis_prefix())
 }
 
 #[tokio::test]

@@ -1,7 +1,5 @@
 //! The OpenAPI document covers every API route, and every documented route is served.
 
-mod common;
-
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/coffee/profiles/{platform}/{id}"),
     ("get", "/coffee/profiles/{platform}/byhandle/{handle}"),
@@ -51,7 +49,7 @@ fn the_document_lists_exactly_the_api_routes() {
 
 #[tokio::test]
 async fn every_documented_route_is_served_and_the_document_is_published() {
-    let app = common::app().await;
+    let app = crate::support::app().await;
     let client = reqwest::Client::new();
     for (method, path) in ROUTES {
         let concrete = path

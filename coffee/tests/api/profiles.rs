@@ -1,8 +1,6 @@
 //! Profiles, plan gating, usage tracking and the FREE quota, and bad input, over HTTP.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use serde_json::json;
 
 #[tokio::test]

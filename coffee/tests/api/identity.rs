@@ -2,9 +2,7 @@
 //! a tombstone and an invalidation on logout, revocations that no late write can undo, logouts
 //! that Redis missed propagated later; signed tenant headers; and partners with their plans.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use redis::AsyncCommands;
 use serde_json::json;
 

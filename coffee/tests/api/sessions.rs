@@ -3,12 +3,11 @@
 //! success, rollback on error, timeout (504) and client disconnect, after-commit hooks, and
 //! what commit and rollback mean for ClickHouse (buffered writes sent or dropped).
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::*;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
@@ -19,7 +18,6 @@ use coffee::core::middleware::{context::context, session::session};
 use coffee::core::postgres::PgDao;
 use coffee::error::{ApiError, ApiResult};
 use coffee::modules::partner::service::Partner;
-use common::*;
 
 type Hooks = Arc<Mutex<Vec<&'static str>>>;
 

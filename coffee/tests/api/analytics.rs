@@ -1,9 +1,7 @@
 //! Time series, growth, compare, monthly growth and leaderboards, checked against the raw
 //! generated series; and the same answers from the Postgres baseline DAO.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn timeseries_at_each_granularity() {

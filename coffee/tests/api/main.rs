@@ -1,0 +1,14 @@
+//! coffee's integration tests, one binary: every module starts its own coffee on the real test
+//! stack (own Postgres and ClickHouse databases, own Redis key prefix) through `support`, so the
+//! tests run in parallel without seeing each other's data.
+
+mod analytics;
+mod collections;
+mod dao;
+mod identity;
+mod openapi;
+mod ops;
+mod profiles;
+mod sessions;
+mod support;
+mod usage_log;
