@@ -50,6 +50,9 @@ pub struct Config {
     pub max_body_bytes: u64,
     /// `CORS_ORIGINS`: browser origins allowed to call the API (comma-separated; empty: none).
     pub cors_origins: Vec<String>,
+    /// `DASHBOARD_DIR`: the built partner dashboard (a folder with `index.html` and hashed
+    /// `assets/`), served at `/`. Unset: no dashboard, `/` is a 404.
+    pub dashboard_dir: Option<std::path::PathBuf>,
     /// The edge's rate limits (see [`EdgeLimits`]).
     pub limits: EdgeLimits,
     /// `REDIS_KEY_PREFIX`: prepended to every Redis key and channel (tests isolate with it).
@@ -154,6 +157,7 @@ impl Config {
             invalidation_ping: env.millis("INVALIDATION_PING_MS", 5000),
             max_body_bytes: env.or("MAX_BODY_BYTES", 10 * 1024 * 1024),
             cors_origins: env.list("CORS_ORIGINS"),
+            dashboard_dir: env.optional("DASHBOARD_DIR"),
             limits,
             redis_key_prefix: env.or("REDIS_KEY_PREFIX", String::new()),
             hooks: platform::hooks::Hooks::default(),
@@ -174,6 +178,14 @@ impl Config {
         for origin in &cfg.cors_origins {
             if origin.parse::<axum::http::HeaderValue>().is_err() || !origin.starts_with("http") {
                 env.invalid("CORS_ORIGINS", format!("{origin:?} is not an origin such as https://app.example.com"));
+            }
+        }
+        if let Some(dir) = &cfg.dashboard_dir {
+            if !dir.join("index.html").is_file() {
+                env.invalid(
+                    "DASHBOARD_DIR",
+                    format!("{} has no index.html (build the dashboard first)", dir.display()),
+                );
             }
         }
         for (name, zero) in [

@@ -6,11 +6,12 @@
 //! headers stripped, JWT, the session tiers: moka → Redis Cluster `session:{<sid>}` → coffee's
 //! identity, the partner's plan, the edge rate limits, trusted tenant headers injected) →
 //! [`proxy::forward`] to the module (tenant headers signed, hop-by-hop headers dropped).
+//! Every other path falls through to [`dashboard`]: the partner dashboard's files and pages.
 //!
 //! Layout: [`auth`] (the middleware and token checks), [`session`] (the session tiers and the
 //! invalidation listener), [`plan`] (partner plans, served stale while coffee is away),
 //! [`limits`] (edge rate limits), [`upstream`] (the gateway's own calls to coffee, with their
-//! circuit breakers), [`proxy`], [`cors`].
+//! circuit breakers), [`proxy`], [`cors`], [`dashboard`].
 //!
 //! Degraded modes: the gateway starts and serves without Redis (sessions from memory and
 //! identity, limits fail open, `/heartbeat` says 503) and recovers when Redis returns.
@@ -18,6 +19,7 @@
 pub mod auth;
 pub mod config;
 pub mod cors;
+pub mod dashboard;
 pub mod error;
 pub mod limits;
 pub mod plan;
@@ -35,7 +37,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use platform::config::ExposeSecret;
-use platform::http::{ops_router, with_common_layers, Server};
+use platform::http::{common_layers, ops_router, Server};
 use platform::problem::Problem;
 
 pub use config::Config;
@@ -60,7 +62,8 @@ pub fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
         .route("/heartbeat", get(heartbeat))
         .with_state(state.clone());
-    with_common_layers(ops_router(checks, platform::metrics::install("gateway")).merge(modules))
+    let routes = ops_router(checks, platform::metrics::install("gateway")).merge(modules);
+    common_layers(dashboard::fallback(routes, state.config.dashboard_dir.as_deref()))
         .layer(cors::layer(&state.config.cors_origins))
 }
 

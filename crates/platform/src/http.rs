@@ -82,8 +82,13 @@ async fn ready(State(state): State<HealthState>) -> (StatusCode, Json<serde_json
 /// started, see [`crate::trace_context`]), a tracing span carrying both, and the id echoed on
 /// the response. Unknown routes get a problem+json 404.
 pub fn with_common_layers(router: Router) -> Router {
+    common_layers(router.fallback(crate::problem::not_found))
+}
+
+/// The same layers for a router that brings its own fallback (the gateway's serves the
+/// dashboard's files).
+pub fn common_layers(router: Router) -> Router {
     router
-        .fallback(crate::problem::not_found)
         .route_layer(axum::middleware::from_fn(crate::metrics::track_requests))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

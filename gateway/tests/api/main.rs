@@ -4,6 +4,7 @@
 //! so they can stop it.
 
 mod auth;
+mod dashboard;
 mod degraded;
 mod edge;
 mod limits;
