@@ -108,7 +108,29 @@ pub struct Saved {
     pub post_ids: Vec<(String, i64)>,
 }
 
-/// Upserts the profile (by the platform's id) and its posts in one transaction.
+/// A stored creator is tracked by its handle: when the sources now report another platform id
+/// for a handle already stored (the creator re-created the account, or the row came from
+/// another source's numbering), the stored row takes the new id, keeping its profile id, its
+/// history and the collections that hold it. Without this, the upsert by platform id would
+/// collide with the handle's unique index. When the new id is already stored under another
+/// handle, nothing is adopted and the upsert renames that row instead.
+async fn adopt_handle(tx: &mut sqlx::PgConnection, profile: &Profile) -> Result<(), sqlx::Error> {
+    let sql = match profile.platform {
+        Platform::Instagram => {
+            "UPDATE instagram_account SET ig_id = $1 WHERE lower(handle) = lower($2) AND ig_id <> $1
+                 AND NOT EXISTS (SELECT 1 FROM instagram_account WHERE ig_id = $1)"
+        }
+        Platform::Youtube => {
+            "UPDATE youtube_account SET channel_id = $1 WHERE lower(handle) = lower($2) AND channel_id <> $1
+                 AND NOT EXISTS (SELECT 1 FROM youtube_account WHERE channel_id = $1)"
+        }
+    };
+    sqlx::query(sql).bind(&profile.external_id).bind(&profile.handle).execute(tx).await?;
+    Ok(())
+}
+
+/// Upserts the profile (by the platform's id, see [`adopt_handle`]) and its posts in one
+/// transaction.
 pub async fn save(
     pg: &PgPool,
     profile: &Profile,
@@ -120,6 +142,7 @@ pub async fn save(
     let (er, likes, comments, views) = stats
         .map(|s| (s.engagement_rate, s.avg_likes, s.avg_comments, s.avg_views))
         .map_or((None, None, None, None), |(a, b, c, d)| (Some(a), Some(b), Some(c), Some(d)));
+    adopt_handle(&mut tx, profile).await?;
     let id: i64 = match profile.platform {
         Platform::Instagram => {
             sqlx::query_scalar(

@@ -54,6 +54,30 @@ async fn a_new_handle_is_stored_in_postgres_and_clickhouse_once_a_day() {
 }
 
 #[tokio::test]
+async fn a_stored_handle_reported_under_a_new_platform_id_keeps_its_row() {
+    let w = world().await;
+    // the creator as another numbering knew it, in a partner's collection
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO instagram_account (ig_id, handle, full_name, followers) VALUES ('17000000001', 'Nasa', 'NASA', 10)
+         RETURNING id",
+    )
+    .fetch_one(&w.pg.pool)
+    .await
+    .unwrap();
+    let (status, _, body) = w.get("/profiles/instagram/byhandle/nasa?full_refresh=true&force_refresh=true").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"], id, "the stored row is refreshed, not duplicated");
+    assert!(body["followers"].as_i64().unwrap() > 10, "{body}");
+    let (rows, ig_id): (i64, String) =
+        sqlx::query_as("SELECT count(*) OVER (), ig_id FROM instagram_account WHERE lower(handle) = 'nasa'")
+            .fetch_one(&w.pg.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, 1);
+    assert_ne!(ig_id, "17000000001", "the row now carries the id the sources report");
+}
+
+#[tokio::test]
 async fn youtube_channels_refresh_with_their_videos() {
     let w = world().await;
     let (status, _, body) = w.get("/profiles/youtube/byhandle/mrbeast?full_refresh=true").await;
