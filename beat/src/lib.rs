@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use platform::http::{check, ops_router, with_common_layers, Server};
+use platform::http::{check, ops_router, optional, required, with_common_layers, Server};
 use ratelimit::{Limiter, StackPolicy};
 use redis::aio::ConnectionManager;
 
@@ -54,10 +54,12 @@ pub struct AppState {
 
 fn ops(pg: &sqlx::PgPool, ch: &clickhouse::Client, redis: &ConnectionManager) -> axum::Router {
     let redis = redis.clone();
+    // beat's core job (the queue, stored profiles, the refresh limits) needs Postgres and Redis;
+    // without ClickHouse only refreshes fail (they cannot load their day's time series)
     let checks = vec![
-        ("postgres", store::pg::ready_check(pg)),
-        ("clickhouse", store::ch::ready_check(ch)),
-        (
+        required("postgres", store::pg::ready_check(pg)),
+        optional("clickhouse", store::ch::ready_check(ch)),
+        required(
             "redis",
             check(move || {
                 let mut redis = redis.clone();
@@ -76,7 +78,7 @@ fn ops(pg: &sqlx::PgPool, ch: &clickhouse::Client, redis: &ConnectionManager) ->
 pub async fn build(config: Config) -> anyhow::Result<Server> {
     let pg = store::pg::pool(&config.pg, Duration::from_millis(500));
     let log_pg = store::pg::pool(&config.log_pg, Duration::from_millis(500));
-    let ch = store::ch::client(&config.ch).await?;
+    let ch = store::ch::client_for_service(&config.ch).await;
     let redis = redis::Client::open(config.redis_url.as_str())?
         .get_connection_manager_with_config(
             redis::aio::ConnectionManagerConfig::new()

@@ -3,7 +3,7 @@
 //! anything internal is a 500 whose cause is logged but never sent.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use platform::problem::Problem;
 
@@ -81,12 +81,30 @@ impl ApiError {
             Self::Postgres(sqlx::Error::PoolTimedOut) => {
                 (StatusCode::SERVICE_UNAVAILABLE, Some("the database is busy; retry shortly".into()))
             }
+            Self::ClickHouse(e) if store_unreachable(e) => {
+                (StatusCode::SERVICE_UNAVAILABLE, Some("the analytics store is unavailable; retry shortly".into()))
+            }
             Self::Postgres(_) | Self::ClickHouse(_) | Self::Redis(_) | Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, None)
             }
         }
     }
 }
+
+/// ClickHouse could not be reached or did not answer in time (as opposed to a query it refused):
+/// the analytics capability is unavailable, not broken.
+fn store_unreachable(e: &clickhouse::error::Error) -> bool {
+    use clickhouse::error::Error;
+    match e {
+        Error::Network(_) | Error::TimedOut => true,
+        // the server gave up at `max_execution_time` (TIMEOUT_EXCEEDED)
+        Error::BadResponse(body) => body.contains("Code: 159"),
+        _ => false,
+    }
+}
+
+/// How long a client should wait before retrying an unavailable dependency.
+const RETRY_AFTER_SECS: &str = "5";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -98,7 +116,12 @@ impl IntoResponse for ApiError {
                 "an internal error occurred; it has been logged".to_owned()
             }
         };
-        Problem::new(status, detail).into_response()
+        let mut resp = Problem::new(status, detail).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %self, "dependency unavailable");
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        }
+        resp
     }
 }
 

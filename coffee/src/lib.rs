@@ -21,7 +21,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
 use platform::config::PgConfig;
-use platform::http::{ops_router, with_common_layers, Server};
+use platform::http::{ops_router, optional, required, with_common_layers, Server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -70,9 +70,11 @@ pub fn router(state: AppState) -> Router {
         .route("/coffee/health", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
         .with_state(state.clone());
     let checks = vec![
-        ("postgres", store::pg::ready_check(&state.pg)),
-        ("clickhouse", store::ch::ready_check(state.ch.client())),
-        ("redis_cluster", store::redis_cluster::ready_check(&state.redis)),
+        // coffee's core job (identity, profiles, collections, usage) is Postgres; analytics
+        // answer 503 without ClickHouse, sessions fall back to Postgres without Redis
+        required("postgres", store::pg::ready_check(&state.pg)),
+        optional("clickhouse", store::ch::ready_check(state.ch.client())),
+        optional("redis_cluster", store::redis_cluster::ready_check(&state.redis)),
     ];
     with_common_layers(api.merge(ops_router(checks, platform::metrics::install("coffee"))))
 }
@@ -81,7 +83,7 @@ pub fn router(state: AppState) -> Router {
 /// `PG_MAX_IDLE_CONN` and `CH_MAX_OPEN_CONN`; the usage log has one connection of its own).
 pub async fn state(config: Config) -> anyhow::Result<AppState> {
     let pg = store::pg::pool(&config.pg, config.slow_query);
-    let ch = Arc::new(ChPool::new(store::ch::client(&config.ch).await?, config.ch.max_open_conns));
+    let ch = Arc::new(ChPool::new(store::ch::client_for_service(&config.ch).await, config.ch.max_open_conns));
     crate::core::observe::sample_pools(pg.clone(), ch.clone());
     // the usage log writes through its own connection (see modules::usage::log)
     let usage_log_pool =

@@ -37,7 +37,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use platform::config::ExposeSecret;
-use platform::http::{common_layers, ops_router, Server};
+use platform::http::{common_layers, ops_router, optional, Server};
 use platform::problem::Problem;
 
 pub use config::Config;
@@ -51,7 +51,9 @@ use crate::upstream::breaker::Breaker;
 use crate::upstream::identity::IdentityClient;
 
 pub fn router(state: AppState) -> Router {
-    let checks = vec![("redis_cluster", store::redis_cluster::ready_check(&state.redis))];
+    // nothing the gateway cannot route around: without Redis it serves sessions from memory
+    // and identity, and its limits fail open
+    let checks = vec![optional("redis_cluster", store::redis_cluster::ready_check(&state.redis))];
     let mut modules = Router::new();
     for module in proxy::COFFEE_MODULES.iter().chain([&proxy::BEAT_MODULE]) {
         modules = modules

@@ -1,5 +1,6 @@
 //! coffee on the real test stack: it starts, reports each dependency, exposes metrics and stops
-//! gracefully; an unreachable dependency makes it not-ready, not dead.
+//! gracefully; an unreachable Postgres makes it not-ready (not dead), an unreachable ClickHouse
+//! only degrades it: analytics answer 503, everything else works.
 
 fn config(pg: &testkit::TestPg, ch: &testkit::TestCh) -> coffee::Config {
     crate::support::config(pg, ch, &testkit::redis_prefix())
@@ -42,4 +43,29 @@ async fn an_unreachable_postgres_makes_coffee_not_ready() {
     assert_eq!(body["checks"]["postgres"]["ok"], false);
     assert_eq!(body["checks"]["clickhouse"]["ok"], true);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_clickhouse_degrades_analytics_only() {
+    use crate::support::*;
+    let app = app_with(|cfg| cfg.ch.port = 1).await; // the data is loaded; then nothing listens
+    let (status, body) = app.get(SAAS, "/ready").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("degraded")), "{body}");
+    assert_eq!(body["checks"]["clickhouse"]["ok"], false);
+    assert_eq!(body["checks"]["postgres"]["ok"], true);
+
+    // analytics say which capability is missing and when to come back
+    let resp =
+        app.request(SAAS, reqwest::Method::GET, "/coffee/leaderboard/instagram?month=2026-10").send().await.unwrap();
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["retry-after"], "5");
+    let problem: serde_json::Value = resp.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("analytics store is unavailable"), "{problem}");
+    let (status, _) = app.get(SAAS, "/coffee/analytics/instagram/2/timeseries?from=2026-10-01&to=2026-10-31").await;
+    assert_eq!(status, 503);
+
+    // the rest of coffee works
+    assert_eq!(app.get(SAAS, "/coffee/profiles/instagram/2").await.0, 200);
+    let (status, body) = app.post(SAAS, "/coffee/collections", serde_json::json!({"name": "without analytics"})).await;
+    assert_eq!(status, 201, "{body}");
 }

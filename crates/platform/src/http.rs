@@ -34,14 +34,44 @@ where
     Arc::new(move || Box::pin(f()))
 }
 
+/// Whether a dependency's failure takes the service out of rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// The service cannot do its core job without it: `/ready` answers 503.
+    Required,
+    /// Some routes degrade without it (they answer 503 themselves): `/ready` stays 200 and
+    /// reports `degraded`, so an orchestrator keeps the working routes in rotation.
+    Optional,
+}
+
+/// One dependency `/ready` asks about.
+#[derive(Clone)]
+pub struct ReadyCheck {
+    pub name: &'static str,
+    pub need: Need,
+    pub check: Check,
+}
+
+/// A dependency the service cannot work without.
+pub fn required(name: &'static str, check: Check) -> ReadyCheck {
+    ReadyCheck { name, need: Need::Required, check }
+}
+
+/// A dependency some routes need; without it the service is degraded, not down.
+pub fn optional(name: &'static str, check: Check) -> ReadyCheck {
+    ReadyCheck { name, need: Need::Optional, check }
+}
+
 #[derive(Clone)]
 struct HealthState {
-    checks: Arc<Vec<(&'static str, Check)>>,
+    checks: Arc<Vec<ReadyCheck>>,
     metrics: PrometheusHandle,
 }
 
-/// `/health` (the process is up), `/ready` (every dependency answers within 2 s) and `/metrics`.
-pub fn ops_router(checks: Vec<(&'static str, Check)>, metrics: PrometheusHandle) -> Router {
+/// `/health` (liveness: the process serves), `/ready` (readiness: every dependency asked, each
+/// within 2 s; 503 only when a [`Need::Required`] one fails, `degraded` in the body when only
+/// optional ones do) and `/metrics`.
+pub fn ops_router(checks: Vec<ReadyCheck>, metrics: PrometheusHandle) -> Router {
     let state = HealthState { checks: Arc::new(checks), metrics };
     Router::new()
         .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
@@ -54,27 +84,38 @@ pub fn ops_router(checks: Vec<(&'static str, Check)>, metrics: PrometheusHandle)
 }
 
 async fn ready(State(state): State<HealthState>) -> (StatusCode, Json<serde_json::Value>) {
-    let runs = state.checks.iter().map(|(name, check)| {
-        let fut = check();
+    let runs = state.checks.iter().map(|c| {
+        let fut = (c.check)();
         async move {
             let outcome = match tokio::time::timeout(Duration::from_secs(2), fut).await {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(e),
                 Err(_) => Err("timed out after 2s".to_owned()),
             };
-            (*name, outcome)
+            (c.name, c.need, outcome)
         }
     });
     let results = futures::future::join_all(runs).await;
-    let all_ok = results.iter().all(|(_, r)| r.is_ok());
+    let failed = |need: Need| results.iter().any(|(_, n, r)| *n == need && r.is_err());
+    let (status, word) = if failed(Need::Required) {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    } else if failed(Need::Optional) {
+        (StatusCode::OK, "degraded")
+    } else {
+        (StatusCode::OK, "ready")
+    };
     let body: serde_json::Map<String, serde_json::Value> = results
         .into_iter()
-        .map(|(name, r)| {
-            (name.to_owned(), r.map_or_else(|e| json!({ "ok": false, "error": e }), |()| json!({ "ok": true })))
+        .map(|(name, need, r)| {
+            let required = need == Need::Required;
+            let entry = match r {
+                Ok(()) => json!({ "ok": true, "required": required }),
+                Err(e) => json!({ "ok": false, "required": required, "error": e }),
+            };
+            (name.to_owned(), entry)
         })
         .collect();
-    let status = if all_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "status": if all_ok { "ready" } else { "unavailable" }, "checks": body })))
+    (status, Json(json!({ "status": word, "checks": body })))
 }
 
 /// Wraps a fully merged router with the cross-cutting layers: request metrics per route,
@@ -149,24 +190,40 @@ mod tests {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
-    fn app(checks: Vec<(&'static str, Check)>) -> Router {
+    fn app(checks: Vec<ReadyCheck>) -> Router {
         let handle = crate::metrics::install("platform-test");
         with_common_layers(ops_router(checks, handle))
     }
 
-    #[tokio::test]
-    async fn ready_reports_each_check() {
-        let app = app(vec![
-            ("good", check(|| async { Ok(()) })),
-            ("bad", check(|| async { Err("connection refused".to_owned()) })),
-        ]);
-        let resp = app.oneshot(Request::get("/ready").body(Body::empty()).unwrap()).await.unwrap();
-        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    async fn ready_of(checks: Vec<ReadyCheck>) -> (StatusCode, serde_json::Value) {
+        let resp = app(checks).oneshot(Request::get("/ready").body(Body::empty()).unwrap()).await.unwrap();
         assert!(resp.headers().contains_key(REQUEST_ID));
-        let body: serde_json::Value =
-            serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
-        assert_eq!(body["checks"]["good"]["ok"], true);
-        assert_eq!(body["checks"]["bad"]["error"], "connection refused");
+        let status = resp.status();
+        (status, serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap())
+    }
+
+    fn good() -> Check {
+        check(|| async { Ok(()) })
+    }
+
+    fn bad() -> Check {
+        check(|| async { Err("connection refused".to_owned()) })
+    }
+
+    #[tokio::test]
+    async fn ready_reports_each_check_and_only_required_ones_fail_it() {
+        let (status, body) = ready_of(vec![required("db", good()), optional("cache", good())]).await;
+        assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ready")), "{body}");
+
+        let (status, body) = ready_of(vec![required("db", good()), optional("cache", bad())]).await;
+        assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("degraded")), "{body}");
+        assert_eq!(body["checks"]["db"], json!({"ok": true, "required": true}));
+        assert_eq!(body["checks"]["cache"]["error"], "connection refused");
+        assert_eq!(body["checks"]["cache"]["required"], false);
+
+        let (status, body) = ready_of(vec![required("db", bad()), optional("cache", good())]).await;
+        assert_eq!((status, body["status"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")));
+        assert_eq!(body["checks"]["db"]["ok"], false);
     }
 
     #[tokio::test]

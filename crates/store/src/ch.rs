@@ -65,6 +65,20 @@ pub async fn client_for_database(cfg: &ChConfig, database: &str) -> Result<Clien
     Ok(base.with_validation(validation))
 }
 
+/// [`client`] for a service, which must start while ClickHouse is down (its analytics answer
+/// 503 until the server is back): when `CH_VALIDATION=auto` cannot ask the server its version,
+/// rows are read without validation (plain `RowBinary`, which every release reads) and a
+/// warning says so.
+pub async fn client_for_service(cfg: &ChConfig) -> Client {
+    match client(cfg).await {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::warn!(error = %e, "clickhouse unreachable at start; rows are read without validation");
+            base_client(cfg, &cfg.database).with_validation(false)
+        }
+    }
+}
+
 /// `SELECT 1`, for readiness checks.
 pub async fn ping(client: &Client) -> Result<(), String> {
     client.query("SELECT 1").fetch_one::<u8>().await.map(drop).map_err(|e| e.to_string())
