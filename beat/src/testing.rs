@@ -52,3 +52,41 @@ pub fn workers(poll: Duration) -> Workers {
         flows: Vec::new(),
     }
 }
+
+/// One key per source, in the form the provider simulator accepts.
+pub const SIMULATOR_KEYS: [(&str, &str); 7] = [
+    ("insta-best-performance", "key-best"),
+    ("arraybobo", "key-arraybobo"),
+    ("rocketapi", "key-rocket"),
+    ("graphapi", "17841400000000001:graph-token"),
+    ("youtube138", "key-yt138"),
+    ("youtubev31", "key-v31"),
+    ("youtube-data-api", "key-google"),
+];
+
+/// Stores [`SIMULATOR_KEYS`], so every source can be asked.
+pub async fn seed_credentials(pg: &sqlx::PgPool) {
+    for (source, key) in SIMULATOR_KEYS {
+        add_credential(pg, source, key).await;
+    }
+}
+
+/// Stores one credential for `source` (and the source itself, with a generous limit).
+pub async fn add_credential(pg: &sqlx::PgPool, source: &str, key: &str) -> i64 {
+    let platform = if source.starts_with("youtube") { "youtube" } else { "instagram" };
+    sqlx::query(
+        "INSERT INTO scrape_source (source, platform, requests, per_seconds) VALUES ($1, $2, 1000, 1)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(source)
+    .bind(platform)
+    .execute(pg)
+    .await
+    .expect("storing the source");
+    sqlx::query_scalar("INSERT INTO credential (source, key) VALUES ($1, $2) RETURNING id")
+        .bind(source)
+        .bind(key)
+        .fetch_one(pg)
+        .await
+        .expect("storing the credential")
+}

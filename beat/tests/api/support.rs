@@ -66,17 +66,7 @@ pub async fn world_setup(sql: &[&str], tweak: impl FnOnce(&mut beat::Config)) ->
     let (pg, ch) = (testkit::pg().await, testkit::ch().await);
     let sim = platform::http::Server::bind("127.0.0.1:0", beat::simulator::Simulator::new().router()).await.unwrap();
     let simulator = testkit::serve(sim);
-    for (source, key) in [
-        ("insta-best-performance", "key-best"),
-        ("arraybobo", "key-arraybobo"),
-        ("rocketapi", "key-rocket"),
-        ("graphapi", "17841400000000001:graph-token"),
-        ("youtube138", "key-yt138"),
-        ("youtubev31", "key-v31"),
-        ("youtube-data-api", "key-google"),
-    ] {
-        add_credential(&pg, source, key).await;
-    }
+    beat::testing::seed_credentials(&pg.pool).await;
     for statement in sql {
         sqlx::query(statement).execute(&pg.pool).await.unwrap();
     }
@@ -88,22 +78,6 @@ pub async fn world_setup(sql: &[&str], tweak: impl FnOnce(&mut beat::Config)) ->
 
 pub async fn world() -> World {
     world_with(|_| {}).await
-}
-
-pub async fn add_credential(pg: &testkit::TestPg, source: &str, key: &str) -> i64 {
-    let platform = if source.starts_with("youtube") { "youtube" } else { "instagram" };
-    sqlx::query("INSERT INTO scrape_source (source, platform, requests, per_seconds) VALUES ($1, $2, 1000, 1) ON CONFLICT DO NOTHING")
-        .bind(source)
-        .bind(platform)
-        .execute(&pg.pool)
-        .await
-        .unwrap();
-    sqlx::query_scalar("INSERT INTO credential (source, key) VALUES ($1, $2) RETURNING id")
-        .bind(source)
-        .bind(key)
-        .fetch_one(&pg.pool)
-        .await
-        .unwrap()
 }
 
 impl World {

@@ -80,6 +80,28 @@ pub fn ensure_bench_tools() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Node.js and npm, which build and test the dashboard (Debian's packages when missing).
+pub fn ensure_node() -> anyhow::Result<()> {
+    if on_path("node") && on_path("npm") {
+        return Ok(());
+    }
+    apt_install(&["nodejs", "npm"])?;
+    anyhow::ensure!(on_path("node") && on_path("npm"), "after apt-get install, node or npm is still missing");
+    Ok(())
+}
+
+/// Debian's Chromium, the browser the dashboard's end-to-end tests drive.
+pub fn ensure_browser() -> anyhow::Result<()> {
+    if Path::new(CHROMIUM).is_file() {
+        return Ok(());
+    }
+    apt_install(&["chromium"])?;
+    anyhow::ensure!(Path::new(CHROMIUM).is_file(), "after apt-get install, {CHROMIUM} is still missing");
+    Ok(())
+}
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
 fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     eprintln!("installing {} (apt-get)…", packages.join(", "));
     let apt = |args: &[&str]| -> anyhow::Result<String> {

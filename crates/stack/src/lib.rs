@@ -7,6 +7,7 @@
 //! runs the expected program), `status` probes every server.
 
 pub mod clickhouse;
+pub mod dashboard;
 pub mod install;
 pub mod postgres;
 pub mod process;

@@ -159,12 +159,17 @@ async fn dev(release: bool) -> anyhow::Result<ExitCode> {
     let mut info = stack::up(&profile, Components::default()).await?;
     eprintln!("loading demo data …");
     let demo = stack::demo::load(&info).await?;
+    eprintln!("building the dashboard …");
+    let dashboard = stack::dashboard::build()?;
     eprintln!("building the services …");
     stack::services::build(release)?;
-    stack::services::start(&mut info, release, &demo.service_env).await?;
+    let mut env = demo.service_env;
+    env.push(("DASHBOARD_DIR".to_owned(), dashboard.display().to_string()));
+    stack::services::start(&mut info, release, &env).await?;
     info.save()?;
     print_status(&stack::status(&profile.state_dir).await?);
     println!("\n{}", demo.summary);
+    println!("dashboard http://127.0.0.1:8009/ (served by the gateway)");
     println!("gateway  http://127.0.0.1:8009   coffee http://127.0.0.1:7179   beat http://127.0.0.1:8000");
     println!("each has /health, /ready and /metrics; `cargo stack down` stops everything.");
     Ok(ExitCode::SUCCESS)
@@ -219,6 +224,9 @@ async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {
         }
     }
     let outcome = async {
+        // the browser tests (in the gateway's suite) need the built app and Chromium
+        stack::dashboard::build()?;
+        stack::install::ensure_browser()?;
         stack::up(&profile, Components::default()).await?;
         let nextest =
             Command::new(env!("CARGO")).args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
@@ -231,15 +239,18 @@ async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {
         }
         cmd.args(&args).env("STACK_STATE_DIR", &profile.state_dir);
         eprintln!("running {cmd:?}");
-        anyhow::Ok(cmd.status()?)
+        let rust = cmd.status()?;
+        eprintln!("running the dashboard's unit tests");
+        let unit = stack::dashboard::unit_tests()?;
+        anyhow::Ok(rust.success() && unit)
     }
     .await;
     if !keep {
         let stopped = stack::down(&profile.state_dir)?;
         eprintln!("test stack stopped: {}", stopped.join(", "));
     }
-    let status = outcome?;
-    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let passed = outcome?;
+    Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 #[tokio::main]

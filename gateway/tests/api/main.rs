@@ -4,6 +4,7 @@
 //! so they can stop it.
 
 mod auth;
+mod browser;
 mod dashboard;
 mod degraded;
 mod edge;

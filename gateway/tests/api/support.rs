@@ -16,6 +16,8 @@ pub struct Edge {
     pub coffee_url: String,
     pub prefix: String,
     pub http: reqwest::Client,
+    /// beat and its provider simulator, when the setup asked for them.
+    pub beat: Option<(testkit::Running, testkit::Running)>,
     env: Vec<(String, String)>,
     _pg: testkit::TestPg,
     _ch: testkit::TestCh,
@@ -28,11 +30,34 @@ pub struct Setup {
     pub beat_url: String,
     /// The cluster both coffee and the gateway use (default: the shared stack's).
     pub redis: platform::config::RedisClusterConfig,
+    /// The data set loaded into the test's databases.
+    pub data: datagen::GenConfig,
+    /// A real beat on the same databases, its sources at a provider simulator, instead of
+    /// `beat_url`; with its refresh limit (`REFRESH_LIMITS` form).
+    pub beat: Option<&'static str>,
+    /// coffee's FREE plan quota of distinct profiles a month.
+    pub free_quota: Option<u32>,
 }
 
 impl Default for Setup {
     fn default() -> Self {
-        Self { env: Vec::new(), beat_url: "http://127.0.0.1:1".into(), redis: testkit::redis_cluster_config() }
+        Self {
+            env: Vec::new(),
+            beat_url: "http://127.0.0.1:1".into(),
+            redis: testkit::redis_cluster_config(),
+            data: datagen::GenConfig {
+                seed: 3,
+                profiles_per_platform: 4,
+                days: 10,
+                end_date: chrono::Utc::now().date_naive(),
+                posts_per_profile: 0,
+                partners: 2,
+                collections_per_partner: 1,
+                pg_time_series: false,
+            },
+            beat: None,
+            free_quota: None,
+        }
     }
 }
 
@@ -42,27 +67,36 @@ pub async fn edge() -> Edge {
 
 pub async fn edge_with(setup: Setup) -> Edge {
     let (pg, ch) = (testkit::pg().await, testkit::ch().await);
-    let data = datagen::GenConfig {
-        seed: 3,
-        profiles_per_platform: 4,
-        days: 10,
-        end_date: chrono::Utc::now().date_naive(),
-        posts_per_profile: 0,
-        partners: 2,
-        collections_per_partner: 1,
-        pg_time_series: false,
-    };
     let mut conn = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
-    datagen::load(&data, datagen::Targets { pg: Some(&mut conn), ch: Some(&ch.client), progress: false })
+    datagen::load(&setup.data, datagen::Targets { pg: Some(&mut conn), ch: Some(&ch.client), progress: false })
         .await
         .unwrap();
     let prefix = testkit::redis_prefix();
+    let base = coffee::testing::config(&pg, &ch, &prefix);
     let coffee_config = coffee::Config {
         tenant_signing_key: Some(coffee::testing::tenant_signing_key()),
         redis: setup.redis.clone(),
-        ..coffee::testing::config(&pg, &ch, &prefix)
+        free_profile_view_quota: setup.free_quota.unwrap_or(base.free_profile_view_quota),
+        ..base
     };
     let coffee = testkit::serve(coffee::build(coffee_config).await.unwrap());
+    let mut beat = None;
+    let beat_url = match setup.beat {
+        None => setup.beat_url.clone(),
+        Some(limits) => {
+            let simulator = beat::simulator::Simulator::new().router();
+            let simulator = testkit::serve(platform::http::Server::bind("127.0.0.1:0", simulator).await.unwrap());
+            beat::testing::seed_credentials(&pg.pool).await;
+            let config = beat::Config {
+                refresh_limits: ratelimit::StackPolicy::parse("refresh_profile", limits).unwrap(),
+                ..beat::testing::config(&pg, &ch, &simulator.base_url)
+            };
+            let server = testkit::serve(beat::build(config).await.unwrap());
+            let url = server.base_url.clone();
+            beat = Some((server, simulator));
+            url
+        }
+    };
     let mut env: Vec<(String, String)> = [
         ("PORT", "0".to_owned()),
         ("SERVER_HOST", "127.0.0.1".to_owned()),
@@ -71,7 +105,7 @@ pub async fn edge_with(setup: Setup) -> Edge {
         ("HMAC_SECRET", HMAC_SECRET.to_owned()),
         ("TENANT_SIGNING_SECRET", coffee::testing::TENANT_SIGNING_SECRET.to_owned()),
         ("COFFEE_URL", coffee.base_url.clone()),
-        ("BEAT_URL", setup.beat_url.clone()),
+        ("BEAT_URL", beat_url),
         ("SESSION_CACHE_TTL", "600".to_owned()),
         ("REDIS_KEY_PREFIX", prefix.clone()),
         ("RATE_LIMIT_FREE", "partner=100000/1s".to_owned()),
@@ -96,6 +130,7 @@ pub async fn edge_with(setup: Setup) -> Edge {
         state,
         prefix,
         http: reqwest::Client::new(),
+        beat,
         env,
         _pg: pg,
         _ch: ch,
@@ -168,10 +203,14 @@ impl Edge {
     }
 
     pub async fn stop(self) {
-        let Edge { gateway, coffee, .. } = self;
+        let Edge { gateway, coffee, beat, .. } = self;
         gateway.stop().await;
         if let Some(c) = coffee {
             c.stop().await;
+        }
+        if let Some((beat, simulator)) = beat {
+            beat.stop().await;
+            simulator.stop().await;
         }
     }
 }

@@ -105,7 +105,22 @@ fn build_contexts_and_dockerfiles_exist() {
             .unwrap_or_else(|_| panic!("{name}: {} is missing", dockerfile.display()));
         assert!(text.contains("cargo chef cook"), "{name}: dependency layer is not cached");
         assert!(text.matches("FROM ").count() >= 3, "{name}: not a multi-stage build");
+        // every file copied from the build context is in the repository
+        for line in text.lines().filter(|l| l.starts_with("COPY ") && !l.contains("--from=")) {
+            let words: Vec<&str> = line.split_whitespace().skip(1).collect();
+            for source in &words[..words.len() - 1] {
+                assert!(
+                    context.join(source).exists(),
+                    "{name}: `{line}` copies {source}, which is not in the repository"
+                );
+            }
+        }
     }
+    let gateway_dockerfile = std::fs::read_to_string(root.join("gateway/Dockerfile")).unwrap();
+    assert!(
+        gateway_dockerfile.contains("npm run build") && gateway_dockerfile.contains("DASHBOARD_DIR="),
+        "the gateway's image must carry the built dashboard and serve it"
+    );
     let migrate_entry = serde_norway::to_string(&service(&doc, "migrate")["entrypoint"]).unwrap();
     assert!(migrate_entry.contains("/usr/local/bin/migrate"));
     let coffee_dockerfile = std::fs::read_to_string(root.join("coffee/Dockerfile")).unwrap();
