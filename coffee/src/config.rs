@@ -31,6 +31,13 @@ pub struct Config {
     /// with. When set, tenant headers without a valid signature are refused; unset, they are
     /// trusted (a coffee reachable only by the gateway).
     pub tenant_signing_key: Option<tenancy::SigningKey>,
+    /// `CH_QUERY_TIMEOUT_MS`: the longest coffee waits for one ClickHouse statement (default
+    /// 10 000; below `SERVER_TIMEOUT`, so a hung ClickHouse is a 503 for analytics, not a 504).
+    pub ch_query_timeout: Duration,
+    /// `CH_BREAKER_FAILURES` consecutive unreachable-or-timed-out statements open the analytics
+    /// breaker for `CH_BREAKER_COOLDOWN` seconds: analytics then answer 503 at once.
+    pub ch_breaker_failures: u32,
+    pub ch_breaker_cooldown: Duration,
     /// Test-only pause points; nothing is armed in a configured service.
     pub hooks: platform::hooks::Hooks,
 }
@@ -56,11 +63,20 @@ impl Config {
             tenant_signing_key: env
                 .optional_hmac_key("TENANT_SIGNING_SECRET")
                 .map(|k| tenancy::SigningKey::new(k.expose_secret().to_vec())),
+            ch_query_timeout: env.millis("CH_QUERY_TIMEOUT_MS", 10_000),
+            ch_breaker_failures: env.or("CH_BREAKER_FAILURES", 5),
+            ch_breaker_cooldown: env.seconds("CH_BREAKER_COOLDOWN", 5),
             hooks: platform::hooks::Hooks::default(),
         };
         let secret = cfg.hmac_secret.expose_secret();
         if let (false, Err(problem)) = (secret.is_empty(), platform::config::decode_hmac_key(secret)) {
             env.invalid("HMAC_SECRET", problem);
+        }
+        if cfg.ch_query_timeout.is_zero() || cfg.ch_query_timeout >= cfg.server.request_timeout {
+            env.invalid("CH_QUERY_TIMEOUT_MS", "must be positive and shorter than SERVER_TIMEOUT");
+        }
+        if cfg.ch_breaker_failures == 0 {
+            env.invalid("CH_BREAKER_FAILURES", "must be positive");
         }
         if cfg.jwt_ttl.is_zero() {
             env.invalid("JWT_TTL", "must be at least 1 second");

@@ -41,6 +41,11 @@ pub enum ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
+    /// ClickHouse could not be reached or did not answer in time.
+    pub fn is_store_unreachable(&self) -> bool {
+        matches!(self, Self::ClickHouse(e) if store_unreachable(e))
+    }
+
     pub fn not_found(what: impl std::fmt::Display) -> Self {
         Self::NotFound(format!("{what} not found"))
     }

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
+use platform::breaker::Breaker;
 use platform::config::PgConfig;
 use platform::http::{ops_router, optional, required, with_common_layers, Server};
 use utoipa::OpenApi;
@@ -83,7 +84,11 @@ pub fn router(state: AppState) -> Router {
 /// `PG_MAX_IDLE_CONN` and `CH_MAX_OPEN_CONN`; the usage log has one connection of its own).
 pub async fn state(config: Config) -> anyhow::Result<AppState> {
     let pg = store::pg::pool(&config.pg, config.slow_query);
-    let ch = Arc::new(ChPool::new(store::ch::client_for_service(&config.ch).await, config.ch.max_open_conns));
+    let breaker =
+        Breaker::new("coffee_breaker_open", "clickhouse", config.ch_breaker_failures, config.ch_breaker_cooldown);
+    let ch = ChPool::new(store::ch::client_for_service(&config.ch).await, config.ch.max_open_conns)
+        .with_guard(config.ch_query_timeout, breaker);
+    let ch = Arc::new(ch);
     crate::core::observe::sample_pools(pg.clone(), ch.clone());
     // the usage log writes through its own connection (see modules::usage::log)
     let usage_log_pool =

@@ -11,7 +11,7 @@
 //! Layout: [`auth`] (the middleware and token checks), [`session`] (the session tiers and the
 //! invalidation listener), [`plan`] (partner plans, served stale while coffee is away),
 //! [`limits`] (edge rate limits), [`upstream`] (the gateway's own calls to coffee, with their
-//! circuit breakers), [`proxy`], [`cors`], [`dashboard`].
+//! circuit breakers from `platform::breaker`), [`proxy`], [`cors`], [`dashboard`].
 //!
 //! Degraded modes: the gateway starts and serves without Redis (sessions from memory and
 //! identity, limits fail open, `/heartbeat` says 503) and recovers when Redis returns.
@@ -47,8 +47,8 @@ use crate::auth::token::TokenVerifier;
 use crate::limits::EdgeLimiter;
 use crate::plan::PlanResolver;
 use crate::session::SessionTiers;
-use crate::upstream::breaker::Breaker;
 use crate::upstream::identity::IdentityClient;
+use platform::breaker::Breaker;
 
 pub fn router(state: AppState) -> Router {
     // nothing the gateway cannot route around: without Redis it serves sessions from memory
@@ -85,7 +85,7 @@ async fn heartbeat(State(state): State<AppState>) -> Response {
 pub async fn state(config: Config) -> anyhow::Result<AppState> {
     let redis = store::redis_cluster::connect_lazy(&config.redis)?;
     let http = reqwest::Client::builder().build()?;
-    let breaker = |name| Breaker::new(name, config.breaker_failures, config.breaker_cooldown);
+    let breaker = |name| Breaker::new("gateway_breaker_open", name, config.breaker_failures, config.breaker_cooldown);
     let identity = IdentityClient::new(http.clone(), &config.coffee_url, config.identity_timeout, breaker("identity"));
     let cache = store::sessions::SessionCache::new(redis.clone(), &config.redis_key_prefix, config.redis.timeout);
     let sessions = Arc::new(SessionTiers::new(

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tenancy::PlanType;
 
 use crate::error::GatewayError;
-use crate::upstream::breaker::Breaker;
+use platform::breaker::Breaker;
 
 #[derive(Deserialize)]
 struct PartnerDetail {

@@ -63,14 +63,22 @@ impl RequestContext {
         request.headers(headers)
     }
 
-    /// Runs one store operation with its metrics and logs (see [`crate::core::observe`]).
+    /// Runs one store operation with its metrics and logs (see [`crate::core::observe`]);
+    /// ClickHouse statements also under the pool's deadline and breaker
+    /// ([`crate::core::clickhouse::ChPool::guarded`]).
     pub async fn timed<T>(
         &self,
         store: crate::core::observe::Store,
         op: &'static str,
         fut: impl std::future::Future<Output = crate::error::ApiResult<T>>,
     ) -> crate::error::ApiResult<T> {
-        crate::core::observe::query(store, op, self.config.slow_query, fut).await
+        let guarded = async {
+            match store {
+                crate::core::observe::Store::ClickHouse => self.ch.pool().guarded(fut).await,
+                crate::core::observe::Store::Postgres => fut.await,
+            }
+        };
+        crate::core::observe::query(store, op, self.config.slow_query, guarded).await
     }
 
     /// Runs `hook` after the request's sessions commit; never if they roll back.

@@ -69,3 +69,48 @@ async fn an_unreachable_clickhouse_degrades_analytics_only() {
     let (status, body) = app.post(SAAS, "/coffee/collections", serde_json::json!({"name": "without analytics"})).await;
     assert_eq!(status, 201, "{body}");
 }
+
+/// A ClickHouse that accepts connections and never answers, as a frozen server does; counts
+/// the connections it was asked for.
+async fn silent_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket); // open, silent
+        }
+    });
+    (port, accepted)
+}
+
+#[tokio::test]
+async fn a_silent_clickhouse_is_a_503_at_the_deadline_then_at_once() {
+    use crate::support::*;
+    let (port, accepted) = silent_server().await;
+    let app = app_with(|cfg| {
+        cfg.ch.port = port;
+        cfg.ch_query_timeout = std::time::Duration::from_millis(300);
+        cfg.ch_breaker_failures = 2;
+        cfg.ch_breaker_cooldown = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let leaderboard = "/coffee/leaderboard/instagram?month=2026-10";
+    // the deadline answers, not the request timeout (which would be a 504)
+    for _ in 0..2 {
+        let (status, body) = app.get(SAAS, leaderboard).await;
+        assert_eq!(status, 503, "{body}");
+        assert!(body["detail"].as_str().unwrap().contains("analytics store is unavailable"), "{body}");
+    }
+    // two failures opened the breaker: ClickHouse is not even asked any more
+    let asked = accepted.load(std::sync::atomic::Ordering::SeqCst);
+    let (status, body) = app.get(SAAS, leaderboard).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("retry in"), "{body}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), asked, "no new connection to ClickHouse");
+    // Postgres routes are untouched
+    assert_eq!(app.get(SAAS, "/coffee/profiles/instagram/2").await.0, 200);
+}

@@ -68,16 +68,19 @@ pub async fn client_for_database(cfg: &ChConfig, database: &str) -> Result<Clien
 /// [`client`] for a service, which must start while ClickHouse is down (its analytics answer
 /// 503 until the server is back): when `CH_VALIDATION=auto` cannot ask the server its version,
 /// rows are read without validation (plain `RowBinary`, which every release reads) and a
-/// warning says so.
+/// warning says so. A server that does not answer is given [`START_PROBE`].
 pub async fn client_for_service(cfg: &ChConfig) -> Client {
-    match client(cfg).await {
-        Ok(client) => client,
-        Err(e) => {
-            tracing::warn!(error = %e, "clickhouse unreachable at start; rows are read without validation");
-            base_client(cfg, &cfg.database).with_validation(false)
-        }
-    }
+    let failure = match tokio::time::timeout(START_PROBE, client(cfg)).await {
+        Ok(Ok(client)) => return client,
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {} s", START_PROBE.as_secs()),
+    };
+    tracing::warn!(error = %failure, "clickhouse unreachable at start; rows are read without validation");
+    base_client(cfg, &cfg.database).with_validation(false)
 }
+
+/// How long a starting service waits for ClickHouse to say its version.
+const START_PROBE: Duration = Duration::from_secs(3);
 
 /// `SELECT 1`, for readiness checks.
 pub async fn ping(client: &Client) -> Result<(), String> {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tenancy::SessionInfo;
 
-use super::breaker::Breaker;
 use crate::error::{AuthFailure, GatewayError};
+use platform::breaker::Breaker;
 
 pub struct IdentityClient {
     http: reqwest::Client,

@@ -5,13 +5,19 @@
 //! pool here gives each request's ClickHouse session a slot for its whole life, as a Postgres
 //! session holds its connection: at most `CH_MAX_OPEN_CONN` requests use ClickHouse at once,
 //! the rest wait up to [`ACQUIRE_TIMEOUT`] and are then answered 503.
+//!
+//! The pool also guards every statement ([`ChPool::guarded`]): a deadline (`CH_QUERY_TIMEOUT_MS`),
+//! because a frozen server never answers and `max_execution_time` is enforced by the server
+//! itself; and a circuit breaker, so once ClickHouse has failed repeatedly analytics answer 503
+//! at once instead of each request waiting out the deadline.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use platform::breaker::Breaker;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 
 /// How long a request waits for a free slot, as the Postgres pool's acquire timeout.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -21,6 +27,8 @@ pub struct ChPool {
     slots: Arc<Semaphore>,
     size: usize,
     acquire_timeout: Duration,
+    query_timeout: Duration,
+    breaker: Breaker,
 }
 
 /// A slot of the pool and the client to use while holding it.
@@ -32,7 +40,38 @@ pub struct ChLease {
 impl ChPool {
     pub fn new(client: clickhouse::Client, max_open: u32) -> Self {
         let size = max_open.max(1) as usize;
-        Self { client, slots: Arc::new(Semaphore::new(size)), size, acquire_timeout: ACQUIRE_TIMEOUT }
+        Self {
+            client,
+            slots: Arc::new(Semaphore::new(size)),
+            size,
+            acquire_timeout: ACQUIRE_TIMEOUT,
+            query_timeout: Duration::from_secs(10),
+            breaker: Breaker::new("coffee_breaker_open", "clickhouse", 5, Duration::from_secs(5)),
+        }
+    }
+
+    /// Sets the per-statement deadline and the breaker (see the module docs).
+    pub fn with_guard(mut self, query_timeout: Duration, breaker: Breaker) -> Self {
+        self.query_timeout = query_timeout;
+        self.breaker = breaker;
+        self
+    }
+
+    /// Runs one ClickHouse statement under the deadline and the breaker. Only an unreachable or
+    /// silent ClickHouse counts against the breaker; a refused query or an empty result does not.
+    pub async fn guarded<T>(&self, statement: impl std::future::Future<Output = ApiResult<T>>) -> ApiResult<T> {
+        if let Err(wait) = self.breaker.admit() {
+            return Err(ApiError::Unavailable(format!(
+                "the analytics store is unavailable; retry in {} s",
+                wait.as_secs().max(1)
+            )));
+        }
+        let result = match tokio::time::timeout(self.query_timeout, statement).await {
+            Ok(result) => result,
+            Err(_) => Err(ApiError::ClickHouse(clickhouse::error::Error::TimedOut)),
+        };
+        self.breaker.record(!result.as_ref().is_err_and(ApiError::is_store_unreachable));
+        result
     }
 
     /// Overrides [`ACQUIRE_TIMEOUT`].

@@ -66,6 +66,11 @@ impl ChSession {
         Ok(&lease.client)
     }
 
+    /// The pool this session's slot comes from (its statements run under the pool's guard).
+    pub fn pool(&self) -> &ChPool {
+        &self.pool
+    }
+
     pub fn is_open(&self) -> bool {
         self.lease.initialized()
     }

@@ -1,5 +1,5 @@
-//! A circuit breaker for a dependency the gateway calls per request (coffee's identity and
-//! partner modules). After `threshold` consecutive failures (transport errors, timeouts, 5xx)
+//! A circuit breaker for a dependency a service calls per request (the gateway's calls to
+//! coffee's identity and partner modules, coffee's ClickHouse queries). After `threshold` consecutive failures (transport errors, timeouts, 5xx)
 //! it opens for `cooldown`: callers get an immediate 503 instead of each waiting out a timeout,
 //! which would pile requests up behind a dead dependency. Then one trial call is let through;
 //! its success closes the breaker, its failure opens it again.
@@ -26,6 +26,8 @@ enum State {
 }
 
 pub struct Breaker {
+    /// The gauge reporting the state (1 open, 0 closed), labelled by `dependency`.
+    gauge: &'static str,
     name: &'static str,
     threshold: u32,
     cooldown: Duration,
@@ -33,9 +35,10 @@ pub struct Breaker {
 }
 
 impl Breaker {
-    pub fn new(name: &'static str, threshold: u32, cooldown: Duration) -> Self {
-        metrics::gauge!("gateway_breaker_open", "dependency" => name).set(0.0);
-        Self { name, threshold: threshold.max(1), cooldown, state: Mutex::new(State::Closed { failures: 0 }) }
+    /// A closed breaker for `name`, its state in the gauge `gauge` (e.g. `gateway_breaker_open`).
+    pub fn new(gauge: &'static str, name: &'static str, threshold: u32, cooldown: Duration) -> Self {
+        metrics::gauge!(gauge, "dependency" => name).set(0.0);
+        Self { gauge, name, threshold: threshold.max(1), cooldown, state: Mutex::new(State::Closed { failures: 0 }) }
     }
 
     /// `Ok` when a call may be made, else how long until the next trial.
@@ -66,7 +69,7 @@ impl Breaker {
         let is_open = !matches!(next, State::Closed { .. });
         if was_open != is_open {
             tracing::warn!(dependency = self.name, open = is_open, "circuit breaker changed state");
-            metrics::gauge!("gateway_breaker_open", "dependency" => self.name).set(if is_open { 1.0 } else { 0.0 });
+            metrics::gauge!(self.gauge, "dependency" => self.name).set(if is_open { 1.0 } else { 0.0 });
         }
         *state = next;
     }
@@ -82,7 +85,7 @@ mod tests {
 
     #[test]
     fn opens_after_consecutive_failures_then_lets_one_trial_through() {
-        let b = Breaker::new("test", 2, Duration::from_millis(50));
+        let b = Breaker::new("test_breaker_open", "test", 2, Duration::from_millis(50));
         b.record(false);
         b.record(true); // not consecutive
         b.record(false);
