@@ -123,8 +123,10 @@ pub struct SearchRequest {
     pub filters: Vec<FilterRequest>,
     pub sort: Option<SortRequest>,
     /// 1-based page number (default 1)
+    #[schema(minimum = 1, maximum = 10000)]
     pub page: Option<u32>,
     /// page size (default 20, at most 100)
+    #[schema(minimum = 1, maximum = 100)]
     pub size: Option<u32>,
 }
 

@@ -76,3 +76,20 @@ async fn every_documented_route_is_served_and_the_document_is_published() {
     assert_eq!(doc["paths"].as_object().unwrap().len(), distinct.len());
     app.stop().await;
 }
+
+#[test]
+fn paging_bounds_are_documented_as_enforced() {
+    let doc = serde_json::to_value(coffee::openapi()).unwrap();
+    let props = &doc["components"]["schemas"]["SearchRequest"]["properties"];
+    assert_eq!(
+        (props["page"]["minimum"].as_f64(), props["page"]["maximum"].as_f64()),
+        (Some(1.0), Some(10000.0)),
+        "{props}"
+    );
+    let max = f64::from(coffee::core::dao::MAX_PAGE_SIZE);
+    assert_eq!(
+        (props["size"]["minimum"].as_f64(), props["size"]["maximum"].as_f64()),
+        (Some(1.0), Some(max)),
+        "{props}"
+    );
+}

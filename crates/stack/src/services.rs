@@ -37,14 +37,16 @@ pub fn build(release: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts each service not already running and waits for its `/health`.
+/// Starts each service and waits for its `/health`. A service still running from an earlier
+/// `cargo stack dev` is stopped first (gracefully), so the binary just built is the one that
+/// serves.
 pub async fn start(info: &mut StackInfo, release: bool, extra_env: &[(String, String)]) -> anyhow::Result<()> {
     let target = repo_root().join("target").join(if release { "release" } else { "debug" });
     let logs = info.profile.state_dir.join("logs");
     std::fs::create_dir_all(&logs)?;
     for (name, _, port) in SERVICES {
-        if info.pids.get(*name).is_some_and(PidRecord::is_running) {
-            continue;
+        if let Some(running) = info.pids.get(*name).filter(|r| r.is_running()) {
+            process::stop(running, Duration::from_secs(10))?;
         }
         process::ensure_port_free(*port, name)?;
         let log = std::fs::File::create(logs.join(format!("{name}.log")))?;
