@@ -4,7 +4,7 @@
 //! recycled pid never gets killed by mistake.
 
 use std::collections::BTreeMap;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -99,14 +99,16 @@ pub fn port_answers(port: u16) -> bool {
     TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(300)).is_ok()
 }
 
-/// Fails with a message naming the port and its owner-to-be when the port is taken.
+/// Fails with a message naming the port and its owner-to-be when something listens there.
+/// (Asked by connecting, not by binding: connections of a process just stopped linger in
+/// TIME_WAIT and refuse a plain bind, while the servers bind with `SO_REUSEADDR`.)
 pub fn ensure_port_free(port: u16, what: &str) -> anyhow::Result<()> {
-    match TcpListener::bind(("127.0.0.1", port)) {
-        Ok(_) => Ok(()),
-        Err(e) => anyhow::bail!(
-            "port {port} (wanted for {what}) is busy: {e}. Another process listens there; stop it, or use another profile"
-        ),
+    if port_answers(port) {
+        anyhow::bail!(
+            "port {port} (wanted for {what}) is busy: another process listens there; stop it, or use another profile"
+        );
     }
+    Ok(())
 }
 
 /// Polls `ready` every 100 ms until it holds or `timeout` passes.
