@@ -163,7 +163,7 @@ mod tests {
 
     #[test]
     fn busy_ports_are_named() {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let err = ensure_port_free(port, "postgres").unwrap_err().to_string();
         assert!(err.contains(&port.to_string()) && err.contains("postgres"), "{err}");
