@@ -62,6 +62,10 @@ impl ApiError {
             "23502" => (StatusCode::UNPROCESSABLE_ENTITY, "a required value is missing".to_owned()),
             "22001" => (StatusCode::UNPROCESSABLE_ENTITY, "a value is too long".to_owned()),
             "22003" => (StatusCode::UNPROCESSABLE_ENTITY, "a number is out of range".to_owned()),
+            // text Postgres cannot store, such as a NUL character
+            "22021" | "22P05" => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "a text value contains a character that cannot be stored".to_owned())
+            }
             _ => return None,
         };
         Some(message)

@@ -108,10 +108,15 @@ async fn bad_collection_input_is_rejected_without_writing() {
         (json!({"name": 42}), 422),
         (json!({"name": "ok", "owner": 7}), 422),
         (json!({}), 422),
+        // text Postgres cannot store (found by contract fuzzing: was a 500)
+        (json!({"name": "nul\u{0}byte"}), 422),
+        (json!({"name": "ok", "description": "nul\u{0}byte"}), 422),
     ] {
         let (got, problem) = app.post(SAAS, "/coffee/collections", body.clone()).await;
         assert_eq!(got, status, "{body} -> {problem}");
     }
+    let (got, problem) = app.post(SAAS, "/coffee/post-collections", json!({"name": "nul\u{0}byte"})).await;
+    assert_eq!(got, 422, "{problem}");
     let (status, _) = app
         .send(
             app.request(SAAS, reqwest::Method::POST, "/coffee/collections")
