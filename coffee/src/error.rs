@@ -2,7 +2,6 @@
 //! the right status: client mistakes say what to fix; constraint violations map to 409/422;
 //! anything internal is a 500 whose cause is logged but never sent.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use platform::problem::Problem;
@@ -134,54 +133,11 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        match r {
-            JsonRejection::JsonDataError(e) => Self::Unprocessable(format!("invalid body: {}", e.body_text())),
-            JsonRejection::JsonSyntaxError(e) => Self::BadRequest(format!("malformed JSON: {}", e.body_text())),
-            JsonRejection::MissingJsonContentType(_) => {
-                Self::UnsupportedMediaType("send the body as application/json".into())
-            }
-            other => Self::BadRequest(other.body_text()),
-        }
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(r: QueryRejection) -> Self {
-        Self::BadRequest(format!("invalid query string: {}", r.body_text()))
-    }
-}
-
-impl From<PathRejection> for ApiError {
-    fn from(r: PathRejection) -> Self {
-        Self::BadRequest(format!("invalid path: {}", r.body_text()))
-    }
-}
-
 impl From<tenancy::TenancyError> for ApiError {
     fn from(e: tenancy::TenancyError) -> Self {
         Self::BadRequest(e.to_string())
     }
 }
 
-/// `axum::Json` whose rejections are problem+json [`ApiError`]s.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct Json<T>(pub T);
-
-impl<T: serde::Serialize> IntoResponse for Json<T> {
-    fn into_response(self) -> Response {
-        axum::Json(self.0).into_response()
-    }
-}
-
-/// `axum::extract::Query` with problem+json rejections.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
-pub struct Query<T>(pub T);
-
-/// `axum::extract::Path` with problem+json rejections.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
-pub struct Path<T>(pub T);
+/// The request extractors, with problem+json rejections (shared by every service).
+pub use platform::extract::{Json, Path, Query};

@@ -3,9 +3,10 @@
 //! (profile and posts) passes the stacked refresh limit (daily, per minute, per handle) and
 //! answers 429 past it; a basic one (profile only) is bounded by the sources' own limits.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use domain::{Handle, Platform};
+use platform::extract::{Path, Query};
 use ratelimit::Decision;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;

@@ -2,10 +2,11 @@
 //! /tasks/bulk`), read one (`GET /tasks/{id}`), and list them by status and flow, newest first
 //! (`GET /tasks`).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use domain::Handle;
+use platform::extract::Json;
+use platform::extract::{Path, Query};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -238,6 +238,31 @@ async fn bad_tasks_are_refused_whole() {
     assert_eq!(status, 404);
 }
 
+/// Requests that do not parse are problems that say what to fix, like every other error.
+#[tokio::test]
+async fn unreadable_requests_are_problems() {
+    let w = world_with(|_| {}).await;
+    let send = |req: reqwest::RequestBuilder| async move {
+        let resp = req.send().await.unwrap();
+        let (status, ct) = (resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap().to_owned());
+        (status, ct, resp.text().await.unwrap())
+    };
+    let url = |path: &str| format!("{}{path}", w.beat.base_url);
+    for (req, want) in [
+        (w.http.post(url("/tasks")).header("content-type", "application/json").body("{\"flow\":"), 400),
+        (w.http.post(url("/tasks")).body("flow=x"), 415),
+        (w.http.post(url("/tasks")).json(&json!({"flow": 7})), 422),
+        (w.http.get(url("/tasks/not-a-number")), 400),
+        (w.http.get(url("/tasks?page=many")), 400),
+        (w.http.get(url("/profiles/instagram/byhandle/nasa?full_refresh=perhaps")), 400),
+    ] {
+        let (status, ct, body) = send(req).await;
+        assert_eq!((status, ct.as_str()), (want, "application/problem+json"), "{body}");
+        let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["status"], want, "{problem}");
+    }
+}
+
 #[tokio::test]
 async fn sigterm_drains_then_releases_a_running_task() {
     let w = world_with(|_| {}).await;

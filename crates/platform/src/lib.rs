@@ -4,6 +4,7 @@
 
 pub mod breaker;
 pub mod config;
+pub mod extract;
 pub mod hooks;
 pub mod http;
 pub mod metrics;
