@@ -36,7 +36,10 @@ use crate::modules::usage::log::UsageLog;
 use crate::modules::{analytics, collection, identity, leaderboard, partner, profile, usage};
 
 #[derive(OpenApi)]
-#[openapi(info(title = "coffee", description = "Influencer discovery, collections, analytics and leaderboards"))]
+#[openapi(
+    info(title = "coffee", description = "Influencer discovery, collections, analytics and leaderboards"),
+    components(schemas(crate::modules::analytics::dao::Granularity))
+)]
 struct ApiDoc;
 
 /// Every API route with its OpenAPI operation, before the per-request layers.
@@ -55,13 +58,26 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3 document of every API route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+    document(api().split_for_parts().1)
+}
+
+/// The finishing touches on the generated document: the error answers, and what the derive
+/// cannot say (utoipa 5.5 renders a struct's `min_properties` as `maxProperties`).
+fn document(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    platform::openapi::declare_problems(&mut doc);
+    let schemas = doc.components.as_mut().map(|c| &mut c.schemas);
+    if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::Schema::Object(patch))) =
+        schemas.and_then(|s| s.get_mut("CollectionPatch"))
+    {
+        patch.min_properties = Some(1); // a patch changes something
+    }
+    doc
 }
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api().split_for_parts();
-    let doc = Arc::new(doc);
+    let doc = Arc::new(document(doc));
     let api = api
         .route_layer(from_fn_with_state(state.clone(), session))
         .route_layer(from_fn_with_state(state.clone(), context))

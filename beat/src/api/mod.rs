@@ -19,10 +19,11 @@ use crate::AppState;
 struct ApiDoc;
 
 pub fn router(state: AppState) -> axum::Router {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(profiles::router())
         .merge(tasks::router())
         .split_for_parts();
+    platform::openapi::declare_problems(&mut doc);
     let doc = std::sync::Arc::new(doc);
     router.route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) })).with_state(state)
 }

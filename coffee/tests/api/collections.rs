@@ -132,6 +132,18 @@ async fn bad_collection_input_is_rejected_without_writing() {
     let (_, c) = app.post(SAAS, "/coffee/collections", json!({"name": "Valid"})).await;
     let id = c["id"].as_i64().unwrap();
     assert_eq!(app.patch(SAAS, &format!("/coffee/collections/{id}"), json!({})).await.0, 422);
+    // a sent field carries a value; null is not "unchanged"
+    let (status, problem) = app.patch(SAAS, &format!("/coffee/collections/{id}"), json!({"name": null})).await;
+    assert_eq!(status, 422, "{problem}");
+    // JSON has one number type: 2.0 is the id 2, 2.5 is no id
+    let (status, problem) = app
+        .post(SAAS, &format!("/coffee/collections/{id}/items"), json!({"platform": "instagram", "target_id": 2.0}))
+        .await;
+    assert_eq!(status, 201, "{problem}");
+    let (status, problem) = app
+        .post(SAAS, &format!("/coffee/collections/{id}/items"), json!({"platform": "instagram", "target_id": 2.5}))
+        .await;
+    assert_eq!(status, 422, "{problem}");
     assert_eq!(
         app.post(SAAS, &format!("/coffee/collections/{id}/items"), json!({"platform": "tiktok", "target_id": 1}))
             .await

@@ -4,6 +4,7 @@
 
 mod analytics;
 mod collections;
+mod contract;
 mod dao;
 mod identity;
 mod openapi;

@@ -93,3 +93,28 @@ fn paging_bounds_are_documented_as_enforced() {
         "{props}"
     );
 }
+
+/// Every error an operation can answer is declared, with the one problem body, and every
+/// schema the document references resolves.
+#[test]
+fn errors_are_declared_as_problems_and_references_resolve() {
+    let doc = serde_json::to_value(coffee::openapi()).unwrap();
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for status in ["401", "429", "500", "503", "504"] {
+                let problem = &responses[status]["content"]["application/problem+json"]["schema"]["$ref"];
+                assert_eq!(problem, "#/components/schemas/Problem", "{method} {path} {status}");
+            }
+            if op.get("requestBody").is_some() {
+                assert!(responses.contains_key("415") && responses.contains_key("422"), "{method} {path}");
+            }
+        }
+    }
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(doc["components"]["schemas"][name].is_object(), "unresolvable reference to {name}");
+    }
+}

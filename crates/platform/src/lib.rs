@@ -8,6 +8,7 @@ pub mod extract;
 pub mod hooks;
 pub mod http;
 pub mod metrics;
+pub mod openapi;
 pub mod problem;
 pub mod shutdown;
 pub mod telemetry;

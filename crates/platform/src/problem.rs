@@ -9,9 +9,11 @@ pub const CONTENT_TYPE: &str = "application/problem+json";
 
 /// An error body: `type` and `title` identify the kind of problem, `detail` explains this
 /// occurrence in words a client developer can act on.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Problem {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
+    #[schema(rename = "type")]
     pub kind: String,
     pub title: String,
     pub status: u16,

@@ -102,6 +102,34 @@ pub fn ensure_browser() -> anyhow::Result<()> {
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// The schemathesis release the contract tests run (pinned: its checks change between releases).
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// schemathesis (PyPI) in a virtual environment of the stack's own (`.stack/tools/`), for the
+/// HTTP contract tests; returns the path of its `st` command.
+pub fn ensure_schemathesis() -> anyhow::Result<PathBuf> {
+    let venv = crate::profile::repo_root().join(".stack/tools/schemathesis");
+    let st = venv.join("bin/st");
+    let pinned = venv.join(SCHEMATHESIS);
+    if st.is_file() && pinned.is_file() {
+        return Ok(st);
+    }
+    if !on_path("python3") {
+        apt_install(&["python3", "python3-venv"])?;
+    }
+    let created = Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv).status()?;
+    if !created.success() {
+        apt_install(&["python3-venv"])?;
+        let again = Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv).status()?;
+        anyhow::ensure!(again.success(), "python3 -m venv {} failed", venv.display());
+    }
+    eprintln!("installing {SCHEMATHESIS} (pip)…");
+    let pip = Command::new(venv.join("bin/pip")).args(["install", "--quiet", SCHEMATHESIS]).status()?;
+    anyhow::ensure!(pip.success(), "pip install {SCHEMATHESIS} failed");
+    std::fs::write(&pinned, "")?;
+    Ok(st)
+}
+
 fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     eprintln!("installing {} (apt-get)…", packages.join(", "));
     let apt = |args: &[&str]| -> anyhow::Result<String> {

@@ -227,6 +227,8 @@ async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {
         // the browser tests (in the gateway's suite) need the built app and Chromium
         stack::dashboard::build()?;
         stack::install::ensure_browser()?;
+        // the HTTP contract tests (in coffee's suite) run schemathesis
+        let schemathesis = stack::install::ensure_schemathesis()?;
         stack::up(&profile, Components::default()).await?;
         let nextest =
             Command::new(env!("CARGO")).args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
@@ -237,7 +239,7 @@ async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {
         } else {
             cmd.args(["test", "--workspace", "--no-fail-fast"]);
         }
-        cmd.args(&args).env("STACK_STATE_DIR", &profile.state_dir);
+        cmd.args(&args).env("STACK_STATE_DIR", &profile.state_dir).env("SCHEMATHESIS", &schemathesis);
         eprintln!("running {cmd:?}");
         let rust = cmd.status()?;
         eprintln!("running the dashboard's unit tests");

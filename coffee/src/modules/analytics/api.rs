@@ -24,13 +24,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct SeriesParams {
     /// YYYY-MM-DD
+    #[param(format = Date)]
     pub from: String,
     /// YYYY-MM-DD
+    #[param(format = Date)]
     pub to: String,
     #[serde(default)]
     pub granularity: Granularity,
     /// comma-separated subset of followers, following, posts, engagement_rate, avg_likes,
     /// avg_comments, avg_views (default: all)
+    #[param(
+        pattern = r"^(followers|following|posts|engagement_rate|avg_likes|avg_comments|avg_views)(,(followers|following|posts|engagement_rate|avg_likes|avg_comments|avg_views))*$"
+    )]
     pub metrics: Option<String>,
 }
 
@@ -81,8 +86,10 @@ async fn timeseries(
 #[serde(deny_unknown_fields)]
 pub struct RangeParams {
     /// YYYY-MM-DD
+    #[param(format = Date)]
     pub from: String,
     /// YYYY-MM-DD
+    #[param(format = Date)]
     pub to: String,
 }
 
@@ -103,8 +110,11 @@ async fn growth(
 #[serde(deny_unknown_fields)]
 pub struct CompareParams {
     /// comma-separated profile ids (1 to 10)
+    #[param(pattern = r"^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17}){0,9}$")]
     pub ids: String,
+    #[param(format = Date)]
     pub from: String,
+    #[param(format = Date)]
     pub to: String,
 }
 
@@ -126,8 +136,10 @@ async fn compare(
 #[serde(deny_unknown_fields)]
 pub struct MonthsParams {
     /// YYYY-MM
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub from: String,
     /// YYYY-MM
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub to: String,
 }
 

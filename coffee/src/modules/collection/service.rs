@@ -16,16 +16,38 @@ use crate::error::{ApiError, ApiResult};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCollection {
+    /// trimmed; 1 to 200 characters
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
 }
 
+/// At least one field.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S", nullable = false)]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 2000, nullable = false)]
     pub description: Option<String>,
+}
+
+/// An id as JSON means it: any whole number, `7.0` included (JSON has one number type).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_i64()
+        .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+        .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number")))
+}
+
+/// A patch field that, when sent, carries a value: `null` is refused (422) rather than read as
+/// "not sent", so the request means what it says.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)?.map(Some).ok_or_else(|| serde::de::Error::custom("may not be null"))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -33,6 +55,8 @@ pub struct CollectionPatch {
 pub struct NewItem {
     pub platform: Platform,
     /// id of the profile (or post) on its platform's table
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "whole_number")]
     pub target_id: i64,
     #[serde(default)]
     pub note: String,
@@ -41,7 +65,11 @@ pub struct NewItem {
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
+    #[param(minimum = 1, maximum = 10000)]
+    #[schema(minimum = 1, maximum = 10000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    #[schema(minimum = 1, maximum = 100)]
     pub size: Option<u32>,
 }
 

@@ -21,14 +21,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct LeaderboardParams {
     /// YYYY-MM
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,
     /// followers (default), engagement_rate, views or follower_growth
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, pattern = r"^(followers|engagement_rate|views|follower_growth)$")]
     pub metric: Metric,
     /// a category slug, e.g. fashion
     pub category: Option<String>,
     /// 1 to 100 (default 50)
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 

@@ -1,0 +1,75 @@
+//! Makes a service's OpenAPI document declare the error answers the service really gives: every
+//! operation lists the problem+json statuses it can return (bad input for operations that take
+//! input, 404 for those addressed by path, 415/422 for JSON bodies, and the edge's and the
+//! platform's 401, 429, 500, 503, 504), all with one `Problem` schema. Contract testers
+//! (schemathesis) then find undocumented statuses only where the code is wrong.
+
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::{Content, OpenApi, RefOr, Response};
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::problem::{Problem, CONTENT_TYPE};
+
+/// Adds the `Problem` schema and, to every operation, each error status it can answer that it
+/// does not document yet; documented error statuses without a body get the problem body.
+pub fn declare_problems(doc: &mut OpenApi) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.insert(Problem::name().into_owned(), Problem::schema());
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, why) in error_statuses(op) {
+                let entry = op.responses.responses.entry(status.to_string());
+                let response = entry.or_insert_with(|| RefOr::T(Response::new(why)));
+                if let RefOr::T(response) = response {
+                    if response.content.is_empty() {
+                        response.content.insert(CONTENT_TYPE.to_owned(), problem_content());
+                    }
+                }
+            }
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let (true, RefOr::T(response)) = (status.starts_with(['4', '5']), response) {
+                    if response.content.is_empty() {
+                        response.content.insert(CONTENT_TYPE.to_owned(), problem_content());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn problem_content() -> Content {
+    Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(Problem::name()))))
+}
+
+fn error_statuses(op: &Operation) -> Vec<(u16, &'static str)> {
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let by_path = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
+    let mut statuses = vec![
+        (401, "no valid session (answered by the gateway)"),
+        (429, "over a rate limit; see Retry-After"),
+        (500, "an internal error (logged, never detailed)"),
+        (503, "a dependency is unavailable; see Retry-After"),
+        (504, "the request did not finish in time"),
+    ];
+    if !params.is_empty() || op.request_body.is_some() {
+        statuses.push((400, "the request could not be read"));
+    }
+    if by_path {
+        statuses.push((404, "no such resource"));
+    }
+    if op.request_body.is_some() {
+        statuses.push((415, "the body is not application/json"));
+        statuses.push((422, "the body is well-formed but invalid"));
+    }
+    statuses
+}
