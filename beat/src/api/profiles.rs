@@ -33,7 +33,8 @@ struct Refresh {
 
 /// A creator by handle, refreshed from the sources when stale.
 #[utoipa::path(get, path = "/profiles/{platform}/byhandle/{handle}", tag = "profiles",
-    params(("platform" = String, Path, description = "instagram or youtube"), ("handle" = String, Path), Refresh),
+    params(("platform" = String, Path, description = "instagram or youtube", pattern = "^(instagram|youtube)$"),
+        ("handle" = String, Path), Refresh),
     responses(
         (status = 200, body = StoredProfile),
         (status = 400, description = "unknown platform or invalid handle"),

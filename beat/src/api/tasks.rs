@@ -101,8 +101,10 @@ struct ListQuery {
     status: Option<TaskStatus>,
     flow: Option<String>,
     #[serde(default = "one")]
+    #[param(minimum = 1, maximum = 1000000)]
     page: i64,
     #[serde(default = "fifty")]
+    #[param(minimum = 1, maximum = 500)]
     size: i64,
 }
 

@@ -1,6 +1,7 @@
 //! beat on the real test stack (Postgres, ClickHouse, Redis) against the provider simulator,
 //! served in process. Each test has its own databases, Redis key prefix and simulator.
 
+mod contract;
 mod ops;
 mod queue;
 mod refresh;

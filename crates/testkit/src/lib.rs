@@ -6,6 +6,7 @@
 //! whole suite runs in parallel without tests seeing each other's rows.
 
 pub mod bench;
+pub mod contract;
 pub mod redis_cluster;
 
 use std::path::PathBuf;

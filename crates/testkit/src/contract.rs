@@ -1,0 +1,26 @@
+//! Runs schemathesis (the HTTP contract tester; `cargo stack test` installs a pinned release
+//! and sets `SCHEMATHESIS`) against a service a test started, with a fixed seed so a failure
+//! reproduces. Reports go to `target/contract/`.
+
+use std::process::Stdio;
+
+/// One schemathesis run: `doc` is the OpenAPI document's URL, `base` the service's; `args` adds
+/// headers, checks and operation filters. Returns whether it passed, and its report.
+pub async fn schemathesis(doc: &str, base: &str, args: &[&str]) -> (bool, String) {
+    let root = stack::profile::repo_root();
+    let st = std::env::var("SCHEMATHESIS")
+        .unwrap_or_else(|_| root.join(".stack/tools/schemathesis/bin/st").display().to_string());
+    let out = tokio::process::Command::new(&st)
+        .args(["--no-color", "run", doc, "--url", base])
+        .args(["--max-examples", "25", "--workers", "2", "--phases", "examples,coverage,fuzzing"])
+        .args(["--generation-deterministic", "--seed", "20261125"])
+        .arg("--report-dir")
+        .arg(root.join("target/contract"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run schemathesis at {st} ({e}): run `cargo stack test`, which installs it"));
+    let report = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success() && report.contains("API Operations"), report)
+}
