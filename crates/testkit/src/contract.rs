@@ -12,7 +12,10 @@ pub async fn schemathesis(doc: &str, base: &str, args: &[&str]) -> (bool, String
         .unwrap_or_else(|_| root.join(".stack/tools/schemathesis/bin/st").display().to_string());
     let out = tokio::process::Command::new(&st)
         .args(["--no-color", "run", doc, "--url", base])
-        .args(["--max-examples", "25", "--workers", "2", "--phases", "examples,coverage,fuzzing"])
+        // not the coverage phase: in schemathesis 4.32 it stops, now and then, with an internal
+        // error of its own (hypothesis's "AST constructor recursion depth mismatch"), which
+        // would make these tests flaky without saying anything about the service
+        .args(["--max-examples", "40", "--workers", "2", "--phases", "examples,fuzzing"])
         .args(["--generation-deterministic", "--seed", "20261125"])
         .arg("--report-dir")
         .arg(root.join("target/contract"))
