@@ -5,6 +5,7 @@ import { Avatar } from '../components/Avatar';
 import { Chart, ChartSkeleton, PALETTE } from '../components/Chart';
 import { ErrorState, InlineError } from '../components/ErrorState';
 import { GrowthBadge } from '../components/Growth';
+import { GRANULARITY_CHOICES, SelectField } from '../components/SelectField';
 import { SkeletonRows } from '../components/Skeleton';
 import { useAsync, useTitle } from '../hooks';
 import { isoDate, normalizeRange } from '../lib/dates';
@@ -108,24 +109,8 @@ export function ComparePage({ platform }: { platform: Platform }) {
       ) : (
         <>
           <form class="range" onSubmit={(e) => e.preventDefault()} aria-label="Chart options">
-            <div class="field">
-              <label for="c-metric">Metric</label>
-              <select id="c-metric" value={metric} onChange={(e) => setParams({ metric: (e.target as HTMLSelectElement).value })} data-testid="compare-metric">
-                {METRICS.map((m) => (
-                  <option key={m.value} value={m.value}>
-                    {m.label}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div class="field">
-              <label for="c-g">Granularity</label>
-              <select id="c-g" value={g} onChange={(e) => setParams({ g: (e.target as HTMLSelectElement).value })}>
-                <option value="day">Daily</option>
-                <option value="week">Weekly</option>
-                <option value="month">Monthly</option>
-              </select>
-            </div>
+            <SelectField id="c-metric" label="Metric" value={metric} choices={METRICS} onChange={(v) => setParams({ metric: v })} testId="compare-metric" />
+            <SelectField id="c-g" label="Granularity" value={g} choices={GRANULARITY_CHOICES} onChange={(v) => setParams({ g: v })} />
             <div class="field">
               <label for="c-from">From</label>
               <input id="c-from" type="date" value={range.from} max={range.to} onChange={(e) => setParams({ from: (e.target as HTMLInputElement).value })} />

@@ -3,6 +3,7 @@ import { CATEGORIES, LEADERBOARD_METRICS, PLATFORMS, type Platform } from '../ap
 import { Avatar } from '../components/Avatar';
 import { ErrorState } from '../components/ErrorState';
 import { GrowthBadge } from '../components/Growth';
+import { type Choice, SelectField } from '../components/SelectField';
 import { Loading, SkeletonRows } from '../components/Skeleton';
 import { useAsync, useTitle } from '../hooks';
 import { isoDate, monthOf, normalizeMonth, shiftMonth } from '../lib/dates';
@@ -10,6 +11,8 @@ import { formatCount, formatMonth, formatPercent, formatSignedCount } from '../l
 import { movementLabel, movementText, rankMovement, ranksById } from '../lib/rank';
 import { navigate, useLocation } from '../router';
 import { PLATFORM_LABEL } from './Discover';
+
+const CATEGORY_CHOICES: readonly Choice[] = [{ value: '', label: 'All categories' }, ...CATEGORIES.map((c) => ({ value: c, label: c }))];
 
 const LIMIT = 50;
 
@@ -67,27 +70,8 @@ export function LeaderboardsPage({ platform }: { platform: Platform }) {
           <label for="lb-month">Month</label>
           <input id="lb-month" type="month" value={month} max={thisMonth} onChange={(e) => { const v = normalizeMonth((e.target as HTMLInputElement).value); if (v) set({ month: v }); }} data-testid="lb-month" />
         </div>
-        <div class="field">
-          <label for="lb-metric">Ranked by</label>
-          <select id="lb-metric" value={metric} onChange={(e) => set({ metric: (e.target as HTMLSelectElement).value })} data-testid="lb-metric">
-            {LEADERBOARD_METRICS.map((m) => (
-              <option key={m.value} value={m.value}>
-                {m.label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="lb-cat">Category</label>
-          <select id="lb-cat" value={category} onChange={(e) => set({ category: (e.target as HTMLSelectElement).value })} data-testid="lb-category">
-            <option value="">All categories</option>
-            {CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField id="lb-metric" label="Ranked by" value={metric} choices={LEADERBOARD_METRICS} onChange={(v) => set({ metric: v })} testId="lb-metric" />
+        <SelectField id="lb-cat" label="Category" value={category} choices={CATEGORY_CHOICES} onChange={(v) => set({ category: v })} testId="lb-category" />
         <div class="field field-buttons">
           <span class="label-spacer" aria-hidden="true">&nbsp;</span>
           <div>

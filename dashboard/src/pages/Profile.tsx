@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, getGrowth, getProfile, getTimeseries, refreshProfile } from '../api/client';
 import { type Granularity, isPremium, type Platform, type ProfileDto } from '../api/types';
 import { refreshUsage } from '../auth';
+import { GRANULARITY_CHOICES, SelectField } from '../components/SelectField';
 import { AddToCollection } from '../components/AddToCollection';
 import { Avatar } from '../components/Avatar';
 import { Chart, ChartSkeleton } from '../components/Chart';
@@ -262,16 +263,7 @@ function Analytics({ platform, id }: { platform: Platform; id: number }) {
       <div class="section-head">
         <h2 id="analytics-h">Growth</h2>
         <form class="range" onSubmit={(e) => e.preventDefault()} aria-label="Date range and granularity">
-          <div class="field">
-            <label for="g">Granularity</label>
-            <select id="g" value={g} onChange={(e) => setParam({ g: (e.target as HTMLSelectElement).value })} data-testid="granularity">
-              {GRANULARITIES.map((x) => (
-                <option key={x} value={x}>
-                  {x === 'day' ? 'Daily' : x === 'week' ? 'Weekly' : 'Monthly'}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField id="g" label="Granularity" value={g} choices={GRANULARITY_CHOICES} onChange={(v) => setParam({ g: v })} testId="granularity" />
           <div class="field">
             <label for="from">From</label>
             <input id="from" type="date" value={range.from} max={range.to} onChange={(e) => (e.target as HTMLInputElement).value && setParam({ from: (e.target as HTMLInputElement).value })} data-testid="range-from" />
