@@ -35,6 +35,22 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The body of a refresh over the stacked limit: the original service's, which its clients
+/// read, rather than a problem.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ConcurrencyLimited {
+    /// "Concurrency Limit Exceeded"
+    pub message: &'static str,
+    /// 2
+    pub code: u8,
+}
+
+impl Default for ConcurrencyLimited {
+    fn default() -> Self {
+        Self { message: "Concurrency Limit Exceeded", code: 2 }
+    }
+}
+
 impl From<Arc<RefreshError>> for ApiError {
     fn from(e: Arc<RefreshError>) -> Self {
         match &*e {
@@ -65,7 +81,7 @@ impl IntoResponse for ApiError {
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             Self::ConcurrencyLimit(headers) => {
-                let body = axum::Json(serde_json::json!({"message": "Concurrency Limit Exceeded", "code": 2}));
+                let body = axum::Json(ConcurrencyLimited::default());
                 return (StatusCode::TOO_MANY_REQUESTS, headers.clone(), body).into_response();
             }
             Self::Unavailable { detail, .. } => (StatusCode::SERVICE_UNAVAILABLE, detail.clone()),
