@@ -60,6 +60,14 @@ impl From<Arc<RefreshError>> for ApiError {
             }
             RefreshError::AllFailed { .. } => Self::BadGateway(e.to_string()),
             RefreshError::Store(_) => Self::Internal(anyhow::anyhow!("{e}")),
+            RefreshError::TimeSeries(_) => {
+                tracing::warn!(error = %e, "refresh without its time series");
+                Self::Unavailable {
+                    detail: "the analytics store is unavailable; the creator was stored, retry for its time series"
+                        .into(),
+                    retry_after: Some(Duration::from_secs(5)),
+                }
+            }
         }
     }
 }

@@ -50,6 +50,10 @@ pub enum RefreshError {
     AllFailed { reasons: Vec<String> },
     #[error("storing the refresh failed: {0}")]
     Store(String),
+    /// The profile and posts are stored in Postgres; the day's time series could not be
+    /// written to ClickHouse (a retry writes it again, and the day is kept once).
+    #[error("the analytics store is unavailable; the creator was stored, the day's time series was not: {0}")]
+    TimeSeries(String),
 }
 
 impl From<sqlx::Error> for RefreshError {
@@ -228,7 +232,7 @@ impl Refresher {
             })
             .collect();
         let timer = std::time::Instant::now();
-        self.snapshots.write(vec![day], post_days).await.map_err(RefreshError::Store)?;
+        self.snapshots.write(vec![day], post_days).await.map_err(RefreshError::TimeSeries)?;
         metrics::histogram!("beat_refresh_store_duration_seconds", "store" => "clickhouse")
             .record(timer.elapsed().as_secs_f64());
         Ok(saved.profile)

@@ -308,3 +308,18 @@ async fn a_spent_provider_quota_benches_the_key_until_its_window_ends() {
     assert!((55.0..=60.0).contains(&rest), "benched for {rest} s");
     assert_eq!(w.calls("arraybobo info_username").await, 1);
 }
+
+#[tokio::test]
+async fn without_clickhouse_a_refresh_is_a_503_and_the_creator_is_kept() {
+    let w = world_with(|cfg| cfg.ch.port = 1).await; // nothing listens there
+    let (status, headers, body) = w.get("/profiles/instagram/byhandle/nasa").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert_eq!(headers["retry-after"], "5");
+    assert!(body["detail"].as_str().unwrap().contains("analytics store is unavailable"), "{body}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM instagram_account WHERE handle = 'nasa'")
+        .fetch_one(&w.pg.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the creator is in Postgres; only the day's time series is missing");
+}
