@@ -10,7 +10,12 @@ pub async fn schemathesis(doc: &str, base: &str, args: &[&str]) -> (bool, String
     let root = stack::profile::repo_root();
     let st = std::env::var("SCHEMATHESIS")
         .unwrap_or_else(|_| root.join(".stack/tools/schemathesis/bin/st").display().to_string());
+    // its working folder holds the example cache it keeps between runs: under target/, not in
+    // the repository
+    let work = root.join("target/contract");
+    std::fs::create_dir_all(&work).expect("target/contract");
     let out = tokio::process::Command::new(&st)
+        .current_dir(&work)
         .args(["--no-color", "run", doc, "--url", base])
         // not the coverage phase: in schemathesis 4.32 it stops, now and then, with an internal
         // error of its own (hypothesis's "AST constructor recursion depth mismatch"), which
@@ -18,7 +23,7 @@ pub async fn schemathesis(doc: &str, base: &str, args: &[&str]) -> (bool, String
         .args(["--max-examples", "40", "--workers", "2", "--phases", "examples,fuzzing"])
         .args(["--generation-deterministic", "--seed", "20261125"])
         .arg("--report-dir")
-        .arg(root.join("target/contract"))
+        .arg(&work)
         .args(args)
         .stdin(Stdio::null())
         .output()

@@ -17,10 +17,10 @@ use crate::error::{ApiError, ApiResult};
 #[serde(deny_unknown_fields)]
 pub struct NewCollection {
     /// trimmed; 1 to 200 characters
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*\S[^\x00]*$")]
     pub name: String,
     #[serde(default)]
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub description: String,
 }
 
@@ -29,10 +29,10 @@ pub struct NewCollection {
 #[serde(deny_unknown_fields)]
 pub struct CollectionPatch {
     #[serde(default, deserialize_with = "present")]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S", nullable = false)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*\S[^\x00]*$", nullable = false)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(max_length = 2000, nullable = false)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$", nullable = false)]
     pub description: Option<String>,
 }
 
@@ -59,6 +59,7 @@ pub struct NewItem {
     #[serde(deserialize_with = "whole_number")]
     pub target_id: i64,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note: String,
 }
 
