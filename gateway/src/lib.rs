@@ -116,7 +116,15 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
             breaker("partner"),
             config.tenant_signing_key.clone(),
         ),
-        limits: EdgeLimiter::new(redis.clone(), &config.redis_key_prefix, config.limits.clone())?,
+        limits: EdgeLimiter::new(
+            ratelimit::SlotRouted::new(
+                redis.clone(),
+                store::redis_cluster::node_settings(&config.redis),
+                config.redis.timeout,
+            ),
+            &config.redis_key_prefix,
+            config.limits.clone(),
+        )?,
         http: proxy::client(),
         sessions,
         redis,

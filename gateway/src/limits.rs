@@ -16,15 +16,14 @@
 
 use std::net::IpAddr;
 
-use ratelimit::{Decision, Limiter, RateLimitHeaders, StackPolicy};
-use redis::cluster_async::ClusterConnection;
+use ratelimit::{Decision, Limiter, RateLimitHeaders, SlotRouted, StackPolicy};
 use tenancy::PlanType;
 
 use crate::config::EdgeLimits;
 use crate::error::GatewayError;
 
 pub struct EdgeLimiter {
-    limiter: Limiter<ClusterConnection>,
+    limiter: Limiter<SlotRouted>,
     limits: EdgeLimits,
 }
 
@@ -37,7 +36,8 @@ pub struct PartnerCaller<'a> {
 }
 
 impl EdgeLimiter {
-    pub fn new(conn: ClusterConnection, prefix: &str, limits: EdgeLimits) -> anyhow::Result<Self> {
+    /// `conn` is the Redis Cluster, already wrapped so decisions go straight to their slot's master.
+    pub fn new(conn: SlotRouted, prefix: &str, limits: EdgeLimits) -> anyhow::Result<Self> {
         Ok(Self { limiter: Limiter::new(conn, prefix)?, limits })
     }
 

@@ -35,7 +35,10 @@ fn median(mut runs: Vec<Measured>) -> Measured {
 #[derive(Clone, Copy, PartialEq)]
 enum Topology {
     Single,
+    /// The crate's cluster connection: each decision straight to its slot's master (`SlotRouted`).
     Cluster,
+    /// redis-rs's `ClusterConnection`, which routes every command through a task of its own.
+    ClusterRedisRsRouting,
 }
 
 impl Topology {
@@ -43,13 +46,16 @@ impl Topology {
         match self {
             Self::Single => "single node",
             Self::Cluster => "cluster",
+            Self::ClusterRedisRsRouting => "cluster, redis-rs routing",
         }
     }
 
     fn load_args(self) -> Vec<String> {
+        let cluster = || vec!["--cluster".to_owned(), testkit::redis_cluster_config().addresses.join(",")];
         match self {
             Self::Single => vec!["--redis".into(), testkit::redis_url()],
-            Self::Cluster => vec!["--cluster".into(), testkit::redis_cluster_config().addresses.join(",")],
+            Self::Cluster => cluster(),
+            Self::ClusterRedisRsRouting => [cluster(), vec!["--redis-rs-routing".to_owned()]].concat(),
         }
     }
 }
@@ -412,11 +418,13 @@ fn ratio(a: f64, b: f64) -> f64 {
 async fn main() {
     let single = redis::Client::open(testkit::redis_url()).unwrap().get_multiplexed_async_connection().await.unwrap();
     let cluster = store::redis_cluster::connect(&testkit::redis_cluster_config()).await.unwrap();
+    let routed = ratelimit::SlotRouted::new(cluster.clone(), Default::default(), Duration::from_secs(2));
     let policy = StackPolicy::parse("bench", LEVELS).unwrap();
     let tag_key = "x{bench:}";
     let nodes = [
         (Topology::Single, testkit::redis_url().trim_start_matches("redis://").to_owned()),
         (Topology::Cluster, owner_of(tag_key).await),
+        (Topology::ClusterRedisRsRouting, owner_of(tag_key).await),
     ];
 
     let mut rows = Vec::new();
@@ -429,7 +437,10 @@ async fn main() {
          together beside the crate's four, so both sides have the same callers in the same number of \
          processes. The crate runs in `ratelimit-load` processes (one thread \
          each; its callers share one multiplexed connection, as a service's do), one process or four \
-         started together. Redis, the load and the clients share this machine's 2 cores, so every figure \
+         started together. On the cluster the crate sends each decision straight to its slot's master \
+         (`SlotRouted`, falling back to redis-rs's routing for redirects); the row \"cluster, redis-rs \
+         routing\" is the same crate over redis-rs's `ClusterConnection`, which passes every command \
+         through a routing task of its own. Redis, the load and the clients share this machine's 2 cores, so every figure \
          includes the client's own CPU taken from Redis.\n\n",
         RUN.as_secs()
     ));
@@ -485,8 +496,9 @@ async fn main() {
                 ),
                 Topology::Cluster => (
                     nested_in_process(cluster.clone(), callers).await,
-                    crate_in_process(cluster.clone(), &policy, callers, false).await,
+                    crate_in_process(routed.clone(), &policy, callers, false).await,
                 ),
+                Topology::ClusterRedisRsRouting => unreachable!("the seed's design is measured on two topologies"),
             };
             md.push_str(&format!(
                 "| {} | {callers} | {:.0}/s | {:.0}/s | {:.2} | {:.0} µs / {:.0} µs |\n",

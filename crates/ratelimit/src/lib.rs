@@ -28,17 +28,20 @@
 //! # Ok(()) }
 //! ```
 //!
-//! On a Redis Cluster pass a `ClusterConnection` instead: the keys of one check share a hash
-//! tag (`{stack:shard}`), so they live in one slot and one script can touch them all.
+//! On a Redis Cluster pass a [`SlotRouted`] (a `ClusterConnection` that sends each decision
+//! straight to its slot's master) or a plain `ClusterConnection`: the keys of one check share a
+//! hash tag (`{stack:shard}`), so they live in one slot and one script can touch them all.
 //!
 //! Layout: [`limit`] (what a limit and a stack are, validated config), `stack.lua` (the
 //! decision), [`limiter`] (the round trip, its timeout and the failure modes), `local` (the
-//! in-process over-limit cache), [`lease`] (units taken in bulk and spent in process), [`decision`] (the answer and its HTTP headers).
+//! in-process over-limit cache), [`lease`] (units taken in bulk and spent in process), [`decision`] (the answer and its HTTP headers), [`cluster`] (decisions sent straight to
+//! their slot's master).
 //!
 //! Metrics: `ratelimit_decisions_total{stack,level,outcome}` (outcome `admitted`, `rejected`,
 //! `rejected_local`, `failed_open`, `failed_closed`, `admitted_leased`), `ratelimit_redis_errors_total{stack,kind}`
 //! and `ratelimit_check_duration_seconds{stack}`.
 
+pub mod cluster;
 pub mod decision;
 pub mod lease;
 pub mod limit;
@@ -47,6 +50,7 @@ mod local;
 #[cfg(test)]
 mod model;
 
+pub use cluster::SlotRouted;
 pub use decision::{Admitted, Decision, LevelState, RateLimitHeaders, Rejected};
 pub use limit::{Algorithm, FailureMode, InvalidLimit, Limit, StackPolicy};
 pub use limiter::{Error, Limiter, Stack, StoreFailure};

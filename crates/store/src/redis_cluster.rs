@@ -18,6 +18,17 @@ fn client(cfg: &RedisClusterConfig) -> redis::RedisResult<redis::cluster::Cluste
     builder.build()
 }
 
+/// What a connection to one of the cluster's nodes needs besides its address (the password).
+pub fn node_settings(cfg: &RedisClusterConfig) -> redis::RedisConnectionInfo {
+    let password = cfg.password.expose_secret();
+    let settings = redis::RedisConnectionInfo::default();
+    if password.is_empty() {
+        settings
+    } else {
+        settings.set_password(password)
+    }
+}
+
 /// Connects to the cluster now (an unreachable cluster is an error); the client discovers
 /// slots and follows MOVED/ASK redirects.
 pub async fn connect(cfg: &RedisClusterConfig) -> redis::RedisResult<ClusterConnection> {

@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use ratelimit::{Decision, Limit, Limiter, StackPolicy};
+use ratelimit::{Decision, Limit, Limiter, SlotRouted, StackPolicy};
 use redis::aio::ConnectionLike;
 
 #[derive(Parser)]
@@ -51,6 +51,10 @@ struct Args {
     /// Turn the in-process over-limit cache off
     #[arg(long)]
     no_local_cache: bool,
+    /// With --cluster: send each decision through redis-rs's cluster routing instead of
+    /// straight to its slot's master (`SlotRouted`)
+    #[arg(long)]
+    redis_rs_routing: bool,
 }
 
 #[derive(Default)]
@@ -150,7 +154,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             for _ in 0..args.connections.max(1) {
                 conns.push(client.get_async_connection().await?);
             }
-            run(&args, &policy, conns).await
+            if args.redis_rs_routing {
+                run(&args, &policy, conns).await
+            } else {
+                let timeout = Duration::from_secs(2);
+                let routed = conns.into_iter().map(|c| SlotRouted::new(c, Default::default(), timeout)).collect();
+                run(&args, &policy, routed).await
+            }
         }
         (None, None) => unreachable!("clap requires one of --redis and --cluster"),
     };

@@ -3,6 +3,7 @@
 //! own key prefix so the suite runs in parallel.
 
 mod boundaries;
+mod cluster_routing;
 mod exactness;
 mod faults;
 mod leases;

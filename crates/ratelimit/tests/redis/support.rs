@@ -35,11 +35,27 @@ impl Topology for ClusterConnection {
     }
 
     fn load_args() -> Vec<String> {
-        vec!["--cluster".into(), testkit::redis_cluster_config().addresses.join(",")]
+        vec!["--cluster".into(), testkit::redis_cluster_config().addresses.join(","), "--redis-rs-routing".into()]
     }
 
     fn nodes() -> Vec<String> {
         testkit::redis_cluster_config().addresses
+    }
+}
+
+/// The crate's cluster connection: decisions straight to their slot's master.
+impl Topology for ratelimit::SlotRouted {
+    async fn connect() -> Self {
+        let cluster = ClusterConnection::connect().await;
+        ratelimit::SlotRouted::new(cluster, Default::default(), std::time::Duration::from_secs(2))
+    }
+
+    fn load_args() -> Vec<String> {
+        ClusterConnection::load_args()
+    }
+
+    fn nodes() -> Vec<String> {
+        ClusterConnection::nodes()
     }
 }
 
@@ -61,7 +77,8 @@ pub async fn redis_time_ms<C: Topology>(conn: &mut C) -> u64 {
     s * 1000 + us / 1000
 }
 
-/// Declares a test body, generic over the topology, as two tests: `single_node` and `cluster`.
+/// Declares a test body, generic over the topology, as three tests: `single_node`, `cluster`
+/// (redis-rs's cluster routing) and `cluster_direct` (the crate's [`ratelimit::SlotRouted`]).
 #[macro_export]
 macro_rules! on_both_topologies {
     ($body:ident) => {
@@ -74,6 +91,11 @@ macro_rules! on_both_topologies {
             #[tokio::test]
             async fn cluster() {
                 super::$body::<redis::cluster_async::ClusterConnection>().await
+            }
+
+            #[tokio::test]
+            async fn cluster_direct() {
+                super::$body::<ratelimit::SlotRouted>().await
             }
         }
     };
