@@ -167,6 +167,8 @@ async fn main() {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
+        // settings to try without editing the bench: BENCH_GATEWAY_<VAR>=value sets <VAR>
+        .chain(std::env::vars().filter_map(|(k, v)| Some((k.strip_prefix("BENCH_GATEWAY_")?.to_owned(), v))))
         .collect()
     };
     let config = gateway::Config::from_env(platform::config::Env::from_map(

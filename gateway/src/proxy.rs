@@ -8,7 +8,9 @@
 //! absent, the request body is capped at `MAX_BODY_BYTES` even when its length was not
 //! declared (413), and the injected tenant headers are signed for the module when
 //! `TENANT_SIGNING_SECRET` is set. An unreachable upstream is a 502, a slow one a 504 at
-//! `SERVER_TIMEOUT`.
+//! `SERVER_TIMEOUT`. A response that declares at most 64 KiB is read whole first, so the client
+//! gets it in one write (streaming it would cost a second write for the body, the dearest part
+//! of proxying a small answer on loopback); larger and undeclared ones stream.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -17,7 +19,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
-use http_body_util::{LengthLimitError, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -83,6 +85,27 @@ fn forwarded_for(headers: &mut HeaderMap, peer: Option<SocketAddr>) {
     }
 }
 
+/// Responses up to this size (declared by `Content-Length`) are read whole before they are
+/// answered; larger or undeclared ones stream.
+const BUFFERED_RESPONSE_MAX: u64 = 64 * 1024;
+
+/// The body length a message declares, if it declares one.
+pub(crate) fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+/// An error and its causes, `: `-separated.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}
+
 fn is_length_limit(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cause {
@@ -146,15 +169,24 @@ pub async fn forward(State(state): State<AppState>, req: Request) -> Response {
     let req = Request::from_parts(parts, Body::new(Limited::new(body, limit)));
 
     let started = std::time::Instant::now();
-    let result = tokio::time::timeout(state.config.server.request_timeout, state.http.request(req)).await;
-    let outcome = match result {
-        Ok(Ok(response)) => {
-            let (mut parts, body) = response.into_parts();
-            strip_hop_by_hop(&mut parts.headers);
-            Response::from_parts(parts, Body::new(body))
+    let exchange = async {
+        let response = state.http.request(req).await.map_err(Box::<dyn std::error::Error + Send + Sync>::from)?;
+        let (mut parts, body) = response.into_parts();
+        strip_hop_by_hop(&mut parts.headers);
+        let body = if declared_length(&parts.headers).is_some_and(|n| n <= BUFFERED_RESPONSE_MAX) {
+            // read whole, so the client gets head and body in one write, as a buffering proxy does
+            Body::from(body.collect().await?.to_bytes())
+        } else {
+            Body::new(body)
+        };
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Response::from_parts(parts, body))
+    };
+    let outcome = match tokio::time::timeout(state.config.server.request_timeout, exchange).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) if is_length_limit(&*e) => {
+            GatewayError::PayloadTooLarge(state.config.max_body_bytes).into_response()
         }
-        Ok(Err(e)) if is_length_limit(&e) => GatewayError::PayloadTooLarge(state.config.max_body_bytes).into_response(),
-        Ok(Err(e)) => GatewayError::Upstream { what, cause: format!("{e:#}") }.into_response(),
+        Ok(Err(e)) => GatewayError::Upstream { what, cause: error_chain(&*e) }.into_response(),
         Err(_) => GatewayError::UpstreamTimeout(what).into_response(),
     };
     let status = status_label(outcome.status());

@@ -173,7 +173,14 @@ impl Server {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let addr = self.local_addr();
         tracing::info!(%addr, "listening");
-        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+        // small request/response exchanges: a response's last segment must not wait for the
+        // client's acknowledgement of the previous one (Nagle)
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |stream: &mut tokio::net::TcpStream| {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set on an accepted connection");
+            }
+        });
+        let served = axum::serve(listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await;
         if let Some(work) = self.on_stopped {

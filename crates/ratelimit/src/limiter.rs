@@ -9,7 +9,7 @@ use redis::aio::ConnectionLike;
 use redis::Script;
 
 use crate::decision::{Admitted, Decision, LevelState, Rejected};
-use crate::lease::{Leases, LEASE_TTL};
+use crate::lease::{Batch, Lease, Leases, Spent};
 use crate::limit::{FailureMode, InvalidLimit, StackPolicy};
 use crate::local::OverLimitCache;
 
@@ -138,28 +138,62 @@ where
         self.decide(cost, None).await
     }
 
-    /// One unit, from this process's lease of these keys, taking a new lease when it is spent.
+    /// One unit, from this process's lease of these keys (see [`crate::lease`]).
     async fn check_leased(&self, units: u64) -> Result<Decision, Error> {
         self.validate(1)?;
-        let lease = self.limiter.leases.of(&self.redis_keys());
-        let mut held = lease.lock().await;
-        if held.take(Instant::now()) {
-            metrics_of(self.policy).leased.increment(1);
-            return Ok(Decision::Admitted(Admitted { levels: held.levels.clone(), degraded: false }));
+        let keys = self.redis_keys();
+        let lease = self.limiter.leases.of(&keys);
+        if let Some(admitted) = self.spend(&lease, units) {
+            return Ok(admitted);
         }
-        // the lock is held across the round trip: concurrent checks of these keys wait for
-        // this lease instead of each taking one
+        // none left: wait for a lease already being taken, or take one
+        let _taking = lease.taking.lock().await;
+        if let Some(admitted) = self.spend(&lease, units) {
+            return Ok(admitted);
+        }
         match self.decide(units, None).await? {
             Decision::Admitted(admitted) if !admitted.degraded => {
-                held.left = units - 1;
-                held.until = Some(Instant::now() + LEASE_TTL);
-                held.levels.clone_from(&admitted.levels);
+                let now = Instant::now();
+                let mut held = lease.held();
+                held.add(Batch::new(units - 1, now), &admitted.levels, now);
                 Ok(Decision::Admitted(admitted))
             }
             degraded @ Decision::Admitted(_) => Ok(degraded),
             // less than a lease is left: decide this unit exactly
             Decision::Rejected(_) => self.decide(1, None).await,
         }
+    }
+
+    /// A unit from the lease held in process, if one is left; takes the next lease in the
+    /// background when half of this one is spent.
+    fn spend(&self, lease: &Arc<Lease>, units: u64) -> Option<Decision> {
+        let spent = lease.held().spend(Instant::now(), units);
+        let Spent::Unit { levels, prefetch } = spent else { return None };
+        metrics_of(self.policy).leased.increment(1);
+        if prefetch {
+            self.prefetch(lease.clone(), units);
+        }
+        Some(Decision::Admitted(Admitted { levels, degraded: false }))
+    }
+
+    /// Takes the next lease of these keys in a task of its own.
+    fn prefetch(&self, lease: Arc<Lease>, units: u64) {
+        let (limiter, policy) = (self.limiter.clone(), self.policy.clone());
+        let (shard, keys) = (self.shard.clone(), self.keys.clone());
+        tokio::spawn(async move {
+            let stack = Stack { limiter: &limiter, policy: &policy, shard, keys, unknown_level: None };
+            let decided = stack.decide(units, None).await;
+            let now = Instant::now();
+            let mut held = lease.held();
+            match decided {
+                Ok(Decision::Admitted(admitted)) if !admitted.degraded => {
+                    held.add(Batch::new(units, now), &admitted.levels, now);
+                    held.prefetched(false, now);
+                }
+                // refused, or Redis could not say: checks decide for themselves meanwhile
+                _ => held.prefetched(true, now),
+            }
+        });
     }
 
     /// Every level's state, charging nothing (a check of cost 0).

@@ -27,6 +27,7 @@ use tenancy::{DownstreamAuth, TenantIdentity};
 
 use crate::error::GatewayError;
 use crate::limits::PartnerCaller;
+use crate::proxy::declared_length;
 use crate::state::AppState;
 
 /// Paths served without a session: identity authenticates these itself.
@@ -46,10 +47,6 @@ fn client_headers(headers: &HeaderMap) -> TenantIdentity {
         }
     }
     TenantIdentity::from_headers(&only_client).unwrap_or_default()
-}
-
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 fn peer_ip(req: &Request) -> IpAddr {
