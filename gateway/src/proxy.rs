@@ -24,6 +24,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use platform::metrics::Handles;
+
 use crate::error::GatewayError;
 use crate::state::AppState;
 
@@ -117,31 +119,8 @@ fn is_length_limit(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// A response status as a metric label, without allocating for the usual ones.
-fn status_label(status: axum::http::StatusCode) -> std::borrow::Cow<'static, str> {
-    const USUAL: [(u16, &str); 12] = [
-        (200, "200"),
-        (201, "201"),
-        (204, "204"),
-        (400, "400"),
-        (401, "401"),
-        (403, "403"),
-        (404, "404"),
-        (413, "413"),
-        (429, "429"),
-        (500, "500"),
-        (502, "502"),
-        (504, "504"),
-    ];
-    match USUAL.iter().find(|(code, _)| *code == status.as_u16()) {
-        Some((_, label)) => std::borrow::Cow::Borrowed(label),
-        None => std::borrow::Cow::Owned(status.as_u16().to_string()),
-    }
-}
-
 pub async fn forward(State(state): State<AppState>, req: Request) -> Response {
     let first = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or_default();
-    // a static name, so the per-request metrics allocate no label
     let Some(module) = COFFEE_MODULES.iter().chain([&BEAT_MODULE]).copied().find(|m| *m == first) else {
         return GatewayError::UnknownModule(format!("/{first}")).into_response();
     };
@@ -189,12 +168,20 @@ pub async fn forward(State(state): State<AppState>, req: Request) -> Response {
         Ok(Err(e)) => GatewayError::Upstream { what, cause: error_chain(&*e) }.into_response(),
         Err(_) => GatewayError::UpstreamTimeout(what).into_response(),
     };
-    let status = status_label(outcome.status());
-    metrics::histogram!("gateway_upstream_duration_seconds", "module" => module, "status" => status.clone())
-        .record(started.elapsed().as_secs_f64());
-    metrics::counter!("gateway_upstream_responses_total", "module" => module, "status" => status).increment(1);
+    UPSTREAM.with(module, outcome.status().as_u16(), |(latency, count)| {
+        latency.record(started.elapsed().as_secs_f64());
+        count.increment(1);
+    });
     outcome
 }
+
+static UPSTREAM: Handles<u16, (metrics::Histogram, metrics::Counter)> = Handles::new(|module, status| {
+    let labels = [("module", module.to_owned()), ("status", status.to_string())];
+    (
+        metrics::histogram!("gateway_upstream_duration_seconds", &labels),
+        metrics::counter!("gateway_upstream_responses_total", &labels),
+    )
+});
 
 #[cfg(test)]
 mod tests {

@@ -53,13 +53,56 @@ pub async fn render(State(handle): State<PrometheusHandle>) -> impl IntoResponse
 /// (not per raw path, so ids do not explode the label space).
 pub async fn track_requests(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().to_string();
-    let route =
-        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    let key = RequestKey { method, status: response.status().as_u16() };
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    REQUESTS.with(route, key, |(count, latency)| {
+        count.increment(1);
+        latency.record(started.elapsed().as_secs_f64());
+    });
     response
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct RequestKey {
+    method: http::Method,
+    status: u16,
+}
+
+static REQUESTS: Handles<RequestKey, (metrics::Counter, metrics::Histogram)> = Handles::new(|route, key| {
+    let labels = [("method", key.method.to_string()), ("route", route.to_owned()), ("status", key.status.to_string())];
+    (metrics::counter!("http_requests_total", &labels), metrics::histogram!("http_request_duration_seconds", &labels))
+});
+
+/// Metric handles by a name (e.g. a route or a module) and a small key (e.g. method and
+/// status), registered on first use and reused, so a hot path formats and allocates no labels
+/// and skips the recorder's registry. Register only after the recorder is installed (first
+/// use happens while serving, so it is).
+pub struct Handles<K, H> {
+    by_name: std::sync::RwLock<Option<ByName<K, H>>>,
+    register: fn(&str, &K) -> H,
+}
+
+type ByName<K, H> = std::collections::HashMap<Box<str>, std::collections::HashMap<K, H>>;
+
+impl<K: Clone + Eq + std::hash::Hash, H> Handles<K, H> {
+    pub const fn new(register: fn(&str, &K) -> H) -> Self {
+        Self { by_name: std::sync::RwLock::new(None), register }
+    }
+
+    /// Runs `f` on the handles of (`name`, `key`), registering them the first time.
+    pub fn with<R>(&self, name: &str, key: K, f: impl FnOnce(&H) -> R) -> R {
+        {
+            let map = self.by_name.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(handles) = map.as_ref().and_then(|m| m.get(name)).and_then(|m| m.get(&key)) {
+                return f(handles);
+            }
+        }
+        let mut map = self.by_name.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let per_name = map.get_or_insert_with(Default::default).entry(name.into()).or_default();
+        let handles = per_name.entry(key.clone()).or_insert_with(|| (self.register)(name, &key));
+        f(handles)
+    }
 }
