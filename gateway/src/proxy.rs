@@ -96,18 +96,6 @@ pub(crate) fn declared_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
-/// An error and its causes, `: `-separated.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
-}
-
 fn is_length_limit(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cause {
@@ -165,7 +153,7 @@ pub async fn forward(State(state): State<AppState>, req: Request) -> Response {
         Ok(Err(e)) if is_length_limit(&*e) => {
             GatewayError::PayloadTooLarge(state.config.max_body_bytes).into_response()
         }
-        Ok(Err(e)) => GatewayError::Upstream { what, cause: error_chain(&*e) }.into_response(),
+        Ok(Err(e)) => GatewayError::Upstream { what, cause: platform::problem::error_chain(&*e) }.into_response(),
         Err(_) => GatewayError::UpstreamTimeout(what).into_response(),
     };
     UPSTREAM.with(module, outcome.status().as_u16(), |(latency, count)| {

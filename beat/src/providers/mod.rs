@@ -201,7 +201,7 @@ impl Call<'_> {
         let (status, error) = match &result {
             Ok(x) if x.status < 400 => (Some(x.status), None),
             Ok(x) => (Some(x.status), Some(x.snippet())),
-            Err(e) => (None, Some(error_chain(e))),
+            Err(e) => (None, Some(platform::problem::error_chain(e))),
         };
         self.log.record(LogEntry {
             task_id: self.task_id,
@@ -213,18 +213,11 @@ impl Call<'_> {
             error,
         });
         result.map_err(|e| {
-            ProviderError::Unavailable(if e.is_timeout() { "timed out".to_owned() } else { error_chain(&e) })
+            ProviderError::Unavailable(if e.is_timeout() {
+                "timed out".to_owned()
+            } else {
+                platform::problem::error_chain(&e)
+            })
         })
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
 }

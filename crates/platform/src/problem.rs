@@ -46,6 +46,19 @@ pub async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "no such route")
 }
 
+/// An error and all its causes, `: `-separated: what a 500's log line or an upstream failure's
+/// detail should say.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
