@@ -8,6 +8,7 @@
 
 pub mod clickhouse;
 pub mod dashboard;
+pub mod fuzz;
 pub mod install;
 pub mod postgres;
 pub mod process;

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo stack dev                  # servers + schema + demo data + the three services
 //! cargo stack test                 # fresh test stack, every test, teardown (also on failure)
+//! cargo stack fuzz [--runs N]      # every fuzz target, N executions each (bench/results/fuzz.md)
 //! cargo stack up|down|status|env [--profile dev|test]
 //! ```
 
@@ -91,6 +92,12 @@ enum Cmd {
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
+    /// The fuzz targets (crates/fuzz) for this many executions each; writes
+    /// bench/results/fuzz.{md,json}. Needs no stack.
+    Fuzz {
+        #[arg(long, default_value_t = 10_000_000)]
+        runs: u64,
+    },
     /// Every test on a fresh test stack, torn down afterwards even when tests fail.
     Test {
         /// Keep the test stack running afterwards (for re-running single tests)
@@ -150,6 +157,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Dev { release } => dev(release).await,
         Cmd::Test { keep, args } => test(keep, args).await,
         Cmd::Bench { sizes, only } => bench(&sizes, &only).await,
+        Cmd::Fuzz { runs } => {
+            let outcomes = stack::fuzz::run(None, Some(runs))?;
+            stack::fuzz::report(&outcomes, runs)?;
+            Ok(if outcomes.iter().all(|o| o.crash.is_none()) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
     }
 }
 
@@ -214,6 +226,9 @@ async fn bench(sizes: &str, only: &[String]) -> anyhow::Result<ExitCode> {
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+/// How long `cargo stack test` runs each fuzz target (the long run is `cargo stack fuzz`).
+const FUZZ_SMOKE_SECONDS: u64 = 10;
+
 async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {
     let profile = Profile::test();
     // a fresh stack every run: no state leaks from a previous run
@@ -244,7 +259,9 @@ async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {
         let rust = cmd.status()?;
         eprintln!("running the dashboard's unit tests");
         let unit = stack::dashboard::unit_tests()?;
-        anyhow::Ok(rust.success() && unit)
+        eprintln!("running each fuzz target for {FUZZ_SMOKE_SECONDS} s");
+        let fuzzed = stack::fuzz::run(Some(FUZZ_SMOKE_SECONDS), None)?.iter().all(|o| o.crash.is_none());
+        anyhow::Ok(rust.success() && unit && fuzzed)
     }
     .await;
     if !keep {

@@ -3,5 +3,5 @@
 mod dao;
 pub mod session;
 
-pub use dao::PgDao;
+pub use dao::{push_where, PgDao};
 pub use session::PgSession;
