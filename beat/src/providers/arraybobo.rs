@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::instagram_private::User;
 use super::model::{malformed, need, Post, PostKind};
-use super::{Call, PostsPage, Profile, Provider, ProviderError};
+use super::{Call, Exchange, PostsPage, Profile, Provider, ProviderError};
 
 pub struct Arraybobo;
 
@@ -140,11 +140,15 @@ impl Provider for Arraybobo {
         Box::pin(async move {
             let req = call.rapidapi(call.http.get(call.url("/ig/info_username/")).query(&[("user", handle.as_str())]));
             let x = call.send("info_username", req).await?;
-            match x.decode::<Info>(call.name())?.user {
-                Some(user) => user.into_profile(call.name(), handle),
-                None => Err(ProviderError::NotFound),
-            }
+            self.read_profile(call.name(), &x, handle)
         })
+    }
+
+    fn read_profile(&self, source: &str, answer: &Exchange, handle: &Handle) -> Result<Profile, ProviderError> {
+        match answer.decode::<Info>(source)?.user {
+            Some(user) => user.into_profile(source, handle),
+            None => Err(ProviderError::NotFound),
+        }
     }
 
     fn posts<'a>(

@@ -8,7 +8,7 @@ use domain::{Handle, Platform};
 use futures::future::BoxFuture;
 
 use super::instagram_private::{Feed, User};
-use super::{Call, PostsPage, Profile, Provider, ProviderError};
+use super::{Call, Exchange, PostsPage, Profile, Provider, ProviderError};
 
 pub struct BestPerformance;
 
@@ -21,8 +21,12 @@ impl Provider for BestPerformance {
         Box::pin(async move {
             let req = call.rapidapi(call.http.get(call.url("/profile")).query(&[("username", handle.as_str())]));
             let x = call.send("profile", req).await?;
-            x.decode::<User>(call.name())?.into_profile(call.name(), handle)
+            self.read_profile(call.name(), &x, handle)
         })
+    }
+
+    fn read_profile(&self, source: &str, answer: &Exchange, handle: &Handle) -> Result<Profile, ProviderError> {
+        answer.decode::<User>(source)?.into_profile(source, handle)
     }
 
     fn posts<'a>(

@@ -103,22 +103,31 @@ fn failure(x: &Exchange) -> Option<ProviderError> {
     x.common_failure()
 }
 
+/// The Business Discovery request for `handle`'s `fields`, as the credential's account.
+fn discovery_request(call: &Call<'_>, handle: &str, fields: &str) -> Result<reqwest::RequestBuilder, ProviderError> {
+    let (user, token) = credential(call)?;
+    Ok(call
+        .http
+        .get(call.url(&format!("/{user}")))
+        .query(&[("fields", format!("business_discovery.username({handle}){{{fields}}}")), ("access_token", token)]))
+}
+
 async fn discover(
     call: &Call<'_>,
     handle: &str,
     fields: &str,
     endpoint: &'static str,
 ) -> Result<Discovery, ProviderError> {
-    let (user, token) = credential(call)?;
-    let req = call
-        .http
-        .get(call.url(&format!("/{user}")))
-        .query(&[("fields", format!("business_discovery.username({handle}){{{fields}}}")), ("access_token", token)]);
-    let x = call.send(endpoint, req).await?;
-    if let Some(e) = failure(&x) {
+    let x = call.send(endpoint, discovery_request(call, handle, fields)?).await?;
+    read_discovery(call.name(), &x)
+}
+
+/// The account in a Business Discovery answer.
+fn read_discovery(source: &str, x: &Exchange) -> Result<Discovery, ProviderError> {
+    if let Some(e) = failure(x) {
         return Err(e);
     }
-    x.json::<Body>(call.name())?.business_discovery.ok_or(ProviderError::NotFound)
+    x.json::<Body>(source)?.business_discovery.ok_or(ProviderError::NotFound)
 }
 
 impl Provider for GraphApi {
@@ -128,32 +137,37 @@ impl Provider for GraphApi {
 
     fn profile<'a>(&'a self, call: &'a Call<'a>, handle: &'a Handle) -> BoxFuture<'a, Result<Profile, ProviderError>> {
         Box::pin(async move {
-            let d = discover(call, handle.as_str(), PROFILE_FIELDS, "business_discovery").await?;
-            let source = call.name();
-            let ig_id = match d.ig_id {
-                Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-                Some(serde_json::Value::String(s)) => Some(s),
-                _ => None,
-            };
-            Profile {
-                platform: Platform::Instagram,
-                external_id: need(source, ig_id, "ig_id")?,
-                handle: need(source, d.username, "username")?,
-                name: d.name,
-                bio: d.biography,
-                followers: need(source, d.followers_count, "followers_count")?,
-                following: Some(need(source, d.follows_count, "follows_count")?),
-                content_count: need(source, d.media_count, "media_count")?,
-                total_views: None,
-                avatar_url: d.profile_picture_url,
-                category: None,
-                country: None,
-                verified: false,
-                // Business Discovery only sees business and creator accounts
-                is_business: true,
-            }
-            .validated(source, handle)
+            let req = discovery_request(call, handle.as_str(), PROFILE_FIELDS)?;
+            let x = call.send("business_discovery", req).await?;
+            self.read_profile(call.name(), &x, handle)
         })
+    }
+
+    fn read_profile(&self, source: &str, answer: &Exchange, handle: &Handle) -> Result<Profile, ProviderError> {
+        let d = read_discovery(source, answer)?;
+        let ig_id = match d.ig_id {
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            Some(serde_json::Value::String(s)) => Some(s),
+            _ => None,
+        };
+        Profile {
+            platform: Platform::Instagram,
+            external_id: need(source, ig_id, "ig_id")?,
+            handle: need(source, d.username, "username")?,
+            name: d.name,
+            bio: d.biography,
+            followers: need(source, d.followers_count, "followers_count")?,
+            following: Some(need(source, d.follows_count, "follows_count")?),
+            content_count: need(source, d.media_count, "media_count")?,
+            total_views: None,
+            avatar_url: d.profile_picture_url,
+            category: None,
+            country: None,
+            verified: false,
+            // Business Discovery only sees business and creator accounts
+            is_business: true,
+        }
+        .validated(source, handle)
     }
 
     fn posts<'a>(

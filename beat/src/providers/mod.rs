@@ -57,6 +57,9 @@ pub enum ProviderError {
 pub trait Provider: Send + Sync + 'static {
     fn platform(&self) -> Platform;
     fn profile<'a>(&'a self, call: &'a Call<'a>, handle: &'a Handle) -> BoxFuture<'a, Result<Profile, ProviderError>>;
+    /// The creator in `answer`, this source's reply to the profile request for `handle`: the
+    /// part of [`Provider::profile`] after the request, apart so that it can be fuzzed.
+    fn read_profile(&self, source: &str, answer: &Exchange, handle: &Handle) -> Result<Profile, ProviderError>;
     /// Recent posts of a profile this source (or another) returned; `cursor` from the previous
     /// page.
     fn posts<'a>(

@@ -88,30 +88,33 @@ impl Provider for RocketApi {
                 .header("authorization", format!("Token {}", call.credential.key()))
                 .json(&serde_json::json!({ "username": handle.as_str() }));
             let x = call.send("user/get_info", req).await?;
-            let body: InfoBody = open(call.name(), &x)?;
-            let user = match body.data.and_then(|d| d.user) {
-                Some(u) => u,
-                None => return Err(ProviderError::NotFound),
-            };
-            let source = call.name();
-            Profile {
-                platform: Platform::Instagram,
-                external_id: need(source, id_string(user.id), "id")?,
-                handle: need(source, user.username, "username")?,
-                name: user.full_name,
-                bio: user.biography,
-                followers: need(source, user.edge_followed_by, "edge_followed_by")?.count,
-                following: Some(need(source, user.edge_follow, "edge_follow")?.count),
-                content_count: need(source, user.edge_owner_to_timeline_media, "edge_owner_to_timeline_media")?.count,
-                total_views: None,
-                avatar_url: user.profile_pic_url_hd,
-                category: user.category_name,
-                country: None,
-                verified: user.is_verified,
-                is_business: user.is_business_account,
-            }
-            .validated(source, handle)
+            self.read_profile(call.name(), &x, handle)
         })
+    }
+
+    fn read_profile(&self, source: &str, answer: &Exchange, handle: &Handle) -> Result<Profile, ProviderError> {
+        let body: InfoBody = open(source, answer)?;
+        let user = match body.data.and_then(|d| d.user) {
+            Some(u) => u,
+            None => return Err(ProviderError::NotFound),
+        };
+        Profile {
+            platform: Platform::Instagram,
+            external_id: need(source, id_string(user.id), "id")?,
+            handle: need(source, user.username, "username")?,
+            name: user.full_name,
+            bio: user.biography,
+            followers: need(source, user.edge_followed_by, "edge_followed_by")?.count,
+            following: Some(need(source, user.edge_follow, "edge_follow")?.count),
+            content_count: need(source, user.edge_owner_to_timeline_media, "edge_owner_to_timeline_media")?.count,
+            total_views: None,
+            avatar_url: user.profile_pic_url_hd,
+            category: user.category_name,
+            country: None,
+            verified: user.is_verified,
+            is_business: user.is_business_account,
+        }
+        .validated(source, handle)
     }
 
     fn posts<'a>(

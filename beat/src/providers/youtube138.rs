@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 
 use super::model::{malformed, need, Post, PostKind};
-use super::{Call, PostsPage, Profile, Provider, ProviderError};
+use super::{Call, Exchange, PostsPage, Profile, Provider, ProviderError};
 
 pub struct Youtube138;
 
@@ -109,32 +109,35 @@ impl Provider for Youtube138 {
             let at = format!("@{}", handle.as_str());
             let req = call.rapidapi(call.http.get(call.url("/channel/details/")).query(&[("id", at.as_str())]));
             let x = call.send("channel/details", req).await?;
-            let c: Channel = x.decode(call.name())?;
-            let source = call.name();
-            let channel_id = match (c.channel_id, c.error) {
-                (Some(id), _) => id,
-                (None, Some(_)) => return Err(ProviderError::NotFound),
-                (None, None) => return Err(malformed(source, "channelId is missing")),
-            };
-            let stats = need(source, c.stats, "stats")?;
-            Profile {
-                platform: Platform::Youtube,
-                external_id: channel_id,
-                handle: need(source, c.username, "username")?.trim_start_matches('@').to_owned(),
-                name: c.title,
-                bio: c.description,
-                followers: need(source, stats.subscribers, "stats.subscribers")?,
-                following: None,
-                content_count: stats.videos.unwrap_or(0),
-                total_views: stats.views,
-                avatar_url: c.avatar.into_iter().max_by_key(|i| i.width).map(|i| i.url),
-                category: None,
-                country: c.country,
-                verified: c.badges.iter().any(|b| b.kind == "VERIFIED_CHANNEL"),
-                is_business: false,
-            }
-            .validated(source, handle)
+            self.read_profile(call.name(), &x, handle)
         })
+    }
+
+    fn read_profile(&self, source: &str, answer: &Exchange, handle: &Handle) -> Result<Profile, ProviderError> {
+        let c: Channel = answer.decode(source)?;
+        let channel_id = match (c.channel_id, c.error) {
+            (Some(id), _) => id,
+            (None, Some(_)) => return Err(ProviderError::NotFound),
+            (None, None) => return Err(malformed(source, "channelId is missing")),
+        };
+        let stats = need(source, c.stats, "stats")?;
+        Profile {
+            platform: Platform::Youtube,
+            external_id: channel_id,
+            handle: need(source, c.username, "username")?.trim_start_matches('@').to_owned(),
+            name: c.title,
+            bio: c.description,
+            followers: need(source, stats.subscribers, "stats.subscribers")?,
+            following: None,
+            content_count: stats.videos.unwrap_or(0),
+            total_views: stats.views,
+            avatar_url: c.avatar.into_iter().max_by_key(|i| i.width).map(|i| i.url),
+            category: None,
+            country: c.country,
+            verified: c.badges.iter().any(|b| b.kind == "VERIFIED_CHANNEL"),
+            is_business: false,
+        }
+        .validated(source, handle)
     }
 
     fn posts<'a>(

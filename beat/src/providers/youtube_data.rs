@@ -192,44 +192,47 @@ impl Provider for YoutubeData {
             let at = format!("@{}", handle.as_str());
             let req = self.get(call, "/channels", &[("part", "snippet,statistics"), ("forHandle", at.as_str())]);
             let x = call.send("channels", req).await?;
-            if let Some(e) = failure(&x) {
-                return Err(e);
-            }
-            let source = call.name();
-            let list: List<Channel> = x.json(source)?;
-            let Some(c) = list.items.and_then(|items| items.into_iter().next()) else {
-                return Err(ProviderError::NotFound);
-            };
-            let snippet = need(source, c.snippet, "snippet")?;
-            let stats = need(source, c.statistics, "statistics")?;
-            let followers = if stats.hidden_subscriber_count {
-                0
-            } else {
-                count(source, stats.subscriber_count.as_deref(), "statistics.subscriberCount")?
-            };
-            let avatar = snippet.thumbnails.and_then(|t| t.high.or(t.medium).or(t.default)).map(|t| t.url);
-            Profile {
-                platform: Platform::Youtube,
-                external_id: need(source, c.id, "id")?,
-                // forHandle matched the handle; customUrl says it back when present
-                handle: snippet
-                    .custom_url
-                    .map(|u| u.trim_start_matches('@').to_owned())
-                    .unwrap_or_else(|| handle.to_string()),
-                name: snippet.title,
-                bio: snippet.description,
-                followers,
-                following: None,
-                content_count: count(source, stats.video_count.as_deref(), "statistics.videoCount")?,
-                total_views: Some(count(source, stats.view_count.as_deref(), "statistics.viewCount")?),
-                avatar_url: avatar,
-                category: None,
-                country: snippet.country,
-                verified: false,
-                is_business: false,
-            }
-            .validated(source, handle)
+            self.read_profile(call.name(), &x, handle)
         })
+    }
+
+    fn read_profile(&self, source: &str, answer: &Exchange, handle: &Handle) -> Result<Profile, ProviderError> {
+        if let Some(e) = failure(answer) {
+            return Err(e);
+        }
+        let list: List<Channel> = answer.json(source)?;
+        let Some(c) = list.items.and_then(|items| items.into_iter().next()) else {
+            return Err(ProviderError::NotFound);
+        };
+        let snippet = need(source, c.snippet, "snippet")?;
+        let stats = need(source, c.statistics, "statistics")?;
+        let followers = if stats.hidden_subscriber_count {
+            0
+        } else {
+            count(source, stats.subscriber_count.as_deref(), "statistics.subscriberCount")?
+        };
+        let avatar = snippet.thumbnails.and_then(|t| t.high.or(t.medium).or(t.default)).map(|t| t.url);
+        Profile {
+            platform: Platform::Youtube,
+            external_id: need(source, c.id, "id")?,
+            // forHandle matched the handle; customUrl says it back when present
+            handle: snippet
+                .custom_url
+                .map(|u| u.trim_start_matches('@').to_owned())
+                .unwrap_or_else(|| handle.to_string()),
+            name: snippet.title,
+            bio: snippet.description,
+            followers,
+            following: None,
+            content_count: count(source, stats.video_count.as_deref(), "statistics.videoCount")?,
+            total_views: Some(count(source, stats.view_count.as_deref(), "statistics.viewCount")?),
+            avatar_url: avatar,
+            category: None,
+            country: snippet.country,
+            verified: false,
+            is_business: false,
+        }
+        .validated(source, handle)
     }
 
     fn posts<'a>(

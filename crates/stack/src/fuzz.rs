@@ -20,13 +20,14 @@ use crate::profile::repo_root;
 const CARGO_FUZZ: &str = "0.13.2";
 
 /// Every fuzz target, with what it feeds.
-pub const TARGETS: [(&str, &str); 6] = [
+pub const TARGETS: [(&str, &str); 7] = [
     ("downstream_auth", "the downstream Authorization codec (decode, and encode round trip)"),
     ("tenant_headers", "x-bb-* tenant headers into a tenant identity (and back)"),
     ("bearer_token", "Authorization: Bearer header and HS256 JWT verification"),
     ("search_query", "discovery search JSON (filter language) into SQL with bound values"),
     ("rate_limit_config", "rate-limit configuration in its compact form"),
     ("handle", "creator handles and platform names"),
+    ("provider_profile", "beat's seven sources' profile answers (status and body) into a validated profile"),
 ];
 
 pub fn fuzz_dir() -> PathBuf {
@@ -144,8 +145,8 @@ pub fn report(outcomes: &[Outcome], runs: u64) -> anyhow::Result<()> {
     md.push_str(
         "\nThe targets check more than the absence of panics: an accepted downstream Authorization and an \
          accepted tenant identity survive being written and read again unchanged, an accepted handle parses \
-         to itself, and a search's SQL never carries client text outside bound parameters.\n\
-         \nNot yet a target: beat's provider payloads, whose parsing sits inside each adapter's HTTP call.\n",
+         to itself, a search's SQL never carries client text outside bound parameters, and a provider's \
+         accepted profile answer is of the platform and the creator asked for.\n",
     );
     let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|c| {
         c.lines()
