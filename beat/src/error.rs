@@ -94,6 +94,15 @@ impl IntoResponse for ApiError {
             }
             Self::Unavailable { detail, .. } => (StatusCode::SERVICE_UNAVAILABLE, detail.clone()),
             Self::BadGateway(m) => (StatusCode::BAD_GATEWAY, m.clone()),
+            // the request's data, not the database: a client error, as in every service
+            Self::Postgres(e) if store::pg::refusal(e).is_some() => {
+                let refusal = store::pg::refusal(e).expect("checked by the guard");
+                let status = match refusal {
+                    store::pg::Refusal::Duplicate(_) => StatusCode::CONFLICT,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                (status, refusal.to_string())
+            }
             Self::Postgres(_) | Self::Internal(_) => {
                 tracing::error!(error = ?anyhow::Error::from(self), "internal error");
                 return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();

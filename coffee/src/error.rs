@@ -49,27 +49,6 @@ impl ApiError {
         Self::NotFound(format!("{what} not found"))
     }
 
-    fn from_database(err: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<(StatusCode, String)> {
-        let constraint = err.constraint().unwrap_or("a constraint");
-        let message = match err.code()?.as_ref() {
-            "23505" => (StatusCode::CONFLICT, format!("already exists (violates {constraint})")),
-            "23503" => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("refers to something that does not exist (violates {constraint})"),
-            ),
-            "23514" => (StatusCode::UNPROCESSABLE_ENTITY, format!("a value is out of range (violates {constraint})")),
-            "23502" => (StatusCode::UNPROCESSABLE_ENTITY, "a required value is missing".to_owned()),
-            "22001" => (StatusCode::UNPROCESSABLE_ENTITY, "a value is too long".to_owned()),
-            "22003" => (StatusCode::UNPROCESSABLE_ENTITY, "a number is out of range".to_owned()),
-            // text Postgres cannot store, such as a NUL character
-            "22021" | "22P05" => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "a text value contains a character that cannot be stored".to_owned())
-            }
-            _ => return None,
-        };
-        Some(message)
-    }
-
     /// Status and client-facing detail; `None` detail means "internal, do not disclose".
     fn classify(&self) -> (StatusCode, Option<String>) {
         match self {
@@ -82,10 +61,14 @@ impl ApiError {
             Self::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some(m.clone())),
             Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, Some(m.clone())),
             Self::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, Some(self.to_string())),
-            Self::Postgres(sqlx::Error::Database(db)) => match Self::from_database(db.as_ref()) {
-                Some((status, detail)) => (status, Some(detail)),
-                None => (StatusCode::INTERNAL_SERVER_ERROR, None),
-            },
+            Self::Postgres(e) if store::pg::refusal(e).is_some() => {
+                let refusal = store::pg::refusal(e).expect("checked by the guard");
+                let status = match refusal {
+                    store::pg::Refusal::Duplicate(_) => StatusCode::CONFLICT,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                (status, Some(refusal.to_string()))
+            }
             Self::Postgres(sqlx::Error::PoolTimedOut) => {
                 (StatusCode::SERVICE_UNAVAILABLE, Some("the database is busy; retry shortly".into()))
             }

@@ -6,6 +6,7 @@
 //! headers stripped, JWT, the session tiers: moka → Redis Cluster `session:{<sid>}` → coffee's
 //! identity, the partner's plan, the edge rate limits, trusted tenant headers injected) →
 //! [`proxy::forward`] to the module (tenant headers signed, hop-by-hop headers dropped).
+//! `/openapi.json` is the partner API's one document ([`openapi`]).
 //! Every other path falls through to [`dashboard`]: the partner dashboard's files and pages.
 //!
 //! Layout: [`auth`] (the middleware and token checks), [`session`] (the session tiers and the
@@ -22,6 +23,7 @@ pub mod cors;
 pub mod dashboard;
 pub mod error;
 pub mod limits;
+pub mod openapi;
 pub mod plan;
 pub mod proxy;
 pub mod session;
@@ -63,6 +65,7 @@ pub fn router(state: AppState) -> Router {
     let modules = modules
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
         .route("/heartbeat", get(heartbeat))
+        .route("/openapi.json", get(openapi::document))
         .with_state(state.clone());
     let routes = ops_router(checks, platform::metrics::install("gateway")).merge(modules);
     common_layers(dashboard::fallback(routes, state.config.dashboard_dir.as_deref()))
@@ -108,7 +111,7 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
     Ok(AppState::new(state::Services {
         tokens: TokenVerifier::new(config.hmac_key.expose_secret(), &config.jwt_issuer, config.jwt_leeway),
         plans: PlanResolver::new(
-            http,
+            http.clone(),
             &config.coffee_url,
             config.plan_cache_ttl,
             config.plan_stale_max,
@@ -126,6 +129,7 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
             config.limits.clone(),
         )?,
         http: proxy::client(),
+        documents: openapi::Documents::new(http.clone(), config.identity_timeout, &config.coffee_url, &config.beat_url),
         sessions,
         redis,
         config,

@@ -20,6 +20,7 @@ pub struct Services {
     pub plans: PlanResolver,
     pub limits: EdgeLimiter,
     pub http: HttpClient,
+    pub documents: crate::openapi::Documents,
 }
 
 impl AppState {

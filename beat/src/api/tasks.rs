@@ -99,6 +99,8 @@ async fn get_task(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResu
 #[derive(Deserialize, utoipa::IntoParams)]
 struct ListQuery {
     status: Option<TaskStatus>,
+    /// a flow's name (lowercase letters, digits, `_` and `-`)
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
     flow: Option<String>,
     #[serde(default = "one")]
     #[param(minimum = 1, maximum = 1000000)]
@@ -106,6 +108,12 @@ struct ListQuery {
     #[serde(default = "fifty")]
     #[param(minimum = 1, maximum = 500)]
     size: i64,
+}
+
+/// What the documented pattern of a flow name allows.
+fn is_flow_name(f: &str) -> bool {
+    (1..=64).contains(&f.len())
+        && f.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 fn one() -> i64 {
@@ -130,6 +138,9 @@ struct TaskPage {
 async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Json<TaskPage>> {
     if q.page < 1 || !(1..=500).contains(&q.size) {
         return Err(ApiError::BadRequest("page starts at 1; size is 1 to 500".into()));
+    }
+    if let Some(flow) = q.flow.as_deref().filter(|f| !is_flow_name(f)) {
+        return Err(ApiError::BadRequest(format!("{flow:?} is not a flow name")));
     }
     let (items, total) = repo::list(&state.pg, q.status, q.flow.as_deref(), q.page, q.size).await?;
     Ok(Json(TaskPage { items, total, page: q.page, size: q.size }))

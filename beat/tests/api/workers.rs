@@ -254,6 +254,9 @@ async fn unreadable_requests_are_problems() {
         (w.http.post(url("/tasks")).json(&json!({"flow": 7})), 422),
         (w.http.get(url("/tasks/not-a-number")), 400),
         (w.http.get(url("/tasks?page=many")), 400),
+        // a NUL character cannot be a flow (Postgres could not even compare it): found by the
+        // gateway's contract test, a 500 before
+        (w.http.get(url("/tasks?flow=profile%00refresh")), 400),
         (w.http.get(url("/profiles/instagram/byhandle/nasa?full_refresh=perhaps")), 400),
     ] {
         let (status, ct, body) = send(req).await;

@@ -61,3 +61,40 @@ pub fn ready_check(pool: &PgPool) -> platform::http::Check {
         async move { ping(&pool).await }
     })
 }
+
+/// A statement Postgres refused because of the data it was given, not because anything is
+/// wrong with the database: the caller's input, answered as a client error by every service.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("already exists (violates {0})")]
+    Duplicate(String),
+    #[error("refers to something that does not exist (violates {0})")]
+    MissingReference(String),
+    #[error("a value is out of range (violates {0})")]
+    Check(String),
+    #[error("a required value is missing")]
+    Missing,
+    #[error("a value is too long")]
+    TooLong,
+    #[error("a number is out of range")]
+    NumberOutOfRange,
+    /// Text Postgres cannot store or compare, such as a NUL character.
+    #[error("a text value contains a character that cannot be stored")]
+    UnstorableText,
+}
+
+/// What the data in a refused statement did wrong, when that is why `err` happened.
+pub fn refusal(err: &sqlx::Error) -> Option<Refusal> {
+    let sqlx::Error::Database(db) = err else { return None };
+    let constraint = || db.constraint().unwrap_or("a constraint").to_owned();
+    Some(match db.code()?.as_ref() {
+        "23505" => Refusal::Duplicate(constraint()),
+        "23503" => Refusal::MissingReference(constraint()),
+        "23514" => Refusal::Check(constraint()),
+        "23502" => Refusal::Missing,
+        "22001" => Refusal::TooLong,
+        "22003" => Refusal::NumberOutOfRange,
+        "22021" | "22P05" => Refusal::UnstorableText,
+        _ => return None,
+    })
+}

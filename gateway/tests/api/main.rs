@@ -5,6 +5,7 @@
 
 mod auth;
 mod browser;
+mod contract;
 mod dashboard;
 mod degraded;
 mod edge;

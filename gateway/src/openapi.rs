@@ -1,0 +1,196 @@
+//! `GET /openapi.json`: the partner API as clients reach it through the gateway, in one OpenAPI
+//! document. coffee's modules appear as coffee publishes them and beat's under `/beat`. The
+//! document adds what the edge itself contributes: bearer authentication on every route except
+//! identity's, and the answers only the edge gives, as problems: 413 for a body over
+//! `MAX_BODY_BYTES` and 502 for an upstream that cannot be reached. 401, 429, 503 and 504 are
+//! already declared by the services for the gateway.
+//!
+//! The document is built from the upstreams' live documents, so it never drifts from what they
+//! serve. It is read again at most once a [`REFRESH`] and answers 503 while an upstream's
+//! document cannot be read.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use crate::error::GatewayError;
+use crate::state::AppState;
+
+/// How long a built document is served before the upstreams are asked again.
+pub const REFRESH: Duration = Duration::from_secs(60);
+
+/// Paths of a service's own operations (liveness, metrics), not part of the partner API.
+const OPS_PATHS: [&str; 4] = ["/health", "/ready", "/metrics", "/openapi.json"];
+
+/// The gateway's document, rebuilt from the upstreams' at most once a [`REFRESH`].
+pub struct Documents {
+    http: reqwest::Client,
+    timeout: Duration,
+    coffee: String,
+    beat: String,
+    built: tokio::sync::Mutex<Option<(Instant, Arc<Value>)>>,
+}
+
+impl Documents {
+    /// Each upstream's document is asked for within `timeout`.
+    pub fn new(http: reqwest::Client, timeout: Duration, coffee_url: &str, beat_url: &str) -> Self {
+        Self {
+            http,
+            timeout,
+            coffee: format!("{coffee_url}/coffee/openapi.json"),
+            beat: format!("{beat_url}/openapi.json"),
+            built: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn fetch(&self, url: &str) -> Result<Value, String> {
+        let answer =
+            self.http.get(url).timeout(self.timeout).send().await.map_err(|e| platform::problem::error_chain(&e))?;
+        if !answer.status().is_success() {
+            return Err(format!("{url} answered {}", answer.status()));
+        }
+        answer.json().await.map_err(|e| format!("{url}: {e}"))
+    }
+
+    /// The current document, built anew when the last one is older than [`REFRESH`].
+    pub async fn current(&self) -> Result<Arc<Value>, String> {
+        let mut built = self.built.lock().await;
+        if let Some((at, doc)) = built.as_ref() {
+            if at.elapsed() < REFRESH {
+                return Ok(doc.clone());
+            }
+        }
+        let (coffee, beat) = tokio::try_join!(self.fetch(&self.coffee), self.fetch(&self.beat))?;
+        let doc = Arc::new(edge_document(coffee, beat));
+        *built = Some((Instant::now(), doc.clone()));
+        Ok(doc)
+    }
+}
+
+pub async fn document(State(state): State<AppState>) -> Response {
+    match state.documents.current().await {
+        Ok(doc) => axum::Json(doc.as_ref().clone()).into_response(),
+        Err(cause) => {
+            tracing::warn!(%cause, "an upstream's OpenAPI document could not be read");
+            GatewayError::Unavailable { what: "API document", retry_after: Duration::from_secs(5) }.into_response()
+        }
+    }
+}
+
+/// coffee's document with beat's nested under `/beat` and the edge's part added.
+pub fn edge_document(coffee: Value, beat: Value) -> Value {
+    let mut doc = coffee;
+    let beat_schemas = beat.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
+    let schemas = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut);
+    let mut schemas = schemas.map(std::mem::take).unwrap_or_default();
+    // a beat schema named like a different coffee schema is renamed, with its references
+    let mut beat_paths = serde_json::to_string(&beat["paths"]).unwrap_or_else(|_| "{}".to_owned());
+    for (name, schema) in beat_schemas {
+        match schemas.get(&name) {
+            Some(same) if *same == schema => {}
+            Some(_) => {
+                let renamed = format!("Beat{name}");
+                beat_paths = beat_paths.replace(
+                    &format!("\"#/components/schemas/{name}\""),
+                    &format!("\"#/components/schemas/{renamed}\""),
+                );
+                schemas.insert(renamed, schema);
+            }
+            None => {
+                schemas.insert(name, schema);
+            }
+        }
+    }
+    let beat_paths: Map<String, Value> = serde_json::from_str(&beat_paths).unwrap_or_default();
+    let components = doc.as_object_mut().map(|d| d.entry("components").or_insert_with(|| json!({})));
+    if let Some(components) = components.and_then(Value::as_object_mut) {
+        components.insert("schemas".to_owned(), Value::Object(schemas));
+        components.insert(
+            "securitySchemes".to_owned(),
+            json!({ "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } }),
+        );
+    }
+    let paths = doc.as_object_mut().map(|d| d.entry("paths").or_insert_with(|| json!({})));
+    let Some(paths) = paths.and_then(Value::as_object_mut) else { return doc };
+    paths.retain(|path, _| !OPS_PATHS.contains(&path.as_str()));
+    for (path, item) in beat_paths {
+        if !OPS_PATHS.contains(&path.as_str()) {
+            paths.insert(format!("/beat{path}"), item);
+        }
+    }
+    for (path, item) in paths.iter_mut() {
+        let public = path.starts_with("/identity/");
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, op) in item.iter_mut() {
+            if !["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                continue;
+            }
+            add_edge_answers(op, public);
+        }
+    }
+    doc
+}
+
+fn problem(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { platform::problem::CONTENT_TYPE: { "schema": { "$ref": "#/components/schemas/Problem" } } },
+    })
+}
+
+/// What the edge adds to one operation: its security and the answers only the edge gives.
+fn add_edge_answers(op: &mut Value, public: bool) {
+    let takes_body = op.get("requestBody").is_some();
+    let Some(op) = op.as_object_mut() else { return };
+    if !public {
+        op.insert("security".to_owned(), json!([{ "bearer": [] }]));
+    }
+    let Some(responses) = op.entry("responses").or_insert_with(|| json!({})).as_object_mut() else { return };
+    if takes_body {
+        responses.entry("413").or_insert_with(|| problem("the body is over the gateway's MAX_BODY_BYTES"));
+    }
+    responses.entry("502").or_insert_with(|| problem("the module behind the gateway cannot be reached"));
+    responses.entry("504").or_insert_with(|| problem("the module behind the gateway did not answer in time"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beat_nests_under_its_prefix_colliding_schemas_are_renamed_and_the_edge_answers_added() {
+        let coffee = json!({
+            "openapi": "3.1.0",
+            "paths": {
+                "/coffee/x": { "get": { "responses": { "200": { "description": "ok" } } } },
+                "/identity/login": { "post": { "requestBody": {}, "responses": {} } },
+                "/health": { "get": { "responses": {} } },
+            },
+            "components": { "schemas": { "Problem": { "type": "object" }, "Task": { "type": "string" } } },
+        });
+        let beat = json!({
+            "paths": { "/tasks": { "get": { "responses": {
+                "200": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Task" } } } }
+            } } } },
+            "components": { "schemas": { "Problem": { "type": "object" }, "Task": { "type": "integer" } } },
+        });
+        let doc = edge_document(coffee, beat);
+        let paths = doc["paths"].as_object().unwrap();
+        assert_eq!(paths.keys().collect::<Vec<_>>(), ["/beat/tasks", "/coffee/x", "/identity/login"]);
+        let tasks = &doc["paths"]["/beat/tasks"]["get"];
+        assert_eq!(
+            tasks["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/BeatTask"
+        );
+        assert_eq!(doc["components"]["schemas"]["BeatTask"], json!({ "type": "integer" }));
+        assert_eq!(doc["components"]["schemas"]["Task"], json!({ "type": "string" }));
+        assert_eq!(tasks["security"], json!([{ "bearer": [] }]));
+        assert!(tasks["responses"]["502"].is_object() && tasks["responses"].get("413").is_none());
+        let login = &doc["paths"]["/identity/login"]["post"];
+        assert!(login.get("security").is_none(), "identity's routes need no session");
+        assert!(login["responses"]["413"].is_object());
+    }
+}
