@@ -6,6 +6,7 @@ mod analytics;
 mod collections;
 mod contract;
 mod dao;
+mod faults;
 mod identity;
 mod openapi;
 mod ops;
