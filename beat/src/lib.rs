@@ -146,7 +146,9 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         refresh_limits: Arc::new(config.refresh_limits.clone()),
         refresh_max_age: config.refresh_max_age,
     };
-    let router = with_common_layers(ops(&pg, &ch, &redis).merge(api::router(state)));
+    // the API's requests end at SERVER_TIMEOUT, whatever a store or a source does meanwhile
+    let api = platform::http::with_deadline(api::router(state), config.server.request_timeout);
+    let router = with_common_layers(ops(&pg, &ch, &redis).merge(api));
     let server = Server::bind(&config.server.addr(), router).await?;
     Ok(server.on_stopped(async move {
         // no more requests: the workers stop claiming, finish or release their tasks

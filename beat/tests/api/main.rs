@@ -2,6 +2,7 @@
 //! served in process. Each test has its own databases, Redis key prefix and simulator.
 
 mod contract;
+mod faults;
 mod ops;
 mod queue;
 mod refresh;

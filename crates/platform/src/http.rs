@@ -141,6 +141,26 @@ pub fn common_layers(router: Router) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
+/// Bounds every request of `router` by `deadline` (`SERVER_TIMEOUT`): past it the request's
+/// work is dropped (an open transaction rolls back) and the client gets a 504 problem, instead
+/// of waiting on a stalled dependency for as long as it stalls.
+pub fn with_deadline(router: Router, deadline: Duration) -> Router {
+    router.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            match tokio::time::timeout(deadline, next.run(req)).await {
+                Ok(response) => response,
+                Err(_) => {
+                    let detail = format!("the request did not finish within {} s", deadline.as_secs_f64());
+                    axum::response::IntoResponse::into_response(crate::problem::Problem::new(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        detail,
+                    ))
+                }
+            }
+        },
+    ))
+}
+
 /// A bound listener plus the router it will serve.
 pub struct Server {
     listener: TcpListener,
