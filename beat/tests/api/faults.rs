@@ -1,28 +1,13 @@
 //! Postgres failing under beat, on the real server: the backends serving this beat's pools are
-//! frozen with SIGSTOP (a stalled server, as beat sees it, while other tests' databases on the
-//! same server go on) and resumed with SIGCONT. beat answers at its deadline instead of
+//! frozen with SIGSTOP (`testkit::freeze`: a stalled server as beat sees it, while the other
+//! tests' databases go on) and resumed with SIGCONT. beat answers at its deadline instead of
 //! hanging, keeps no task it did not acknowledge, and serves again without a restart.
 
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 use serde_json::{json, Value};
 
 use crate::support::{world_with, World};
-
-/// The server processes serving this beat's connections (beat names itself `bulbul`).
-async fn beat_backends(w: &World) -> Vec<i32> {
-    let sql = "SELECT pid FROM pg_stat_activity \
-               WHERE datname = $1 AND application_name = 'bulbul' AND pid <> pg_backend_pid()";
-    sqlx::query_scalar(sql).bind(&w.pg.database).fetch_all(&w.pg.pool).await.unwrap()
-}
-
-fn signal(pids: &[i32], signal: Signal) {
-    for pid in pids {
-        kill(Pid::from_raw(*pid), signal).unwrap();
-    }
-}
 
 async fn enqueue(w: &World, target: &str) -> (u16, Value) {
     let body = json!({"flow": "profile_refresh", "platform": "instagram", "target": target});
@@ -48,31 +33,22 @@ async fn a_frozen_postgres_is_answered_at_the_deadline_and_served_again_without_
     .await;
     let (status, body) = enqueue(&w, "before_the_freeze").await;
     assert_eq!(status, 201, "{body}");
-    let backends = beat_backends(&w).await;
-    assert!(!backends.is_empty());
 
-    signal(&backends, Signal::SIGSTOP);
+    let frozen = testkit::freeze::freeze_service_backends(&w.pg).await;
+    assert!(frozen.backends() > 0);
     let started = Instant::now();
     let (read, _) = targets(&w).await;
     let (write, body) = enqueue(&w, "during_the_freeze").await;
     let waited = started.elapsed();
-    signal(&backends, Signal::SIGCONT);
+    drop(frozen);
     eprintln!("while frozen: read {read}, write {write} ({body}), both within {waited:?}");
     // an answer, not a hang and not a 500: the deadline's, for each request
     assert!(matches!(read, 503 | 504) && matches!(write, 503 | 504), "read {read}, write {write}: {body}");
     assert!(waited < deadline * 2 + Duration::from_secs(3), "two requests took {waited:?}");
 
     // served again without a restart: the acknowledged task is there, the refused one is not
-    let mut served = (0, Vec::new());
-    for _ in 0..100 {
-        served = targets(&w).await;
-        if served.0 == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let (status, targets) = served;
-    assert_eq!(status, 200, "beat did not recover once Postgres resumed");
+    assert!(testkit::eventually(Duration::from_secs(10), || async { targets(&w).await.0 == 200 }).await);
+    let (_, targets) = targets(&w).await;
     assert!(targets.contains(&"before_the_freeze".to_owned()), "{targets:?}");
     assert!(!targets.contains(&"during_the_freeze".to_owned()), "an unacknowledged task was kept: {targets:?}");
 }

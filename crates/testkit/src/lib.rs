@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod contract;
+pub mod freeze;
 pub mod redis_cluster;
 
 use std::path::PathBuf;
@@ -188,4 +189,20 @@ pub fn server_config() -> platform::config::ServerConfig {
         port: 0,
         request_timeout: std::time::Duration::from_secs(30),
     }
+}
+
+/// Polls `check` every 20 ms for up to `within`; true once it holds.
+pub async fn eventually<F, Fut>(within: std::time::Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
 }

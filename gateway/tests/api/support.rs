@@ -1,8 +1,6 @@
 //! The one test harness: coffee (signing required, as in production) and gateways configured
 //! for the test, plus a programmable upstream standing in for beat.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::Connection;
@@ -252,21 +250,7 @@ pub fn has_series(metrics: &str, name: &str, label: &str) -> bool {
         || (label.is_empty() && metrics.lines().any(|l| l.starts_with(name)))
 }
 
-/// Polls `check` every 20 ms for up to `within`; true once it holds.
-pub async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + within;
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
-}
+pub use testkit::eventually;
 
 /// A stand-in for beat that reads the whole body and answers with what it received (path,
 /// headers, body length), so tests can see exactly what the gateway forwarded.
