@@ -49,6 +49,9 @@ pub struct Config {
     pub refresh_max_age: Duration,
     /// `PROVIDER_TIMEOUT` seconds (default 10): one provider request.
     pub provider_timeout: Duration,
+    /// `CH_QUERY_TIMEOUT_MS` (default 10000, below `SERVER_TIMEOUT`): the longest wait for one
+    /// group-committed ClickHouse insert of the day's snapshots.
+    pub ch_write_timeout: Duration,
     /// `CREDENTIAL_BACKOFF` / `CREDENTIAL_BACKOFF_MAX` seconds (60 / 3600).
     pub backoff: Backoff,
     /// `INSTAGRAM_SOURCES` / `YOUTUBE_SOURCES`: the sources tried, in order.
@@ -183,6 +186,7 @@ impl Config {
             refresh_limits,
             refresh_max_age: env.seconds("REFRESH_MAX_AGE", 86_400),
             provider_timeout: env.seconds("PROVIDER_TIMEOUT", 10),
+            ch_write_timeout: env.millis("CH_QUERY_TIMEOUT_MS", 10_000),
             backoff: Backoff {
                 base: env.seconds("CREDENTIAL_BACKOFF", 60),
                 max: env.seconds("CREDENTIAL_BACKOFF_MAX", 3600),
@@ -190,6 +194,9 @@ impl Config {
             sources,
             workers: Workers::from_env(&mut env),
         };
+        if cfg.ch_write_timeout.is_zero() || cfg.ch_write_timeout >= cfg.server.request_timeout {
+            env.invalid("CH_QUERY_TIMEOUT_MS", "must be positive and shorter than SERVER_TIMEOUT");
+        }
         env.finish()?;
         Ok(cfg)
     }

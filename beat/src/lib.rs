@@ -105,7 +105,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     }
     let http = reqwest::Client::builder().timeout(config.provider_timeout).user_agent("bulbul-beat/0.1").build()?;
     let (log, log_writer) = RequestLog::start(log_pg);
-    let (snapshots, snapshot_writer) = Snapshots::start(ch.clone());
+    let (snapshots, snapshot_writer) = Snapshots::start(ch.clone(), config.ch_write_timeout);
     let refresher = Refresher::new(
         http,
         sources,

@@ -32,6 +32,7 @@ pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, simulator: &str) -> Co
         refresh_limits: StackPolicy::parse("refresh_profile", DEFAULT_REFRESH_LIMITS).expect("the defaults are valid"),
         refresh_max_age: Duration::from_secs(86_400),
         provider_timeout: Duration::from_secs(2),
+        ch_write_timeout: Duration::from_secs(10),
         backoff: Backoff { base: Duration::from_secs(60), max: Duration::from_secs(3600) },
         sources: sources_at(simulator),
         workers: None,

@@ -10,10 +10,13 @@
 //! same day replaces that day's row instead of adding one, and the monthly aggregates count
 //! days, not rows.
 
+use std::time::Duration;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use clickhouse::Row;
 use domain::Platform;
 use serde::Serialize;
+
 use tokio::sync::{mpsc, oneshot};
 
 #[derive(Debug, Clone, Row, Serialize)]
@@ -68,10 +71,13 @@ pub struct Snapshots {
 }
 
 impl Snapshots {
-    /// Starts the writer; it ends when every clone is dropped and the queue is written.
-    pub fn start(client: clickhouse::Client) -> (Self, tokio::task::JoinHandle<()>) {
+    /// Starts the writer; it ends when every clone is dropped and the queue is written. Each
+    /// insert gets at most `deadline`: past it the waiting refreshes are told ClickHouse did not
+    /// answer, and the writer goes on with what queued meanwhile (a silent ClickHouse would
+    /// otherwise hold every later refresh forever).
+    pub fn start(client: clickhouse::Client, deadline: Duration) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4096);
-        (Self { tx }, tokio::spawn(write(client, rx)))
+        (Self { tx }, tokio::spawn(write(client, rx, deadline)))
     }
 
     /// Writes the rows; returns once they are in ClickHouse.
@@ -82,12 +88,15 @@ impl Snapshots {
     }
 }
 
-async fn write(client: clickhouse::Client, mut rx: mpsc::Receiver<Batch>) {
+async fn write(client: clickhouse::Client, mut rx: mpsc::Receiver<Batch>, deadline: Duration) {
     let mut batches = Vec::new();
     while rx.recv_many(&mut batches, 1024).await > 0 {
         let profiles: Vec<&ProfileDay> = batches.iter().flat_map(|b| &b.profiles).collect();
         let posts: Vec<&PostDay> = batches.iter().flat_map(|b| &b.posts).collect();
-        let result = insert_all(&client, &profiles, &posts).await.map_err(|e| e.to_string());
+        let result = match tokio::time::timeout(deadline, insert_all(&client, &profiles, &posts)).await {
+            Ok(done) => done.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("ClickHouse did not answer within {deadline:?}")),
+        };
         if let Err(e) = &result {
             tracing::error!(error = %e, rows = profiles.len() + posts.len(), "snapshot insert failed");
         }

@@ -310,6 +310,32 @@ async fn a_spent_provider_quota_benches_the_key_until_its_window_ends() {
 }
 
 #[tokio::test]
+async fn with_clickhouse_silent_a_refresh_is_a_503_at_the_write_deadline_and_the_next_one_too() {
+    let (port, _) = testkit::silent_server().await;
+    let write_deadline = Duration::from_millis(500);
+    let w = world_with(|cfg| {
+        cfg.ch.port = port;
+        cfg.ch_write_timeout = write_deadline;
+    })
+    .await;
+    for handle in ["nasa", "natgeo"] {
+        let started = std::time::Instant::now();
+        let (status, headers, body) = w.get(&format!("/profiles/instagram/byhandle/{handle}")).await;
+        // the write's deadline answers, not the request's (a 504), and the writer is not stuck
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(headers["retry-after"], "5");
+        assert!(body["detail"].as_str().unwrap().contains("analytics store is unavailable"), "{body}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{handle}: answered after {:?}", started.elapsed());
+        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM instagram_account WHERE handle = $1")
+            .bind(handle)
+            .fetch_one(&w.pg.pool)
+            .await
+            .unwrap();
+        assert_eq!(stored, 1, "{handle} is in Postgres; only the day's time series is missing");
+    }
+}
+
+#[tokio::test]
 async fn without_clickhouse_a_refresh_is_a_503_and_the_creator_is_kept() {
     let w = world_with(|cfg| cfg.ch.port = 1).await; // nothing listens there
     let (status, headers, body) = w.get("/profiles/instagram/byhandle/nasa").await;

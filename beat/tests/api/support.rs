@@ -22,6 +22,7 @@ pub fn env_for(config: &beat::Config) -> Vec<(String, String)> {
         ("REDIS_URL", config.redis_url.clone()),
         ("REDIS_KEY_PREFIX", config.redis_key_prefix.clone()),
         ("PROVIDER_TIMEOUT", config.provider_timeout.as_secs().to_string()),
+        ("CH_QUERY_TIMEOUT_MS", config.ch_write_timeout.as_millis().to_string()),
         ("LOG_FORMAT", "json".to_owned()),
     ]
     .into_iter()

@@ -70,27 +70,10 @@ async fn an_unreachable_clickhouse_degrades_analytics_only() {
     assert_eq!(status, 201, "{body}");
 }
 
-/// A ClickHouse that accepts connections and never answers, as a frozen server does; counts
-/// the connections it was asked for.
-async fn silent_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = accepted.clone();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            held.push(socket); // open, silent
-        }
-    });
-    (port, accepted)
-}
-
 #[tokio::test]
 async fn a_silent_clickhouse_is_a_503_at_the_deadline_then_at_once() {
     use crate::support::*;
-    let (port, accepted) = silent_server().await;
+    let (port, accepted) = testkit::silent_server().await;
     let app = app_with(|cfg| {
         cfg.ch.port = port;
         cfg.ch_query_timeout = std::time::Duration::from_millis(300);

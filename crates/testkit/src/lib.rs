@@ -206,3 +206,20 @@ where
     }
     false
 }
+
+/// A server that accepts connections and never answers (a frozen process, as its clients see
+/// it): its port, and how many connections it accepted.
+pub async fn silent_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+    let port = listener.local_addr().expect("bound").port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket); // open, silent
+        }
+    });
+    (port, accepted)
+}
