@@ -4,6 +4,8 @@
 //! lists every level's quota (`q`) and window (`w`), `RateLimit` every level's remaining units
 //! (`r`) and seconds until it is whole again (`t`), and a rejection adds `Retry-After`.
 
+use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::response::{IntoResponseParts, ResponseParts};
@@ -32,8 +34,9 @@ impl LevelState {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Admitted {
-    /// Every level, in stack order; empty when `degraded`.
-    pub levels: Vec<LevelState>,
+    /// Every level, in stack order; empty when `degraded`. Shared: a leased unit reports the
+    /// levels of its lease without copying them.
+    pub levels: Arc<[LevelState]>,
     /// Redis could not decide and the stack fails open: admitted without being counted.
     pub degraded: bool,
 }
@@ -45,7 +48,7 @@ pub struct Rejected {
     pub level: String,
     pub retry_after: Duration,
     /// Every level, in stack order, as it was (nothing was charged). Empty when `local`.
-    pub levels: Vec<LevelState>,
+    pub levels: Arc<[LevelState]>,
     /// Decided in process from a remembered rejection, without asking Redis.
     pub local: bool,
 }
@@ -78,10 +81,16 @@ impl Decision {
         let mut map = HeaderMap::new();
         let levels = self.levels();
         if !levels.is_empty() {
-            let policy = levels.iter().map(|l| format!("\"{}\";q={};w={}", l.name, l.quota, whole_secs(l.window)));
-            let state = levels.iter().map(|l| format!("\"{}\";r={};t={}", l.name, l.remaining, whole_secs(l.reset)));
-            insert(&mut map, RATELIMIT_POLICY, policy.collect::<Vec<_>>().join(", "));
-            insert(&mut map, RATELIMIT, state.collect::<Vec<_>>().join(", "));
+            // written straight into two buffers: this runs for every limited response
+            let (mut policy, mut state) =
+                (String::with_capacity(32 * levels.len()), String::with_capacity(32 * levels.len()));
+            for (i, l) in levels.iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                let _ = write!(policy, "{sep}\"{}\";q={};w={}", l.name, l.quota, whole_secs(l.window));
+                let _ = write!(state, "{sep}\"{}\";r={};t={}", l.name, l.remaining, whole_secs(l.reset));
+            }
+            insert(&mut map, RATELIMIT_POLICY, policy);
+            insert(&mut map, RATELIMIT, state);
         }
         if let Self::Rejected(r) = self {
             insert(&mut map, http::header::RETRY_AFTER, whole_secs(r.retry_after).max(1).to_string());
@@ -100,7 +109,7 @@ fn whole_secs(d: Duration) -> u64 {
 
 fn insert(map: &mut HeaderMap, name: HeaderName, value: String) {
     // level names are validated to a-z0-9_- and the rest are digits: always a valid value
-    if let Ok(v) = HeaderValue::from_str(&value) {
+    if let Ok(v) = HeaderValue::try_from(value) {
         map.insert(name, v);
     }
 }
@@ -144,7 +153,7 @@ mod tests {
         let d = Decision::Rejected(Rejected {
             level: "handle".into(),
             retry_after: Duration::from_millis(250),
-            levels: vec![level("daily", 20000, 86400, 19999, 4320), level("handle", 1, 1, 0, 250)],
+            levels: vec![level("daily", 20000, 86400, 19999, 4320), level("handle", 1, 1, 0, 250)].into(),
             local: false,
         });
         let h = d.headers().0;
@@ -155,9 +164,9 @@ mod tests {
 
     #[test]
     fn admitted_has_no_retry_after_and_degraded_has_no_state() {
-        let d = Decision::Admitted(Admitted { levels: vec![level("m", 60, 60, 59, 1000)], degraded: false });
+        let d = Decision::Admitted(Admitted { levels: vec![level("m", 60, 60, 59, 1000)].into(), degraded: false });
         assert!(!d.headers().0.contains_key("retry-after"));
-        let degraded = Decision::Admitted(Admitted { levels: vec![], degraded: true });
+        let degraded = Decision::Admitted(Admitted { levels: Arc::new([]), degraded: true });
         assert!(degraded.headers().0.is_empty());
         let mut resp = http::Response::new(());
         d.headers().write_to(&mut resp);

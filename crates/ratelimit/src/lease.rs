@@ -15,7 +15,7 @@
 //! already under way rather than each taking a lease. When Redis cannot grant a whole lease,
 //! the check falls back to an exact one-unit decision.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::decision::LevelState;
@@ -40,7 +40,6 @@ impl Batch {
     }
 }
 
-#[derive(Default)]
 pub(crate) struct Held {
     current: Option<Batch>,
     /// Taken ahead, spent once `current` is.
@@ -50,15 +49,21 @@ pub(crate) struct Held {
     /// No lease is taken ahead before this (Redis refused the last one).
     prefetch_after: Option<Instant>,
     /// The levels as Redis reported them when the last lease was taken (the lease deducted).
-    pub(crate) levels: Vec<LevelState>,
+    pub(crate) levels: Arc<[LevelState]>,
 }
 
 /// What spending a unit found.
 pub(crate) enum Spent {
     /// A unit was spent; `prefetch` asks the caller to take the next lease in the background.
-    Unit { levels: Vec<LevelState>, prefetch: bool },
+    Unit { levels: Arc<[LevelState]>, prefetch: bool },
     /// No unit is left in process.
     Empty,
+}
+
+impl Default for Held {
+    fn default() -> Self {
+        Self { current: None, next: None, prefetching: false, prefetch_after: None, levels: Arc::new([]) }
+    }
 }
 
 impl Held {
@@ -79,14 +84,13 @@ impl Held {
     }
 
     /// A lease arrived: spent after what is left, or at once when nothing is.
-    pub(crate) fn add(&mut self, batch: Batch, levels: &[LevelState], now: Instant) {
+    pub(crate) fn add(&mut self, batch: Batch, levels: &Arc<[LevelState]>, now: Instant) {
         if self.current.is_some_and(|b| b.spendable(now)) {
             self.next = Some(batch);
         } else {
             self.current = Some(batch);
         }
-        self.levels.clear();
-        self.levels.extend_from_slice(levels);
+        self.levels = levels.clone();
     }
 
     /// The background lease ended; `refused` when Redis could not grant it.
@@ -112,7 +116,7 @@ impl Lease {
 
 #[derive(Clone)]
 pub(crate) struct Leases {
-    entries: moka::sync::Cache<String, std::sync::Arc<Lease>>,
+    entries: moka::sync::Cache<String, Arc<Lease>>,
 }
 
 impl Leases {
@@ -120,9 +124,12 @@ impl Leases {
         Self { entries: moka::sync::Cache::builder().max_capacity(capacity).time_to_idle(LEASE_TTL * 10).build() }
     }
 
-    /// The lease of one set of keys.
-    pub(crate) fn of(&self, keys: &[String]) -> std::sync::Arc<Lease> {
-        self.entries.get_with(keys.join("\n"), Default::default)
+    /// The lease named `key` (see `Stack::lease_key`).
+    pub(crate) fn of(&self, key: &str) -> Arc<Lease> {
+        match self.entries.get(key) {
+            Some(lease) => lease,
+            None => self.entries.get_with(key.to_owned(), Default::default),
+        }
     }
 }
 
@@ -130,12 +137,16 @@ impl Leases {
 mod tests {
     use super::*;
 
+    fn none() -> Arc<[LevelState]> {
+        Arc::new([])
+    }
+
     #[test]
     fn the_next_lease_is_asked_for_once_at_half_and_spent_after_the_current_one() {
         let now = Instant::now();
         let mut held = Held::default();
         assert!(matches!(held.spend(now, 4), Spent::Empty));
-        held.add(Batch::new(4, now), &[], now);
+        held.add(Batch::new(4, now), &none(), now);
         let prefetches: Vec<bool> = (0..4)
             .map(|_| match held.spend(now, 4) {
                 Spent::Unit { prefetch, .. } => prefetch,
@@ -143,7 +154,7 @@ mod tests {
             })
             .collect();
         assert_eq!(prefetches, [false, true, false, false], "asked once, when half was spent");
-        held.add(Batch::new(4, now), &[], now);
+        held.add(Batch::new(4, now), &none(), now);
         held.prefetched(false, now);
         assert!(matches!(held.spend(now, 4), Spent::Unit { .. }), "the next lease is spent");
     }
@@ -152,9 +163,9 @@ mod tests {
     fn expired_units_are_never_spent_and_a_refused_lease_is_not_asked_again_at_once() {
         let now = Instant::now();
         let mut held = Held::default();
-        held.add(Batch::new(10, now), &[], now);
+        held.add(Batch::new(10, now), &none(), now);
         assert!(matches!(held.spend(now + LEASE_TTL, 10), Spent::Empty));
-        held.add(Batch::new(2, now), &[], now);
+        held.add(Batch::new(2, now), &none(), now);
         held.prefetched(true, now);
         match held.spend(now, 2) {
             Spent::Unit { prefetch, .. } => assert!(!prefetch, "refused a moment ago"),

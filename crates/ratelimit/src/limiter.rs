@@ -129,6 +129,21 @@ where
         self.policy.limits().iter().zip(&self.keys).map(|(l, k)| format!("{tag}:{}:{k}", l.name())).collect()
     }
 
+    /// What names this stack's lease in process: the policy, the shard and every level's key,
+    /// in one buffer (the Redis keys are only formatted when Redis is asked).
+    fn lease_key(&self) -> String {
+        let len = self.policy.name().len() + self.shard.len() + self.keys.iter().map(|k| k.len() + 1).sum::<usize>();
+        let mut key = String::with_capacity(len + 1);
+        key.push_str(self.policy.name());
+        key.push('\n');
+        key.push_str(&self.shard);
+        for k in &self.keys {
+            key.push('\n');
+            key.push_str(k);
+        }
+        key
+    }
+
     /// Takes `cost` units from every level if all of them have it, else nothing.
     pub async fn check(&self, cost: u64) -> Result<Decision, Error> {
         let units = self.policy.lease_units();
@@ -141,8 +156,7 @@ where
     /// One unit, from this process's lease of these keys (see [`crate::lease`]).
     async fn check_leased(&self, units: u64) -> Result<Decision, Error> {
         self.validate(1)?;
-        let keys = self.redis_keys();
-        let lease = self.limiter.leases.of(&keys);
+        let lease = self.limiter.leases.of(&self.lease_key());
         if let Some(admitted) = self.spend(&lease, units) {
             return Ok(admitted);
         }
@@ -226,7 +240,7 @@ where
             if let Some((index, retry_after)) = self.limiter.local.lookup(&keys, cost) {
                 metrics.rejected_local[index].increment(1);
                 let level = self.policy.limits()[index].name().to_owned();
-                return Ok(Decision::Rejected(Rejected { level, retry_after, levels: Vec::new(), local: true }));
+                return Ok(Decision::Rejected(Rejected { level, retry_after, levels: Arc::new([]), local: true }));
             }
         }
         let mut invocation = SCRIPT.prepare_invoke();
@@ -271,7 +285,7 @@ where
                     FailureMode::Open => {
                         metrics.failed_open.increment(1);
                         tracing::warn!(stack = self.policy.name(), error = %cause, "rate limits unchecked: failing open");
-                        Ok(Decision::Admitted(Admitted { levels: Vec::new(), degraded: true }))
+                        Ok(Decision::Admitted(Admitted { levels: Arc::new([]), degraded: true }))
                     }
                     FailureMode::Closed => {
                         metrics.failed_closed.increment(1);
@@ -288,7 +302,7 @@ where
             return Err(StoreFailure::Reply(format!("{} numbers for {} levels", reply.len(), limits.len())));
         }
         let micros = |v: i64| Duration::from_micros(u64::try_from(v).unwrap_or_default());
-        let levels: Vec<LevelState> = limits
+        let levels: Arc<[LevelState]> = limits
             .iter()
             .enumerate()
             .map(|(i, l)| {
