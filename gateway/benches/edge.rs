@@ -8,15 +8,17 @@
 //! 3. **End to end**: release builds of coffee and the gateway as their own processes, and
 //!    nginx (Debian's, a plain reverse proxy with upstream keep-alive, no auth), all loaded by
 //!    the same `wrk` for `BENCH_SECONDS` (default 30) per run: client → coffee, client → nginx →
-//!    coffee, client → gateway → coffee, on a cheap route (`/coffee/health`, so a proxy's own
+//!    coffee, client → bare proxy (the gateway's HTTP stack with none of its work) → coffee,
+//!    client → gateway → coffee, with each proxy's CPU time per request, on a cheap route (`/coffee/health`, so a proxy's own
 //!    cost shows) and on a profile (`/coffee/profiles/instagram/1`, Postgres), at 64 and at 1
 //!    connection. The direct and nginx requests carry the tenant headers the gateway would inject,
 //!    so coffee does the same work in all three; coffee runs without `TENANT_SIGNING_SECRET`
 //!    (direct and nginx callers cannot sign), while the gateway signs as in production.
 //! 4. **Memory**: the resident-set growth of a process holding 1M sessions in the gateway's
-//!    in-process tier.
+//!    in-process tier, and of one holding 1M bare entries in a moka cache (the cache's floor).
 //!
-//! Coffee and gateway binaries come from `target/release` (`cargo stack bench` builds them).
+//! Coffee and gateway binaries and the bare proxy (`examples/bare_proxy.rs`, the gateway's HTTP
+//! stack alone) come from `target/release` (`cargo stack bench` builds them).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -101,6 +103,36 @@ async fn demo_login(base: &str) -> Value {
         .unwrap()
 }
 
+/// CPU time (user + system) the processes `pids` have used so far, in seconds.
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    let ticks_per_second: f64 = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0);
+    let ticks: u64 = pids
+        .iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .map(|stat| {
+            // fields after the parenthesised command name; utime and stime are the 14th and 15th
+            let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+            let f: Vec<u64> = rest.split(' ').skip(11).take(2).filter_map(|v| v.parse().ok()).collect();
+            f.iter().sum::<u64>()
+        })
+        .sum();
+    ticks as f64 / ticks_per_second
+}
+
+/// The worker processes of nginx's master (they do the proxying).
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap()
@@ -112,6 +144,11 @@ fn rss_kib() -> u64 {
 
 #[tokio::main]
 async fn main() {
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("moka_floor") {
+        // run in a process of its own (see `moka_floor`), so freed memory of other steps is not reused
+        println!("FLOOR {:.1}", moka_floor().await);
+        return;
+    }
     if std::env::var("BENCH_ONLY").as_deref() == Ok("memory") {
         // a quick look at the memory figure alone
         let env = [("REDIS_CLUSTER_ADDRESSES", "127.0.0.1:1"), ("HMAC_SECRET", HMAC_SECRET), ("RUST_LOG", "warn")];
@@ -306,6 +343,27 @@ async fn main() {
     };
     let nginx_url = format!("http://127.0.0.1:{nginx_port}");
     wait_for(&format!("{nginx_url}/health")).await;
+    // the gateway's HTTP stack alone (gateway/examples/bare_proxy.rs)
+    let bare_port = free_port();
+    let _bare = Proc(
+        Command::new(bin.join("examples/bare_proxy"))
+            .env_clear()
+            .env("PORT", bare_port.to_string())
+            .env("COFFEE_URL", &coffee_url)
+            .spawn()
+            .unwrap_or_else(|e| panic!("bare_proxy: {e} (cargo build --release -p gateway --example bare_proxy)")),
+    );
+    let bare_url = format!("http://127.0.0.1:{bare_port}");
+    wait_for(&format!("{bare_url}/health")).await;
+    // whose CPU time each target's run is charged with: the proxy's own processes
+    let proxy_pids = |target: &str| -> Vec<u32> {
+        match target {
+            "nginx" => children(_nginx.child.id()),
+            "bare" => vec![_bare.0.id()],
+            "gateway" => vec![gateway_pid],
+            _ => vec![],
+        }
+    };
 
     // a fresh login through the gateway; the direct and nginx requests carry what it would inject
     let login = demo_login(&gateway_url).await;
@@ -330,8 +388,12 @@ async fn main() {
     };
     let bearer = vec![format!("Authorization: Bearer {token}")];
     let routes = [("cheap", "/coffee/health"), ("profile", "/coffee/profiles/instagram/1")];
-    let targets =
-        [("direct", &coffee_url, &injected), ("nginx", &nginx_url, &injected), ("gateway", &gateway_url, &bearer)];
+    let targets = [
+        ("direct", &coffee_url, &injected),
+        ("nginx", &nginx_url, &injected),
+        ("bare", &bare_url, &injected),
+        ("gateway", &gateway_url, &bearer),
+    ];
     let lua = nginx_dir.join("report.lua");
     // kept after the run for a closer look: perf report -i /tmp/bulbul-gateway.perf.data
     let perf_data = std::env::temp_dir().join("bulbul-gateway.perf.data");
@@ -381,7 +443,10 @@ async fn main() {
                             .ok()
                     })
                     .flatten();
+                let pids = proxy_pids(target);
+                let cpu_before = cpu_seconds(&pids);
                 let out = wrk(seconds);
+                let proxy_cpu = cpu_seconds(&pids) - cpu_before;
                 if let Some(mut perf) = profiling {
                     let _ = perf.wait();
                 }
@@ -392,10 +457,13 @@ async fn main() {
                     (v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
                 assert_eq!((bad_status, socket_errors), (0, 0), "{target} {path}: every answer a 200: {out}");
                 let rps = requests as f64 / (duration_us as f64 / 1e6);
-                eprintln!("{route} c={connections} {target}: {rps:.0} req/s p50 {p50} µs p99 {p99} µs");
+                // the proxy's CPU per request (perf may add a little to the gateway's profiled run)
+                let cpu_us = (!pids.is_empty()).then(|| proxy_cpu * 1e6 / requests as f64);
+                eprintln!("{route} c={connections} {target}: {rps:.0} req/s p50 {p50} µs p99 {p99} µs cpu {cpu_us:?}");
                 runs.push(json!({
                     "route": route, "path": path, "connections": connections, "target": target,
                     "requests": requests, "rps": rps, "p50_us": p50, "p95_us": p95, "p99_us": p99,
+                    "proxy_cpu_us_per_request": cpu_us,
                 }));
             }
         }
@@ -447,6 +515,12 @@ async fn main() {
 
     // ---- 4: memory --------------------------------------------------------------------------------
     let (held, rss_mib, per_session) = memory(gateway_env(&coffee_url, 0)).await;
+    let floor = Command::new(std::env::current_exe().unwrap()).env("BENCH_ONLY", "moka_floor").output().unwrap();
+    let floor: f64 = String::from_utf8_lossy(&floor.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("FLOOR "))
+        .and_then(|v| v.parse().ok())
+        .expect("the moka floor run prints FLOOR <bytes>");
 
     // ---- report -----------------------------------------------------------------------------------
     let mut md = format!(
@@ -485,32 +559,42 @@ async fn main() {
         "\n## End to end\n\n\
          `wrk` for {seconds} s per run after a 2 s warm-up; release builds as separate processes. **direct**: client → \
          coffee. **nginx**: client → nginx 1.22 (plain reverse proxy, upstream keep-alive, no auth) → coffee. \
+         **bare**: client → the gateway's HTTP stack alone (`gateway/examples/bare_proxy.rs`: the same axum server \
+         and hyper-util client, forwarding unchanged, no auth, limits, headers, metrics or tracing) → coffee. \
          **gateway**: client → gateway (JWT, session, plan, partner and client limits in Redis, tenant headers stripped, \
          injected and signed, trace context, proxy) → coffee. Direct and nginx requests carry the tenant headers the \
-         gateway would inject.\n\n\
-         | route | connections | target | req/s | p50 (µs) | p95 (µs) | p99 (µs) | req/s vs nginx | p50 over direct (µs) |\n\
-         |---|---|---|---|---|---|---|---|---|\n"
+         gateway would inject. **proxy CPU** is the CPU time (user and system) of the proxy's own processes during \
+         the run, per request: what one request costs the proxy, whatever the cores' sharing.\n\n\
+         | route | connections | target | req/s | p50 (µs) | p95 (µs) | p99 (µs) | req/s vs nginx | p50 over direct (µs) | proxy CPU (µs/request) |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n"
     );
     let mut ratios = Vec::new();
     for (route, _) in routes {
         for c in [64u32, 1] {
             let direct = find(route, c, "direct");
             let nginx = find(route, c, "nginx");
-            for target in ["direct", "nginx", "gateway"] {
+            let bare = find(route, c, "bare");
+            for target in ["direct", "nginx", "bare", "gateway"] {
                 let r = find(route, c, target);
                 let vs_nginx = r["rps"].as_f64().unwrap() / nginx["rps"].as_f64().unwrap();
                 let over_direct = r["p50_us"].as_f64().unwrap() - direct["p50_us"].as_f64().unwrap();
                 let _ = writeln!(
                     md,
-                    "| {route} | {c} | {target} | {:.0} | {} | {} | {} | {vs_nginx:.2} | {over_direct:+.0} |",
+                    "| {route} | {c} | {target} | {:.0} | {} | {} | {} | {vs_nginx:.2} | {over_direct:+.0} | {} |",
                     r["rps"].as_f64().unwrap(),
                     r["p50_us"],
                     r["p95_us"],
-                    r["p99_us"]
+                    r["p99_us"],
+                    r["proxy_cpu_us_per_request"].as_f64().map_or("-".to_owned(), |c| format!("{c:.1}"))
                 );
                 if target == "gateway" {
+                    let vs_bare = r["rps"].as_f64().unwrap() / bare["rps"].as_f64().unwrap();
                     ratios.push(json!({"route": route, "connections": c, "gateway_rps_over_nginx": vs_nginx,
+                        "gateway_rps_over_bare": vs_bare,
+                        "bare_rps_over_nginx": bare["rps"].as_f64().unwrap() / nginx["rps"].as_f64().unwrap(),
                         "gateway_p50_over_direct_us": over_direct,
+                        "gateway_cpu_over_nginx": r["proxy_cpu_us_per_request"].as_f64().unwrap_or(f64::NAN)
+                            / nginx["proxy_cpu_us_per_request"].as_f64().unwrap_or(f64::NAN),
                         "nginx_p50_over_direct_us": nginx["p50_us"].as_f64().unwrap() - direct["p50_us"].as_f64().unwrap()}));
                 }
             }
@@ -526,7 +610,10 @@ async fn main() {
          ## Memory\n\n\
          {held} sessions in the in-process tier (`SESSION_CACHE_CAPACITY` raised for the run): the process's resident \
          set grew by **{rss_mib:.0} MiB** ({per_session:.0} bytes per session, key, value and cache bookkeeping). \
-         Target: < 300 MB.\n",
+         Target: < 300 MB.\n\n\
+         The cache's own floor, measured the same way in a process of its own: a moka cache of {held} entries \
+         from a `u128` to a `u64` (no session data at all) grew the resident set by {floor:.0} bytes per entry. \
+         The session itself (ids, expiry, name, the shared pointer) is the rest.\n",
         profile.join("\n")
     );
     let report = json!({
@@ -536,7 +623,8 @@ async fn main() {
         "edge_limit_us": {"p50": limit.p50, "p95": limit.p95, "p99": limit.p99},
         "tiers": tiers_json,
         "end_to_end": {"seconds": seconds, "runs": runs, "ratios": ratios},
-        "memory": {"sessions": held, "rss_growth_mib": rss_mib, "bytes_per_session": per_session},
+        "memory": {"sessions": held, "rss_growth_mib": rss_mib, "bytes_per_session": per_session,
+            "moka_floor_bytes_per_entry": floor},
         "gateway_profile": profile,
     });
     testkit::bench::write_report("gateway", &md, &report);
@@ -570,4 +658,18 @@ async fn memory(env: Vec<(String, String)>) -> (u64, f64, f64) {
     let after = rss_kib();
     let rss_mib = (after - before) as f64 / 1024.0;
     (held, rss_mib, (after - before) as f64 * 1024.0 / held as f64)
+}
+
+/// The resident-set growth per entry of a moka cache holding `SESSIONS_FOR_RSS` entries of a
+/// `u128` key and a `u64` value: what the in-process tier pays per session before any data.
+async fn moka_floor() -> f64 {
+    let cache: moka::future::Cache<u128, u64> =
+        moka::future::Cache::builder().max_capacity(SESSIONS_FOR_RSS + 1000).build();
+    let before = rss_kib();
+    for i in 0..SESSIONS_FOR_RSS {
+        cache.insert(uuid::Uuid::new_v4().as_u128(), i).await;
+    }
+    cache.run_pending_tasks().await;
+    let held = cache.entry_count();
+    (rss_kib() - before) as f64 * 1024.0 / held as f64
 }

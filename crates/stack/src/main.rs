@@ -209,6 +209,8 @@ async fn bench(sizes: &str, only: &[String]) -> anyhow::Result<ExitCode> {
         let built = Command::new(env!("CARGO"))
             .current_dir(stack::profile::repo_root())
             .args(["build", "--release", "--package", "coffee", "--package", "gateway", "--bins"])
+            // the gateway's HTTP stack alone, the floor the gateway is compared with
+            .args(["--example", "bare_proxy"])
             .status()?;
         anyhow::ensure!(built.success(), "building the release binaries failed");
     }
