@@ -83,6 +83,10 @@ impl From<ratelimit::Error> for ApiError {
     }
 }
 
+/// Seconds a client waits before retrying when Postgres is unavailable (a lost connection is
+/// replaced at once; a restart takes a few seconds).
+const POSTGRES_RETRY_AFTER: &str = "2";
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, detail) = match &self {
@@ -102,6 +106,14 @@ impl IntoResponse for ApiError {
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
                 };
                 (status, refusal.to_string())
+            }
+            Self::Postgres(e) if store::pg::unavailable(e) => {
+                tracing::warn!(error = %e, "postgres unavailable");
+                let mut response =
+                    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable; retry shortly")
+                        .into_response();
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(POSTGRES_RETRY_AFTER));
+                return response;
             }
             Self::Postgres(_) | Self::Internal(_) => {
                 tracing::error!(error = ?anyhow::Error::from(self), "internal error");

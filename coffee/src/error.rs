@@ -72,6 +72,9 @@ impl ApiError {
             Self::Postgres(sqlx::Error::PoolTimedOut) => {
                 (StatusCode::SERVICE_UNAVAILABLE, Some("the database is busy; retry shortly".into()))
             }
+            Self::Postgres(e) if store::pg::unavailable(e) => {
+                (StatusCode::SERVICE_UNAVAILABLE, Some("the database is unavailable; retry shortly".into()))
+            }
             Self::ClickHouse(e) if store_unreachable(e) => {
                 (StatusCode::SERVICE_UNAVAILABLE, Some("the analytics store is unavailable; retry shortly".into()))
             }

@@ -52,3 +52,54 @@ async fn a_frozen_postgres_is_answered_at_the_deadline_and_served_again_without_
     assert!(targets.contains(&"before_the_freeze".to_owned()), "{targets:?}");
     assert!(!targets.contains(&"during_the_freeze".to_owned()), "an unacknowledged task was kept: {targets:?}");
 }
+
+/// A Postgres restart as beat sees it: the server terminates every connection beat's pools hold
+/// (`testkit::freeze::terminate_service_backends`). The first request to meet a dead
+/// connection is a 503 (not a 500); that loss makes the pools ping the
+/// others before handing them out, so every later read and write is served. Every
+/// acknowledged task is kept.
+#[tokio::test]
+async fn a_postgres_restart_costs_at_most_one_503_and_keeps_every_acknowledged_task() {
+    let w = world_with(|cfg| {
+        (cfg.pg.max_open_conns, cfg.pg.max_idle_conns) = (2, 2);
+        (cfg.log_pg.max_open_conns, cfg.log_pg.max_idle_conns) = (1, 1);
+    })
+    .await;
+    let mut acknowledged = Vec::new();
+    for i in 0..2 {
+        let target = format!("before_{i}");
+        let (status, body) = enqueue(&w, &target).await;
+        assert_eq!(status, 201, "{body}");
+        acknowledged.push(target);
+    }
+    assert_eq!(targets(&w).await.0, 200);
+    // the pool holds all its connections: concurrent reads make it open them
+    let full = || async {
+        futures::future::join_all((0..12).map(|_| targets(&w))).await;
+        testkit::freeze::service_backends(&w.pg).await >= 2
+    };
+    assert!(testkit::eventually(Duration::from_secs(10), full).await, "the task pool's two connections open");
+
+    let terminated = testkit::freeze::terminate_service_backends(&w.pg).await;
+    assert!(terminated > 0, "beat held connections to terminate");
+    let mut answers = Vec::new();
+    for i in 0..5 {
+        answers.push(("read", targets(&w).await.0, Value::Null));
+        let target = format!("after_{i}");
+        let (status, body) = enqueue(&w, &target).await;
+        if status == 201 {
+            acknowledged.push(target);
+        }
+        answers.push(("write", status, body));
+    }
+    let failed: Vec<_> = answers.iter().filter(|(_, status, _)| !matches!(status, 200 | 201)).collect();
+    eprintln!("after {terminated} connections were terminated, refused: {failed:?}");
+    assert!(failed.iter().all(|(_, status, _)| *status == 503), "only 503s: {failed:?}");
+    // one lost connection found out, the others replaced unseen
+    assert!(answers[1..].iter().all(|a| matches!(a.1, 200 | 201)), "only the first may fail: {answers:?}");
+
+    let (_, targets) = targets(&w).await;
+    for target in &acknowledged {
+        assert!(targets.contains(target), "acknowledged {target:?} is missing: {targets:?}");
+    }
+}

@@ -48,3 +48,51 @@ async fn a_frozen_postgres_is_answered_at_the_deadline_and_served_again_without_
     assert!(!names.contains(&"during the freeze".to_owned()), "an unacknowledged write was kept: {names:?}");
     app.stop().await;
 }
+
+/// A Postgres restart as coffee sees it: the server terminates every connection coffee's pool
+/// holds (`testkit::freeze::terminate_service_backends`). The first request to meet a dead
+/// connection is a 503 (not a 500); that loss makes the pool ping the others before handing
+/// them out, so they are replaced without costing a request each, and every later read and
+/// write is served. Every acknowledged write is kept.
+#[tokio::test]
+async fn a_postgres_restart_costs_at_most_one_503_and_keeps_every_acknowledged_write() {
+    let app = app_with(|cfg| (cfg.pg.max_open_conns, cfg.pg.max_idle_conns) = (3, 3)).await;
+    let mut acknowledged = Vec::new();
+    for i in 0..3 {
+        let name = format!("before {i}");
+        let (status, body) = app.post(SAAS, "/coffee/collections", json!({ "name": name })).await;
+        assert_eq!(status, 201, "{body}");
+        acknowledged.push(name);
+    }
+    assert_eq!(names(&app).await.0, 200);
+    // the pool holds all its connections: concurrent reads make it open them
+    let full = || async {
+        futures::future::join_all((0..12).map(|_| names(&app))).await;
+        testkit::freeze::service_backends(&app.pg).await == 3
+    };
+    assert!(testkit::eventually(Duration::from_secs(10), full).await, "three connections open");
+
+    let terminated = testkit::freeze::terminate_service_backends(&app.pg).await;
+    assert!(terminated > 0, "coffee held connections to terminate");
+    let mut answers = Vec::new();
+    for i in 0..6 {
+        answers.push(("read", names(&app).await.0, String::new()));
+        let name = format!("after {i}");
+        let (status, body) = app.post(SAAS, "/coffee/collections", json!({ "name": name })).await;
+        if status == 201 {
+            acknowledged.push(name);
+        }
+        answers.push(("write", status, body.to_string()));
+    }
+    let failed: Vec<_> = answers.iter().filter(|(_, status, _)| !matches!(status, 200 | 201)).collect();
+    eprintln!("after {terminated} connections were terminated, refused: {failed:?}");
+    assert!(failed.iter().all(|(_, status, _)| *status == 503), "only 503s: {failed:?}");
+    // one lost connection found out, the others replaced unseen
+    assert!(answers[1..].iter().all(|a| matches!(a.1, 200 | 201)), "only the first may fail: {answers:?}");
+
+    let (_, names) = names(&app).await;
+    for name in &acknowledged {
+        assert!(names.contains(name), "acknowledged {name:?} is missing: {names:?}");
+    }
+    app.stop().await;
+}

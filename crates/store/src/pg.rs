@@ -1,6 +1,8 @@
 //! The Postgres pool, sized by `PG_MAX_OPEN_CONN` / `PG_MAX_IDLE_CONN`.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use platform::config::{ExposeSecret, PgConfig};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -23,13 +25,55 @@ pub fn connect_options(cfg: &PgConfig, slow_statement: Duration) -> PgConnectOpt
 /// A pooled connection idle for longer than this is pinged before it is handed out.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 
+/// After a connection was found lost, every connection is pinged before it is handed out for
+/// this long: when one connection died with its server (a restart, a failover), the others
+/// the pool holds died too, and each would otherwise cost a request of its own to find out.
+const PING_ALL_AFTER_A_LOSS_FOR: Duration = Duration::from_secs(10);
+
+/// When the last lost connection was seen, in milliseconds since [`clock_start`] (0: never).
+static LAST_LOSS_MS: AtomicU64 = AtomicU64::new(0);
+
+fn clock_start() -> Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    // never 0, which means "never"
+    u64::try_from(clock_start().elapsed().as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// Whether `err` means the connection it ran on is gone (as opposed to a busy pool or a
+/// refused statement); if so, every pool in this process pings its connections before handing
+/// them out for [`PING_ALL_AFTER_A_LOSS_FOR`], so the other dead ones are replaced unseen.
+/// Services call it where they answer a Postgres error.
+pub fn note_lost_connection(err: &sqlx::Error) -> bool {
+    let lost = match err {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02"))
+        }
+        _ => false,
+    };
+    if lost {
+        LAST_LOSS_MS.store(now_ms(), Ordering::Relaxed);
+    }
+    lost
+}
+
+fn recently_lost_a_connection() -> bool {
+    let last = LAST_LOSS_MS.load(Ordering::Relaxed);
+    last != 0 && now_ms().saturating_sub(last) < PING_ALL_AFTER_A_LOSS_FOR.as_millis() as u64
+}
+
 /// A lazily connecting pool: the first query opens the first connection, so a service can
 /// start (and report not-ready) while the database is still coming up.
 ///
 /// sqlx pings every connection before handing it out by default, one extra round trip per
 /// checkout (per request, for a service that reads through the pool). Connections that were in
 /// use a moment ago are healthy with overwhelming likelihood, and a dead one fails its first
-/// query anyway, so only connections idle for [`PING_IF_IDLE_FOR`] are tested.
+/// query anyway, so only connections idle for [`PING_IF_IDLE_FOR`] are tested, and every one for
+/// a while after a connection was lost ([`note_lost_connection`]).
 pub fn pool(cfg: &PgConfig, slow_statement: Duration) -> PgPool {
     PgPoolOptions::new()
         .max_connections(cfg.max_open_conns)
@@ -39,7 +83,7 @@ pub fn pool(cfg: &PgConfig, slow_statement: Duration) -> PgPool {
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
-                if meta.idle_for >= PING_IF_IDLE_FOR {
+                if meta.idle_for >= PING_IF_IDLE_FOR || recently_lost_a_connection() {
                     sqlx::Connection::ping(conn).await?;
                 }
                 Ok(true)
@@ -81,6 +125,24 @@ pub enum Refusal {
     /// Text Postgres cannot store or compare, such as a NUL character.
     #[error("a text value contains a character that cannot be stored")]
     UnstorableText,
+}
+
+/// Postgres could not be used, as opposed to refusing a statement: the connection was lost or
+/// never made (a restart, a failover, a network fault), the pool had none to give in time, or
+/// the server is shutting down, starting up or out of connections. Services answer these 503
+/// with `Retry-After`: the database is unavailable, not the request wrong. A lost connection is
+/// also noted ([`note_lost_connection`]).
+pub fn unavailable(err: &sqlx::Error) -> bool {
+    note_lost_connection(err);
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // class 08: connection exception; 57P01-03: admin or crash shutdown, cannot connect
+            // now; 53300: too many connections
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
 }
 
 /// What the data in a refused statement did wrong, when that is why `err` happened.

@@ -72,7 +72,10 @@ async fn create_pg(template: Option<&str>) -> TestPg {
     };
     sqlx::query(&statement).execute(&mut admin).await.expect("create test database");
     let config = pg_config(&database);
-    let pool = store::pg::pool(&config, std::time::Duration::from_secs(1));
+    // a name of its own, so fault tests that stop or terminate a service's backends
+    // (`freeze`) leave the test's connections alone
+    let options = store::pg::connect_options(&config, std::time::Duration::from_secs(1)).application_name("testkit");
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(10).connect_lazy_with(options);
     TestPg { database, pool, config }
 }
 
