@@ -61,6 +61,65 @@ async fn a_redis_outage_mid_flight_costs_no_500_and_recovers() {
     beat.stop().await;
 }
 
+/// One master of the three lost (killed), first while the others still serve their slots,
+/// then once they notice and refuse everything with CLUSTERDOWN (the cluster requires full
+/// coverage): the gateway and coffee answer every request without a 500 and without waiting
+/// on Redis (a session held in memory serves, new logins and their sessions work through
+/// Postgres, a logout is recorded), and recover when the master returns.
+#[tokio::test]
+async fn one_redis_cluster_master_lost_costs_no_500_and_no_wait_and_recovers() {
+    let beat = echo_upstream().await;
+    let mut cluster = testkit::redis_cluster::PrivateCluster::start().await;
+    let edge = edge_with(Setup {
+        beat_url: beat.base_url.clone(),
+        redis: cluster.config(),
+        env: vec![("RATE_LIMIT_LEASE", "1".into())],
+        ..Setup::default()
+    })
+    .await;
+    let cached = edge.login(datagen::DEMO_SAAS_EMAIL).await;
+    assert_eq!(edge.get("/beat/x", &cached).await, 200);
+    let key = tenancy::session_key(&edge.prefix, &edge.sid(&cached).await);
+    cluster.stop_node(cluster.node_of(&key).await);
+
+    // a hang would wait for SERVER_TIMEOUT; every answer here comes within Redis's timeouts
+    let bound = Duration::from_secs(3);
+    let mut during = Vec::new();
+    for phase in ["the master just lost", "the cluster refusing everything"] {
+        if phase == "the cluster refusing everything" {
+            // past cluster-node-timeout (2 s): the live masters mark the cluster failed
+            tokio::time::sleep(Duration::from_secs(4)).await;
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(edge.get("/beat/x", &cached).await, 200, "{phase}: the session held in memory");
+        for email in [datagen::DEMO_SAAS_EMAIL, datagen::DEMO_FREE_EMAIL] {
+            let token = edge.login(email).await;
+            assert_eq!(edge.get("/beat/x", &token).await, 200, "{phase}: a new session, vouched for by Postgres");
+            during.push(token);
+        }
+        let waited = started.elapsed();
+        assert!(waited < bound * 5, "{phase}: five requests took {waited:?}");
+    }
+    let (status, body) =
+        edge.call(Method::POST, "/identity/logout", None, Some(json!({"token": during[0].clone()}))).await;
+    assert_eq!((status, body["propagated"].as_bool()), (202, Some(false)), "{body}");
+
+    cluster.restart().await;
+    assert!(
+        eventually(Duration::from_secs(20), || async { edge.gateway.get("/heartbeat").await.0 == 200 }).await,
+        "heartbeat recovers"
+    );
+    assert!(
+        eventually(Duration::from_secs(20), || async { edge.get("/beat/x", &during[0]).await == 401 }).await,
+        "the logout made during the outage holds once Redis is back"
+    );
+    for token in during.iter().skip(1).chain([&cached]) {
+        assert_eq!(edge.get("/beat/x", token).await, 200);
+    }
+    edge.stop().await;
+    beat.stop().await;
+}
+
 #[tokio::test]
 async fn the_gateway_starts_and_serves_without_redis() {
     let beat = echo_upstream().await;
