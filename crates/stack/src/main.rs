@@ -4,6 +4,7 @@
 //! cargo stack dev                  # servers + schema + demo data + the three services
 //! cargo stack test                 # fresh test stack, every test, teardown (also on failure)
 //! cargo stack fuzz [--runs N]      # every fuzz target, N executions each (bench/results/fuzz.md)
+//! cargo stack soak [--seconds N]   # mixed traffic through a Redis restart (bench/results/soak.md)
 //! cargo stack up|down|status|env [--profile dev|test]
 //! ```
 
@@ -98,6 +99,12 @@ enum Cmd {
         #[arg(long, default_value_t = 10_000_000)]
         runs: u64,
     },
+    /// The soak test for this long (the test command runs it for 10 s): mixed traffic through the
+    /// gateway while its Redis Cluster is restarted; writes bench/results/soak.{md,json}.
+    Soak {
+        #[arg(long, default_value_t = 180)]
+        seconds: u64,
+    },
     /// Every test on a fresh test stack, torn down afterwards even when tests fail.
     Test {
         /// Keep the test stack running afterwards (for re-running single tests)
@@ -157,6 +164,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Dev { release } => dev(release).await,
         Cmd::Test { keep, args } => test(keep, args).await,
         Cmd::Bench { sizes, only } => bench(&sizes, &only).await,
+        Cmd::Soak { seconds } => soak(seconds).await,
         Cmd::Fuzz { runs } => {
             let outcomes = stack::fuzz::run(None, Some(runs))?;
             stack::fuzz::report(&outcomes, runs)?;
@@ -226,6 +234,21 @@ async fn bench(sizes: &str, only: &[String]) -> anyhow::Result<ExitCode> {
     }
     stack::down(&profile.state_dir)?;
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The gateway's soak test (`gateway/tests/api/soak.rs`) for `seconds`, with its report.
+async fn soak(seconds: u64) -> anyhow::Result<ExitCode> {
+    let profile = Profile::test();
+    stack::up(&profile, Components::default()).await?;
+    let status = Command::new(env!("CARGO"))
+        .current_dir(stack::profile::repo_root())
+        .args(["test", "--package", "gateway", "--test", "api", "soak::", "--", "--nocapture"])
+        .env("STACK_STATE_DIR", &profile.state_dir)
+        .env("SOAK_SECONDS", seconds.to_string())
+        .env("SOAK_REPORT", "1")
+        .status()?;
+    stack::down(&profile.state_dir)?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// How long `cargo stack test` runs each fuzz target (the long run is `cargo stack fuzz`).

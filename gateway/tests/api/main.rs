@@ -12,4 +12,5 @@ mod edge;
 mod limits;
 mod ops;
 mod revocation;
+mod soak;
 mod support;

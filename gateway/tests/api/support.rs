@@ -17,7 +17,7 @@ pub struct Edge {
     /// beat and its provider simulator, when the setup asked for them.
     pub beat: Option<(testkit::Running, testkit::Running)>,
     env: Vec<(String, String)>,
-    _pg: testkit::TestPg,
+    pub pg: testkit::TestPg,
     _ch: testkit::TestCh,
 }
 
@@ -130,7 +130,7 @@ pub async fn edge_with(setup: Setup) -> Edge {
         http: reqwest::Client::new(),
         beat,
         env,
-        _pg: pg,
+        pg,
         _ch: ch,
     }
 }
