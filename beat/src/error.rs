@@ -76,7 +76,11 @@ impl From<ratelimit::Error> for ApiError {
     fn from(e: ratelimit::Error) -> Self {
         match e {
             ratelimit::Error::Unavailable { .. } => {
-                Self::Unavailable { detail: format!("the refresh limits cannot be checked: {e}"), retry_after: None }
+                // Redis is away: a reconnect takes about as long as its timeouts
+                Self::Unavailable {
+                    detail: format!("the refresh limits cannot be checked: {e}"),
+                    retry_after: Some(Duration::from_secs(2)),
+                }
             }
             other => Self::Internal(other.into()),
         }

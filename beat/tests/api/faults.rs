@@ -103,3 +103,37 @@ async fn a_postgres_restart_costs_at_most_one_503_and_keeps_every_acknowledged_t
         assert!(targets.contains(target), "acknowledged {target:?} is missing: {targets:?}");
     }
 }
+
+/// Redis (the single node beat keeps its limits and credential state in) restarted under beat
+/// (`testkit::relay`: the real server behind a relay that is closed and opened again): while it
+/// is away beat is not ready and a refresh is a 503 with `Retry-After` (its limits cannot be
+/// checked, and they fail closed), not a 500 and not a wait; once it is back beat reconnects by
+/// itself and refreshes are served.
+#[tokio::test]
+async fn a_redis_restart_is_a_503_while_away_and_served_again_without_a_restart() {
+    let redis_port = testkit::stack().redis_single_port.expect("the test stack runs a single Redis node");
+    let mut relay = testkit::relay::Relay::to(redis_port).await;
+    let w = world_with(|cfg| cfg.redis_url = format!("redis://127.0.0.1:{}", relay.port)).await;
+    let refresh = |handle: &'static str| {
+        let w = &w;
+        async move { w.get(&format!("/profiles/instagram/byhandle/{handle}?full_refresh=true")).await }
+    };
+    assert_eq!(refresh("before_redis_restart").await.0, 200);
+
+    relay.stop();
+    let started = Instant::now();
+    let (status, headers, body) = refresh("during_redis_restart").await;
+    let waited = started.elapsed();
+    assert_eq!(status, 503, "{body}");
+    assert!(headers.contains_key("retry-after"), "{headers:?}");
+    assert!(waited < Duration::from_secs(5), "answered within Redis's timeouts, not a hang: {waited:?}");
+    let (status, _, body) = w.get("/ready").await;
+    assert_eq!(status, 503, "Redis is required: {body}");
+
+    relay.start().await;
+    assert!(
+        testkit::eventually(Duration::from_secs(15), || async { refresh("after_redis_restart").await.0 == 200 }).await,
+        "refreshes are served again once Redis is back"
+    );
+    assert_eq!(w.get("/ready").await.0, 200);
+}

@@ -349,3 +349,42 @@ async fn without_clickhouse_a_refresh_is_a_503_and_the_creator_is_kept() {
         .unwrap();
     assert_eq!(stored, 1, "the creator is in Postgres; only the day's time series is missing");
 }
+
+/// ClickHouse restarted under beat (`testkit::relay`: the real server behind a relay that is
+/// closed and opened again): a refresh while it is away stores the creator and answers 503
+/// with `Retry-After`; once it is back the same refresh stores the day's time series, without
+/// restarting beat.
+#[tokio::test]
+async fn a_clickhouse_restart_costs_only_the_time_series_while_away() {
+    let mut relay = testkit::relay::Relay::to(testkit::stack().ch_http_port).await;
+    let w = world_with(|cfg| cfg.ch.port = relay.port).await;
+    let (status, _, body) = w.get("/profiles/instagram/byhandle/before_restart").await;
+    assert_eq!(status, 200, "{body}");
+
+    relay.stop();
+    let (status, headers, body) = w.get("/profiles/instagram/byhandle/during_restart").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(headers.contains_key("retry-after"));
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM instagram_account WHERE handle = 'during_restart'")
+        .fetch_one(&w.pg.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the creator is in Postgres");
+
+    relay.start().await;
+    let refreshed = || async { w.get("/profiles/instagram/byhandle/during_restart?force_refresh=true").await };
+    let mut answer = refreshed().await;
+    for _ in 0..50 {
+        if answer.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        answer = refreshed().await;
+    }
+    let (status, _, body) = answer;
+    assert_eq!(status, 200, "served again once ClickHouse is back: {body}");
+    let id = body["id"].as_i64().unwrap();
+    let rows =
+        ch_count(&w, &format!("SELECT count() FROM social_profile_time_series FINAL WHERE profile_id = {id}")).await;
+    assert_eq!(rows, 1, "the day's time series, stored once ClickHouse was back");
+}

@@ -96,3 +96,43 @@ async fn a_postgres_restart_costs_at_most_one_503_and_keeps_every_acknowledged_w
     }
     app.stop().await;
 }
+
+/// ClickHouse restarted under coffee (`testkit::relay`: the real server behind a relay that is
+/// closed and opened again, which is a restart as coffee sees it): while it is away analytics
+/// answer 503 with `Retry-After` and, once the breaker opens, without asking it; Postgres routes
+/// never notice; once it is back the breaker's trial call finds it and analytics are served
+/// again, without restarting coffee.
+#[tokio::test]
+async fn a_clickhouse_restart_is_a_503_while_away_and_served_again_without_a_restart() {
+    let mut relay = testkit::relay::Relay::to(testkit::stack().ch_http_port).await;
+    let app = app_with(|cfg| {
+        cfg.ch.port = relay.port;
+        cfg.ch_query_timeout = Duration::from_secs(1);
+        cfg.ch_breaker_failures = 2;
+        cfg.ch_breaker_cooldown = Duration::from_secs(1);
+    })
+    .await;
+    let leaderboard = "/coffee/leaderboard/instagram?month=2026-10";
+    assert_eq!(app.get(SAAS, leaderboard).await.0, 200);
+
+    relay.stop();
+    for _ in 0..3 {
+        let resp = app.request(SAAS, reqwest::Method::GET, leaderboard).send().await.unwrap();
+        assert_eq!(resp.status(), 503);
+        assert!(resp.headers().contains_key("retry-after"));
+    }
+    assert_eq!(app.get(SAAS, "/coffee/profiles/instagram/2").await.0, 200, "Postgres routes never notice");
+    let (status, body) = app.post(SAAS, "/coffee/collections", json!({"name": "while analytics restart"})).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = app.get(SAAS, "/ready").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("degraded")), "{body}");
+
+    relay.start().await;
+    assert!(
+        testkit::eventually(Duration::from_secs(10), || async { app.get(SAAS, leaderboard).await.0 == 200 }).await,
+        "analytics are served again once ClickHouse is back"
+    );
+    let (status, body) = app.get(SAAS, "/ready").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ready")), "{body}");
+    app.stop().await;
+}

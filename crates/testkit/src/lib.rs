@@ -9,6 +9,7 @@ pub mod bench;
 pub mod contract;
 pub mod freeze;
 pub mod redis_cluster;
+pub mod relay;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

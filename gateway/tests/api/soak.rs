@@ -261,8 +261,8 @@ fn report(
     let peak = rss.iter().map(|(_, m)| *m).fold(0.0, f64::max);
     let _ = write!(
         md,
-        "\nResident set of the process (gateway, coffee, beat, simulator and load together), sampled every 0.5 s: \
-         median {first:.0} MiB over the first third of the run, {last:.0} MiB over the last third, peak {peak:.0} MiB.\n"
+        "\nResident set of the process (gateway, coffee, beat, simulator and load together, a debug build as the \
+         test command's), sampled every 0.5 s: median {first:.0} MiB over the first third of the run, {last:.0} MiB over the last third, peak {peak:.0} MiB.\n"
     );
     let report = json!({
         "machine": machine,
