@@ -52,6 +52,12 @@ pub struct Config {
     /// `CH_QUERY_TIMEOUT_MS` (default 10000, below `SERVER_TIMEOUT`): the longest wait for one
     /// group-committed ClickHouse insert of the day's snapshots.
     pub ch_write_timeout: Duration,
+    /// `CH_BREAKER_FAILURES` (5) inserts failing in a row (unreachable or silent ClickHouse) open
+    /// the snapshot writer's breaker for `CH_BREAKER_COOLDOWN` seconds (5): refreshes are then
+    /// told at once that the time series could not be stored, instead of each waiting out the
+    /// insert deadline.
+    pub ch_breaker_failures: u32,
+    pub ch_breaker_cooldown: Duration,
     /// `CREDENTIAL_BACKOFF` / `CREDENTIAL_BACKOFF_MAX` seconds (60 / 3600).
     pub backoff: Backoff,
     /// `INSTAGRAM_SOURCES` / `YOUTUBE_SOURCES`: the sources tried, in order.
@@ -187,6 +193,8 @@ impl Config {
             refresh_max_age: env.seconds("REFRESH_MAX_AGE", 86_400),
             provider_timeout: env.seconds("PROVIDER_TIMEOUT", 10),
             ch_write_timeout: env.millis("CH_QUERY_TIMEOUT_MS", 10_000),
+            ch_breaker_failures: env.or("CH_BREAKER_FAILURES", 5),
+            ch_breaker_cooldown: env.seconds("CH_BREAKER_COOLDOWN", 5),
             backoff: Backoff {
                 base: env.seconds("CREDENTIAL_BACKOFF", 60),
                 max: env.seconds("CREDENTIAL_BACKOFF_MAX", 3600),
@@ -194,6 +202,9 @@ impl Config {
             sources,
             workers: Workers::from_env(&mut env),
         };
+        if cfg.ch_breaker_failures == 0 {
+            env.invalid("CH_BREAKER_FAILURES", "must be at least 1");
+        }
         if cfg.ch_write_timeout.is_zero() || cfg.ch_write_timeout >= cfg.server.request_timeout {
             env.invalid("CH_QUERY_TIMEOUT_MS", "must be positive and shorter than SERVER_TIMEOUT");
         }

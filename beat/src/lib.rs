@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use platform::breaker::Breaker;
 use platform::http::{check, ops_router, optional, required, with_common_layers, Server};
 use ratelimit::{Limiter, StackPolicy};
 use redis::aio::ConnectionManager;
@@ -105,7 +106,9 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     }
     let http = reqwest::Client::builder().timeout(config.provider_timeout).user_agent("bulbul-beat/0.1").build()?;
     let (log, log_writer) = RequestLog::start(log_pg);
-    let (snapshots, snapshot_writer) = Snapshots::start(ch.clone(), config.ch_write_timeout);
+    let breaker =
+        Breaker::new("beat_breaker_open", "clickhouse", config.ch_breaker_failures, config.ch_breaker_cooldown);
+    let (snapshots, snapshot_writer) = Snapshots::start(ch.clone(), config.ch_write_timeout, breaker);
     let refresher = Refresher::new(
         http,
         sources,

@@ -33,6 +33,8 @@ pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, simulator: &str) -> Co
         refresh_max_age: Duration::from_secs(86_400),
         provider_timeout: Duration::from_secs(2),
         ch_write_timeout: Duration::from_secs(10),
+        ch_breaker_failures: 5,
+        ch_breaker_cooldown: Duration::from_secs(5),
         backoff: Backoff { base: Duration::from_secs(60), max: Duration::from_secs(3600) },
         sources: sources_at(simulator),
         workers: None,

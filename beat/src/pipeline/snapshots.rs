@@ -9,6 +9,11 @@
 //! ReplacingMergeTree keyed by (platform, profile, [post,] date), so a second refresh on the
 //! same day replaces that day's row instead of adding one, and the monthly aggregates count
 //! days, not rows.
+//!
+//! Each insert has a deadline (`CH_QUERY_TIMEOUT_MS`) and the writer a circuit breaker: once
+//! ClickHouse has been unreachable or silent for `CH_BREAKER_FAILURES` inserts in a row, queued
+//! refreshes are told at once that it is unavailable, until a trial insert after the cooldown
+//! finds it back.
 
 use std::time::Duration;
 
@@ -17,6 +22,7 @@ use clickhouse::Row;
 use domain::Platform;
 use serde::Serialize;
 
+use platform::breaker::Breaker;
 use tokio::sync::{mpsc, oneshot};
 
 #[derive(Debug, Clone, Row, Serialize)]
@@ -75,9 +81,13 @@ impl Snapshots {
     /// insert gets at most `deadline`: past it the waiting refreshes are told ClickHouse did not
     /// answer, and the writer goes on with what queued meanwhile (a silent ClickHouse would
     /// otherwise hold every later refresh forever).
-    pub fn start(client: clickhouse::Client, deadline: Duration) -> (Self, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        client: clickhouse::Client,
+        deadline: Duration,
+        breaker: Breaker,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4096);
-        (Self { tx }, tokio::spawn(write(client, rx, deadline)))
+        (Self { tx }, tokio::spawn(write(client, rx, deadline, breaker)))
     }
 
     /// Writes the rows; returns once they are in ClickHouse.
@@ -88,14 +98,26 @@ impl Snapshots {
     }
 }
 
-async fn write(client: clickhouse::Client, mut rx: mpsc::Receiver<Batch>, deadline: Duration) {
+async fn write(client: clickhouse::Client, mut rx: mpsc::Receiver<Batch>, deadline: Duration, breaker: Breaker) {
     let mut batches = Vec::new();
     while rx.recv_many(&mut batches, 1024).await > 0 {
         let profiles: Vec<&ProfileDay> = batches.iter().flat_map(|b| &b.profiles).collect();
         let posts: Vec<&PostDay> = batches.iter().flat_map(|b| &b.posts).collect();
-        let result = match tokio::time::timeout(deadline, insert_all(&client, &profiles, &posts)).await {
-            Ok(done) => done.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("ClickHouse did not answer within {deadline:?}")),
+        let result = match breaker.admit() {
+            Err(wait) => Err(format!("ClickHouse is unavailable (breaker open for {} s more)", wait.as_secs().max(1))),
+            Ok(()) => {
+                let outcome = tokio::time::timeout(deadline, insert_all(&client, &profiles, &posts)).await;
+                // only an unreachable or silent ClickHouse counts against the breaker
+                let reachable = !matches!(
+                    outcome,
+                    Err(_) | Ok(Err(clickhouse::error::Error::Network(_) | clickhouse::error::Error::TimedOut))
+                );
+                breaker.record(reachable);
+                match outcome {
+                    Ok(done) => done.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!("ClickHouse did not answer within {deadline:?}")),
+                }
+            }
         };
         if let Err(e) = &result {
             tracing::error!(error = %e, rows = profiles.len() + posts.len(), "snapshot insert failed");

@@ -335,6 +335,38 @@ async fn with_clickhouse_silent_a_refresh_is_a_503_at_the_write_deadline_and_the
     }
 }
 
+/// After `CH_BREAKER_FAILURES` inserts in a row found ClickHouse silent, the snapshot writer's
+/// breaker opens: the next refresh still stores its creator and is told at once (no new
+/// connection to ClickHouse, no wait for the insert deadline).
+#[tokio::test]
+async fn with_clickhouse_silent_the_breaker_answers_refreshes_at_once() {
+    let (port, accepted) = testkit::silent_server().await;
+    let write_deadline = Duration::from_millis(500);
+    let w = world_with(|cfg| {
+        cfg.ch.port = port;
+        cfg.ch_write_timeout = write_deadline;
+        cfg.ch_breaker_failures = 2;
+        cfg.ch_breaker_cooldown = Duration::from_secs(60);
+    })
+    .await;
+    for handle in ["nasa", "natgeo"] {
+        assert_eq!(w.get(&format!("/profiles/instagram/byhandle/{handle}")).await.0, 503);
+    }
+    let asked = accepted.load(std::sync::atomic::Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let (status, headers, body) = w.get("/profiles/instagram/byhandle/spacex").await;
+    let waited = started.elapsed();
+    assert_eq!(status, 503, "{body}");
+    assert!(headers.contains_key("retry-after"));
+    assert!(waited < write_deadline, "told at once, not at the insert deadline: {waited:?}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), asked, "ClickHouse was not asked");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM instagram_account WHERE handle = 'spacex'")
+        .fetch_one(&w.pg.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the creator is still stored");
+}
+
 #[tokio::test]
 async fn without_clickhouse_a_refresh_is_a_503_and_the_creator_is_kept() {
     let w = world_with(|cfg| cfg.ch.port = 1).await; // nothing listens there

@@ -87,6 +87,34 @@ async fn the_clickhouse_dao_reads_searches_and_buffers_writes_until_commit() {
     app.stop().await;
 }
 
+/// A commit whose ClickHouse never answers ends at `CH_QUERY_TIMEOUT_MS` with the analytics
+/// store unavailable (a 503 for the request), instead of holding the request until its own
+/// deadline; the Postgres part is unaffected.
+#[tokio::test]
+async fn a_commit_to_a_silent_clickhouse_ends_at_the_query_deadline() {
+    let (port, _) = testkit::silent_server().await;
+    let app = app_with(|cfg| {
+        cfg.ch.port = port;
+        cfg.ch_query_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let dao = ChDao::<Day>::default();
+    let c = ctx(&app);
+    let values = vec![
+        ("platform", Value::Text("instagram".into())),
+        ("profile_id", Value::Int(78)),
+        ("date", Value::Date(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap())),
+        ("followers", Value::Int(5)),
+    ];
+    dao.create(&c, values).await.unwrap();
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), c.commit()).await;
+    let err = outcome.expect("the commit ended instead of waiting on ClickHouse").expect_err("nothing answered");
+    assert!(err.is_store_unreachable(), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn outgoing_calls_carry_the_callers_tenant_headers() {
     let app = app().await;

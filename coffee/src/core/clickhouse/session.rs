@@ -5,7 +5,8 @@
 //! committed; [`ChSession::rollback`] drops them. A request that fails or times out therefore
 //! writes nothing to ClickHouse. (If the server rejects a write during commit, the earlier
 //! buffered writes of that request may already be stored: the tables are ReplacingMergeTree
-//! keyed on their natural key, so a retry converges instead of duplicating.)
+//! keyed on their natural key, so a retry converges instead of duplicating.) Every write runs
+//! under the pool's deadline and breaker ([`ChPool::guarded`]), as reads do.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -93,7 +94,9 @@ impl ChSession {
             for v in &w.binds {
                 q = bind(q, v);
             }
-            q.execute().await?;
+            // under the pool's deadline and breaker, as reads are: a silent server ends the
+            // commit at `CH_QUERY_TIMEOUT_MS` instead of holding the request
+            self.pool.guarded(async { q.execute().await.map_err(ApiError::from) }).await?;
         }
         Ok(())
     }
