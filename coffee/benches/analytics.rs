@@ -1,8 +1,9 @@
-//! The seed's headline measured honestly: the same generated time series in Postgres (primary
-//! key (platform, profile_id, date) plus an index on (platform, date), vacuumed and analysed)
-//! and in ClickHouse (merged), queried through coffee's own `AnalyticsDao` implementations at
-//! several sizes; then coffee's HTTP path (`GET /coffee/profiles/{platform}/{id}`) under wrk at
-//! 64 connections. Writes `bench/results/analytics.{md,json}`.
+//! Why ClickHouse holds the time series, measured: the same generated time series in Postgres
+//! (primary key (platform, profile_id, date) plus an index on (platform, date), vacuumed and
+//! analysed) and in ClickHouse (merged), queried through coffee's own `AnalyticsDao`
+//! implementations at several sizes; then coffee's HTTP path
+//! (`GET /coffee/profiles/{platform}/{id}`) under wrk at 64 connections. Writes
+//! `bench/results/analytics.{md,json}`.
 //!
 //! Run with `cargo stack bench` (starts the test stack; sizes from `BENCH_SIZES`, default
 //! `1000000,5000000,20000000` time-series rows per store).

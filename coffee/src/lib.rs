@@ -1,10 +1,26 @@
 //! coffee, the partner-facing REST API (port 7179).
 //!
-//! Layers, as in the seed: `api` (axum handlers, DTOs) → `service` (rules, plan gating,
-//! tenancy) → `manager` (orchestration across entities) → `dao` (one generic DAO over Postgres
-//! and ClickHouse). Every API request passes the context middleware (tenant headers →
-//! `RequestContext`) and the session middleware (deadline, commit or rollback of the lazily
-//! opened Postgres transaction and ClickHouse session).
+//! Layers: `api` (axum handlers and DTOs: parse the request, map the answer) → `service` (the
+//! rules: plan gating, tenancy, quotas) → storage, through the generic DAO ([`core::dao`]) or a
+//! module's own `repo` for hand-written SQL. A `manager` sits between service and storage only
+//! where one request orchestrates several entities (collections). Every API request passes the
+//! context middleware (tenant headers → `RequestContext`) and the session middleware (deadline,
+//! commit or rollback of the lazily opened Postgres transaction and ClickHouse session).
+//!
+//! # Layout
+//!
+//! - [`config`]: the typed configuration, read once from the environment at start-up.
+//! - [`core`]: what every module uses: the DAO contract and its Postgres and ClickHouse
+//!   implementations, the request context with its lazy sessions, the middleware that opens and
+//!   ends them, the ClickHouse pool with its deadline and breaker.
+//! - [`modules`]: one folder per capability, each with its own `router()`: `profile` (creators,
+//!   search), `collection` (partners' collections of profiles and posts), `analytics` (growth
+//!   over the time series), `leaderboard` (monthly rankings), `usage` (what a partner used, the
+//!   FREE plan's quota), `identity` (login, logout, verify, the revocation propagator) and
+//!   `partner` (contracts and plans).
+//! - [`domain`]: the small types every module speaks (platform, a page of results).
+//! - [`error`]: the one error enum and how each variant answers (problem+json).
+//! - [`state`]: what handlers reach (pools, clients, config), built once by [`state()`].
 
 pub mod config;
 pub mod core;

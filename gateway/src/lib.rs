@@ -72,8 +72,9 @@ pub fn router(state: AppState) -> Router {
         .layer(cors::layer(&state.config.cors_origins))
 }
 
-/// The seed's liveness route for load balancers: 200 when Redis answers, 503 otherwise (the
-/// gateway still serves cached sessions then, but a balancer should prefer a healthy peer).
+/// The liveness route load balancers are configured with (`/heartbeat`): 200 when Redis answers,
+/// 503 otherwise (the gateway still serves cached sessions then, but a balancer should prefer a
+/// healthy peer).
 async fn heartbeat(State(state): State<AppState>) -> Response {
     let mut conn = state.redis.clone();
     match tokio::time::timeout(state.config.redis.timeout * 2, store::redis_cluster::ping(&mut conn)).await {

@@ -56,7 +56,8 @@ impl RequestContext {
 
     /// Carries the caller's tenant headers (`x-bb-partner-id`, `x-bb-plan-type`,
     /// `x-bb-account-id`, `x-bb-device-id`, client headers, downstream `Authorization`) onto an
-    /// outgoing call, as the seed's `PopulateHeadersForHttpReq`.
+    /// outgoing call, so the service called sees the same caller (the name is the one the other
+    /// services' clients know).
     pub fn populate_headers_for_http_req(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         let mut headers = axum::http::HeaderMap::new();
         self.tenant.write_headers(&mut headers);

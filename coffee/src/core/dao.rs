@@ -1,6 +1,6 @@
-//! The one persistence contract, as the seed's `DaoProvider`: every entity is read and written
-//! through [`Dao`], implemented once for Postgres ([`super::postgres::PgDao`]) and once for
-//! ClickHouse ([`super::clickhouse::ChDao`]), generic over entities.
+//! The one persistence contract, so that every module stores data the same way: every entity is
+//! read and written through [`Dao`], implemented once for Postgres ([`super::postgres::PgDao`]) and
+//! once for ClickHouse ([`super::clickhouse::ChDao`]), generic over entities.
 //!
 //! Searches are described by a [`SearchQuery`]: filters on whitelisted fields only (each field
 //! says which column it reads, its type and the operators it allows), a whitelisted sort, and a

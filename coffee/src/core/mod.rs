@@ -1,6 +1,6 @@
-//! The generic machinery every module uses, as the seed's `coffee/core`: the DAO contract and
-//! its Postgres and ClickHouse implementations, the request context with its lazy sessions, and
-//! the middleware that opens and closes them.
+//! The generic machinery every module uses, written once so modules hold only their rules: the DAO
+//! contract and its Postgres and ClickHouse implementations, the request context with its lazy
+//! sessions, and the middleware that opens and closes them.
 
 pub mod clickhouse;
 pub mod context;

@@ -1,11 +1,11 @@
 //! The stacked limiter against its ceiling, side by side in one run (`cargo stack bench --only
 //! ratelimit`, on the test stack): `redis-benchmark` sending the very same `EVALSHA` (same
-//! script, same key layout, no pipelining) is what Redis itself can do; the crate is measured
-//! from one process and from four, with 1 and 50 callers each, on the single node and on the
-//! cluster. The seed's design (three nested fixed-window limiters, one round trip each) is
-//! measured with the same harness for contrast, with the daily units it leaks under a
-//! per-handle flood. Also: what the in-process over-limit cache saves on a rejected flood, and
-//! `MEMORY USAGE` of a key after 10 and after 100,000 decisions.
+//! script, same key layout, no pipelining) is what Redis itself can do; the crate is measured from
+//! one process and from four, with 1 and 50 callers each, on the single node and on the cluster.
+//! The nested design this crate replaces (three fixed-window limiters, one round trip each) is
+//! measured with the same harness for contrast, with the daily units it leaks under a per-handle
+//! flood. Also: what the in-process over-limit cache saves on a rejected flood, and `MEMORY USAGE`
+//! of a key after 10 and after 100,000 decisions.
 //!
 //! Writes `bench/results/ratelimit.md` and `ratelimit.json`.
 
@@ -221,8 +221,9 @@ async fn ceiling(node: &str, processes: usize, connections: usize) -> Measured {
     }
 }
 
-/// The seed's design: three nested fixed-window limiters (`INCR` + `EXPIRE NX` in a MULTI, one
-/// round trip each), each entered only when the outer ones passed, each charging as it enters.
+/// The nested design this crate replaces: three fixed-window limiters (`INCR` + `EXPIRE NX` in a
+/// MULTI, one round trip each), each entered only when the outer ones passed, each charging as it
+/// enters.
 #[derive(Clone)]
 struct Nested<C> {
     conn: C,
@@ -303,7 +304,7 @@ where
     Measured { decisions_per_s: n / elapsed, p50_us: s.p50, p99_us: s.p99, admitted_share: admitted as f64 / n }
 }
 
-/// 1,000 concurrent refreshes of 10 handles under the seed's limits (20,000 a day, 60 a
+/// 1,000 concurrent refreshes of 10 handles under the refresh limits (20,000 a day, 60 a
 /// minute, 1 a second per handle): how many daily units each design spends, and on how many
 /// admissions.
 async fn leak<C>(conn: C) -> Value
@@ -483,7 +484,7 @@ async fn main() {
         }
     }
 
-    md.push_str("\n## The seed's design: three nested limiters, three round trips\n\n");
+    md.push_str("\n## The nested design: three limiters, three round trips\n\n");
     md.push_str("| topology | callers | nested (3 round trips) | stacked (1 round trip) | stacked / nested | nested p50 / p99 |\n|---|---|---|---|---|---|\n");
     let mut seed_rows = Vec::new();
     for topology in [Topology::Single, Topology::Cluster] {
@@ -498,7 +499,7 @@ async fn main() {
                     nested_in_process(cluster.clone(), callers).await,
                     crate_in_process(routed.clone(), &policy, callers, false).await,
                 ),
-                Topology::ClusterRedisRsRouting => unreachable!("the seed's design is measured on two topologies"),
+                Topology::ClusterRedisRsRouting => unreachable!("the nested design is measured on two topologies"),
             };
             md.push_str(&format!(
                 "| {} | {callers} | {:.0}/s | {:.0}/s | {:.2} | {:.0} µs / {:.0} µs |\n",

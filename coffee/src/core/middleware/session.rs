@@ -1,4 +1,5 @@
-//! Ends every request's sessions, as the seed's `ServiceSessionMiddlewares`:
+//! Ends every request's sessions in one place, so no handler can forget to commit or leak a
+//! transaction:
 //! - the handler succeeded (1xx–3xx): commit Postgres, flush ClickHouse writes, run the
 //!   after-commit hooks; a failed commit turns the response into an error;
 //! - the handler answered with an error (4xx/5xx): roll back;

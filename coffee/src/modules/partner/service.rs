@@ -1,5 +1,5 @@
-//! A partner with its contracts and the plan they give today: the plan of a SAAS contract
-//! valid now, else FREE (the seed's gateway rule).
+//! A partner with its contracts and the plan they give today: the plan of a SAAS contract valid
+//! now, else FREE (a partner without a live paid contract gets the free plan's limits).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
