@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::instagram_private::User;
 use super::model::{malformed, need, Post, PostKind};
-use super::{Call, Exchange, PostsPage, Profile, Provider, ProviderError};
+use super::{answer, Call, Exchange, PostsPage, Profile, Provider, ProviderError};
 
 pub struct Arraybobo;
 
@@ -163,7 +163,16 @@ impl Provider for Arraybobo {
                 query.push(("end_cursor", c));
             }
             let x = call.send("posts", call.rapidapi(call.http.get(call.url("/ig/posts/")).query(&query))).await?;
-            x.decode::<PostsBody>(call.name())?.data.user.edge_owner_to_timeline_media.into_page(call.name())
+            self.read_posts(call.name(), &[x], profile)
         })
+    }
+
+    fn read_posts(&self, source: &str, answers: &[Exchange], _profile: &Profile) -> Result<PostsPage, ProviderError> {
+        answer(answers, 0, "posts")?
+            .decode::<PostsBody>(source)?
+            .data
+            .user
+            .edge_owner_to_timeline_media
+            .into_page(source)
     }
 }

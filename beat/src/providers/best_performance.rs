@@ -8,7 +8,7 @@ use domain::{Handle, Platform};
 use futures::future::BoxFuture;
 
 use super::instagram_private::{Feed, User};
-use super::{Call, Exchange, PostsPage, Profile, Provider, ProviderError};
+use super::{answer, Call, Exchange, PostsPage, Profile, Provider, ProviderError};
 
 pub struct BestPerformance;
 
@@ -41,7 +41,11 @@ impl Provider for BestPerformance {
                 query.push(("next_max_id", c));
             }
             let x = call.send("feed", call.rapidapi(call.http.get(call.url("/feed")).query(&query))).await?;
-            x.decode::<Feed>(call.name())?.into_page(call.name())
+            self.read_posts(call.name(), &[x], profile)
         })
+    }
+
+    fn read_posts(&self, source: &str, answers: &[Exchange], _profile: &Profile) -> Result<PostsPage, ProviderError> {
+        answer(answers, 0, "feed")?.decode::<Feed>(source)?.into_page(source)
     }
 }

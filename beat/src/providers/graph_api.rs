@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 
 use super::model::{malformed, need, Post, PostKind};
-use super::{Call, Exchange, PostsPage, Profile, Provider, ProviderError};
+use super::{answer, Call, Exchange, PostsPage, Profile, Provider, ProviderError};
 
 pub struct GraphApi;
 
@@ -112,16 +112,6 @@ fn discovery_request(call: &Call<'_>, handle: &str, fields: &str) -> Result<reqw
         .query(&[("fields", format!("business_discovery.username({handle}){{{fields}}}")), ("access_token", token)]))
 }
 
-async fn discover(
-    call: &Call<'_>,
-    handle: &str,
-    fields: &str,
-    endpoint: &'static str,
-) -> Result<Discovery, ProviderError> {
-    let x = call.send(endpoint, discovery_request(call, handle, fields)?).await?;
-    read_discovery(call.name(), &x)
-}
-
 /// The account in a Business Discovery answer.
 fn read_discovery(source: &str, x: &Exchange) -> Result<Discovery, ProviderError> {
     if let Some(e) = failure(x) {
@@ -181,41 +171,46 @@ impl Provider for GraphApi {
                 Some(c) => format!("media.after({c}){{{MEDIA_FIELDS}}}"),
                 None => format!("media{{{MEDIA_FIELDS}}}"),
             };
-            let d = discover(call, &profile.handle, &media, "business_discovery.media").await?;
-            let source = call.name();
-            let media = need(source, d.media, "media")?;
-            let posts = media
-                .data
-                .into_iter()
-                .map(|m| {
-                    let permalink = need(source, m.permalink, "permalink")?;
-                    let id = permalink.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
-                    let kind = match (m.media_type.as_deref(), m.media_product_type.as_deref()) {
-                        (Some("IMAGE"), _) => PostKind::Image,
-                        (Some("CAROUSEL_ALBUM"), _) => PostKind::Carousel,
-                        (Some("VIDEO"), Some("REELS")) => PostKind::Reel,
-                        (Some("VIDEO"), _) => PostKind::Video,
-                        (other, _) => return Err(malformed(source, format!("media_type {other:?}"))),
-                    };
-                    let ts = need(source, m.timestamp, "timestamp")?;
-                    let published_at = DateTime::parse_from_str(&ts, "%Y-%m-%dT%H:%M:%S%z")
-                        .map_err(|_| malformed(source, format!("timestamp {ts:?}")))?
-                        .with_timezone(&Utc);
-                    Post {
-                        id,
-                        kind,
-                        published_at,
-                        likes: m.like_count.unwrap_or(0),
-                        comments: m.comments_count.unwrap_or(0),
-                        views: 0,
-                        text: m.caption.unwrap_or_default(),
-                        duration_seconds: None,
-                    }
-                    .validated(source, Platform::Instagram)
-                })
-                .collect::<Result<_, _>>()?;
-            let next = media.paging.and_then(|p| p.cursors).and_then(|c| c.after).filter(|c| !c.is_empty());
-            Ok(PostsPage { posts, next })
+            let req = discovery_request(call, &profile.handle, &media)?;
+            let x = call.send("business_discovery.media", req).await?;
+            self.read_posts(call.name(), &[x], profile)
         })
+    }
+
+    fn read_posts(&self, source: &str, answers: &[Exchange], _profile: &Profile) -> Result<PostsPage, ProviderError> {
+        let d = read_discovery(source, answer(answers, 0, "business_discovery.media")?)?;
+        let media = need(source, d.media, "media")?;
+        let posts = media
+            .data
+            .into_iter()
+            .map(|m| {
+                let permalink = need(source, m.permalink, "permalink")?;
+                let id = permalink.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+                let kind = match (m.media_type.as_deref(), m.media_product_type.as_deref()) {
+                    (Some("IMAGE"), _) => PostKind::Image,
+                    (Some("CAROUSEL_ALBUM"), _) => PostKind::Carousel,
+                    (Some("VIDEO"), Some("REELS")) => PostKind::Reel,
+                    (Some("VIDEO"), _) => PostKind::Video,
+                    (other, _) => return Err(malformed(source, format!("media_type {other:?}"))),
+                };
+                let ts = need(source, m.timestamp, "timestamp")?;
+                let published_at = DateTime::parse_from_str(&ts, "%Y-%m-%dT%H:%M:%S%z")
+                    .map_err(|_| malformed(source, format!("timestamp {ts:?}")))?
+                    .with_timezone(&Utc);
+                Post {
+                    id,
+                    kind,
+                    published_at,
+                    likes: m.like_count.unwrap_or(0),
+                    comments: m.comments_count.unwrap_or(0),
+                    views: 0,
+                    text: m.caption.unwrap_or_default(),
+                    duration_seconds: None,
+                }
+                .validated(source, Platform::Instagram)
+            })
+            .collect::<Result<_, _>>()?;
+        let next = media.paging.and_then(|p| p.cursors).and_then(|c| c.after).filter(|c| !c.is_empty());
+        Ok(PostsPage { posts, next })
     }
 }

@@ -68,6 +68,19 @@ pub trait Provider: Send + Sync + 'static {
         profile: &'a Profile,
         cursor: Option<&'a str>,
     ) -> BoxFuture<'a, Result<PostsPage, ProviderError>>;
+    /// The page in `answers`, this source's replies to the requests of one [`Provider::posts`]
+    /// page of `profile`, in the order it asks them: the part of [`Provider::posts`] after the
+    /// requests, apart so that it can be fuzzed. A source that answers a page in one exchange
+    /// reads the first; a two-step source (a list, then the details of what it names) reads the
+    /// list first, then the answers about its items in the list's order. An answer that is not
+    /// there (fewer answers than the list asks for) is the source not answering,
+    /// [`ProviderError::Unavailable`]; answers past those the page needs are ignored.
+    fn read_posts(&self, source: &str, answers: &[Exchange], profile: &Profile) -> Result<PostsPage, ProviderError>;
+}
+
+/// The `i`-th of a page's answers, to the request for `what`, or the source's silence.
+fn answer<'x>(answers: &'x [Exchange], i: usize, what: &str) -> Result<&'x Exchange, ProviderError> {
+    answers.get(i).ok_or_else(|| ProviderError::Unavailable(format!("no answer to {what}")))
 }
 
 /// The adapters by source name, as configuration and the `scrape_source` table name them.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::instagram_private::{id_string, Feed};
 use super::model::{malformed, need};
-use super::{Call, Exchange, PostsPage, Profile, Provider, ProviderError};
+use super::{answer, Call, Exchange, PostsPage, Profile, Provider, ProviderError};
 
 pub struct RocketApi;
 
@@ -132,7 +132,11 @@ impl Provider for RocketApi {
                 .header("authorization", format!("Token {}", call.credential.key()))
                 .json(&serde_json::json!({ "id": id, "count": 12, "max_id": cursor }));
             let x = call.send("user/get_media", req).await?;
-            open::<Feed>(call.name(), &x)?.into_page(call.name())
+            self.read_posts(call.name(), &[x], profile)
         })
+    }
+
+    fn read_posts(&self, source: &str, answers: &[Exchange], _profile: &Profile) -> Result<PostsPage, ProviderError> {
+        open::<Feed>(source, answer(answers, 0, "user/get_media")?)?.into_page(source)
     }
 }

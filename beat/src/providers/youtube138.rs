@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 
 use super::model::{malformed, need, Post, PostKind};
-use super::{Call, Exchange, PostsPage, Profile, Provider, ProviderError};
+use super::{answer, Call, Exchange, PostsPage, Profile, Provider, ProviderError};
 
 pub struct Youtube138;
 
@@ -152,43 +152,69 @@ impl Provider for Youtube138 {
             if let Some(c) = cursor {
                 query.push(("cursor", c));
             }
-            let x = call
+            let list = call
                 .send("channel/videos", call.rapidapi(call.http.get(call.url("/channel/videos/")).query(&query)))
                 .await?;
-            let list: Videos = x.decode(source)?;
-            let ids: Vec<String> =
-                list.contents.into_iter().filter_map(|c| c.video?.video_id).take(DETAILS_PER_PAGE).collect();
-            let mut posts = Vec::with_capacity(ids.len());
+            let ids = match read_list(source, &list) {
+                Ok((ids, _)) => ids,
+                Err(_) => return self.read_posts(source, &[list], profile),
+            };
+            let mut answers = vec![list];
             for id in ids {
                 let req = call.rapidapi(call.http.get(call.url("/video/details/")).query(&[("id", id.as_str())]));
                 let x = call.send("video/details", req).await?;
-                if let Some(e) = x.common_failure() {
-                    // a video gone between the list and its details is skipped, not fatal
-                    if e == ProviderError::NotFound {
-                        continue;
-                    }
-                    return Err(e);
+                // the page fails at the first video it cannot read: ask no more after it
+                let unreadable = read_video(source, &x).is_err();
+                answers.push(x);
+                if unreadable {
+                    break;
                 }
-                let d: Details = x.json(source)?;
-                let stats = need(source, d.stats, "stats")?;
-                let published = need(source, d.date.and_then(|d| d.published), "date.published")?;
-                posts.push(
-                    Post {
-                        id: need(source, d.video_id, "videoId")?,
-                        kind: PostKind::Video,
-                        published_at: DateTime::parse_from_rfc3339(&published)
-                            .map_err(|_| malformed(source, format!("date.published {published:?}")))?
-                            .with_timezone(&Utc),
-                        likes: stats.likes.unwrap_or(0),
-                        comments: stats.comments.unwrap_or(0),
-                        views: stats.views.unwrap_or(0),
-                        text: d.title,
-                        duration_seconds: d.length_seconds,
-                    }
-                    .validated(source, Platform::Youtube)?,
-                );
             }
-            Ok(PostsPage { posts, next: list.cursor_next.filter(|c| !c.is_empty()) })
+            self.read_posts(source, &answers, profile)
         })
     }
+
+    fn read_posts(&self, source: &str, answers: &[Exchange], _profile: &Profile) -> Result<PostsPage, ProviderError> {
+        let (ids, next) = read_list(source, answer(answers, 0, "channel/videos")?)?;
+        let mut posts = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(post) = read_video(source, answer(answers, i + 1, &format!("video/details of {id}"))?)? {
+                posts.push(post);
+            }
+        }
+        Ok(PostsPage { posts, next })
+    }
+}
+
+/// The videos a `channel/videos` answer names (those whose details are asked, in its order),
+/// and its cursor.
+fn read_list(source: &str, x: &Exchange) -> Result<(Vec<String>, Option<String>), ProviderError> {
+    let list: Videos = x.decode(source)?;
+    let ids = list.contents.into_iter().filter_map(|c| c.video?.video_id).take(DETAILS_PER_PAGE).collect();
+    Ok((ids, list.cursor_next.filter(|c| !c.is_empty())))
+}
+
+/// The video in a `video/details` answer; `None` for one gone between the list and its
+/// details, which is skipped, not fatal.
+fn read_video(source: &str, x: &Exchange) -> Result<Option<Post>, ProviderError> {
+    if let Some(e) = x.common_failure() {
+        return if e == ProviderError::NotFound { Ok(None) } else { Err(e) };
+    }
+    let d: Details = x.json(source)?;
+    let stats = need(source, d.stats, "stats")?;
+    let published = need(source, d.date.and_then(|d| d.published), "date.published")?;
+    Post {
+        id: need(source, d.video_id, "videoId")?,
+        kind: PostKind::Video,
+        published_at: DateTime::parse_from_rfc3339(&published)
+            .map_err(|_| malformed(source, format!("date.published {published:?}")))?
+            .with_timezone(&Utc),
+        likes: stats.likes.unwrap_or(0),
+        comments: stats.comments.unwrap_or(0),
+        views: stats.views.unwrap_or(0),
+        text: d.title,
+        duration_seconds: d.length_seconds,
+    }
+    .validated(source, Platform::Youtube)
+    .map(Some)
 }

@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 
 use super::model::{count, malformed, need, Post, PostKind};
-use super::{Call, Exchange, PostsPage, Profile, Provider, ProviderError};
+use super::{answer, Call, Exchange, PostsPage, Profile, Provider, ProviderError};
 
 pub struct YoutubeData {
     rapidapi: bool,
@@ -164,20 +164,28 @@ fn failure(x: &Exchange) -> Option<ProviderError> {
     x.common_failure()
 }
 
-/// ISO 8601 durations as YouTube writes them: `PT1H2M3S`, `PT4M42S`, `P1DT2H`.
+/// ISO 8601 durations as YouTube writes them: `PT1H2M3S`, `PT4M42S`, `P1DT2H`; `None` for
+/// anything else, a duration too long for a `u32` of seconds included.
 fn iso_duration(s: &str) -> Option<u32> {
     let s = s.strip_prefix('P')?;
     let (mut total, mut number, mut in_time) = (0u64, 0u64, false);
     for c in s.chars() {
-        match c {
-            'T' => in_time = true,
-            '0'..='9' => number = number * 10 + u64::from(c.to_digit(10)?),
-            'D' => (total, number) = (total + number * 86_400, 0),
-            'H' if in_time => (total, number) = (total + number * 3600, 0),
-            'M' if in_time => (total, number) = (total + number * 60, 0),
-            'S' if in_time => (total, number) = (total + number, 0),
+        let unit = match c {
+            'T' => {
+                in_time = true;
+                continue;
+            }
+            '0'..='9' => {
+                number = number.checked_mul(10)?.checked_add(u64::from(c.to_digit(10)?))?;
+                continue;
+            }
+            'D' => 86_400,
+            'H' if in_time => 3600,
+            'M' if in_time => 60,
+            'S' if in_time => 1,
             _ => return None,
-        }
+        };
+        (total, number) = (total.checked_add(number.checked_mul(unit)?)?, 0);
     }
     u32::try_from(total).ok()
 }
@@ -248,53 +256,68 @@ impl Provider for YoutubeData {
             if let Some(c) = cursor {
                 query.push(("pageToken", c));
             }
-            let x = call.send("playlistItems", self.get(call, "/playlistItems", &query)).await?;
-            if let Some(e) = failure(&x) {
-                return Err(e);
-            }
-            let page: List<PlaylistItem> = x.json(source)?;
-            let ids: Vec<String> =
-                page.items.unwrap_or_default().into_iter().filter_map(|i| i.content_details?.video_id).collect();
-            if ids.is_empty() {
-                return Ok(PostsPage { posts: Vec::new(), next: None });
-            }
+            let list = call.send("playlistItems", self.get(call, "/playlistItems", &query)).await?;
+            let ids = match read_playlist(source, &list) {
+                Ok((ids, _)) if !ids.is_empty() => ids,
+                _ => return self.read_posts(source, &[list], profile),
+            };
             let joined = ids.join(",");
             let query = [("part", "snippet,statistics,contentDetails"), ("id", joined.as_str())];
-            let x = call.send("videos", self.get(call, "/videos", &query)).await?;
-            if let Some(e) = failure(&x) {
-                return Err(e);
-            }
-            let videos: List<Video> = x.json(source)?;
-            let posts = videos
-                .items
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| {
-                    let snippet = need(source, v.snippet, "snippet")?;
-                    let stats = need(source, v.statistics, "statistics")?;
-                    let published = need(source, snippet.published_at, "snippet.publishedAt")?;
-                    let optional = |v: Option<String>, field| match v {
-                        Some(v) => count(source, Some(&v), field),
-                        None => Ok(0),
-                    };
-                    Post {
-                        id: need(source, v.id, "id")?,
-                        kind: PostKind::Video,
-                        published_at: DateTime::parse_from_rfc3339(&published)
-                            .map_err(|_| malformed(source, format!("publishedAt {published:?}")))?
-                            .with_timezone(&Utc),
-                        likes: optional(stats.like_count, "statistics.likeCount")?,
-                        comments: optional(stats.comment_count, "statistics.commentCount")?,
-                        views: optional(stats.view_count, "statistics.viewCount")?,
-                        text: snippet.title,
-                        duration_seconds: v.content_details.and_then(|d| d.duration).and_then(|d| iso_duration(&d)),
-                    }
-                    .validated(source, Platform::Youtube)
-                })
-                .collect::<Result<_, _>>()?;
-            Ok(PostsPage { posts, next: page.next_page_token.filter(|t| !t.is_empty()) })
+            let videos = call.send("videos", self.get(call, "/videos", &query)).await?;
+            self.read_posts(source, &[list, videos], profile)
         })
     }
+
+    fn read_posts(&self, source: &str, answers: &[Exchange], _profile: &Profile) -> Result<PostsPage, ProviderError> {
+        let (ids, next) = read_playlist(source, answer(answers, 0, "playlistItems")?)?;
+        if ids.is_empty() {
+            return Ok(PostsPage { posts: Vec::new(), next: None });
+        }
+        let x = answer(answers, 1, "videos")?;
+        if let Some(e) = failure(x) {
+            return Err(e);
+        }
+        let videos: List<Video> = x.json(source)?;
+        let posts = videos
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| {
+                let snippet = need(source, v.snippet, "snippet")?;
+                let stats = need(source, v.statistics, "statistics")?;
+                let published = need(source, snippet.published_at, "snippet.publishedAt")?;
+                let optional = |v: Option<String>, field| match v {
+                    Some(v) => count(source, Some(&v), field),
+                    None => Ok(0),
+                };
+                Post {
+                    id: need(source, v.id, "id")?,
+                    kind: PostKind::Video,
+                    published_at: DateTime::parse_from_rfc3339(&published)
+                        .map_err(|_| malformed(source, format!("publishedAt {published:?}")))?
+                        .with_timezone(&Utc),
+                    likes: optional(stats.like_count, "statistics.likeCount")?,
+                    comments: optional(stats.comment_count, "statistics.commentCount")?,
+                    views: optional(stats.view_count, "statistics.viewCount")?,
+                    text: snippet.title,
+                    duration_seconds: v.content_details.and_then(|d| d.duration).and_then(|d| iso_duration(&d)),
+                }
+                .validated(source, Platform::Youtube)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(PostsPage { posts, next })
+    }
+}
+
+/// The videos a `playlistItems` answer names (one `videos` request asks for them all), and
+/// its page token.
+fn read_playlist(source: &str, x: &Exchange) -> Result<(Vec<String>, Option<String>), ProviderError> {
+    if let Some(e) = failure(x) {
+        return Err(e);
+    }
+    let page: List<PlaylistItem> = x.json(source)?;
+    let ids = page.items.unwrap_or_default().into_iter().filter_map(|i| i.content_details?.video_id).collect();
+    Ok((ids, page.next_page_token.filter(|t| !t.is_empty())))
 }
 
 #[cfg(test)]
@@ -306,5 +329,54 @@ mod tests {
         assert_eq!(super::iso_duration("P1DT2H"), Some(93_600));
         assert_eq!(super::iso_duration("PT"), Some(0));
         assert_eq!(super::iso_duration("4M"), None);
+        // found by fuzzing (provider_posts): the digits overflowed a u64 and panicked
+        assert_eq!(super::iso_duration("PT10M164444444444444444444444S"), None);
+        assert_eq!(super::iso_duration("P999999999999999999D"), None);
+        assert_eq!(super::iso_duration("PT4294967295S"), Some(u32::MAX));
+        assert_eq!(super::iso_duration("PT4294967296S"), None);
+    }
+
+    /// The fuzzer's crashing page (provider_posts), cut down: a video whose duration does not
+    /// fit is read without one.
+    #[test]
+    fn a_video_of_an_overlong_duration_is_read_without_one() {
+        use crate::providers::{Exchange, Profile, Provider};
+        use domain::Platform;
+
+        let answer =
+            |body: &str| Exchange { status: 200, retry_after: None, body: body.to_owned().into_bytes().into() };
+        let answers = [
+            answer(r#"{"items":[{"contentDetails":{"videoId":"VlRisfcoYRn"}}],"nextPageToken":"10"}"#),
+            answer(
+                r#"{"items":[{"contentDetails":{"duration":"PT10M164444444444444444444444S"},"id":"VlRisfcoYRn",
+                   "snippet":{"publishedAt":"2026-11-30T09:13:26Z","title":"video 0"},
+                   "statistics":{"commentCount":"6230","likeCount":"186893","viewCount":"1495795"}}]}"#,
+            ),
+        ];
+        let profile = Profile {
+            platform: Platform::Youtube,
+            external_id: "UCLA_DiR1FfKNvjuUpBHmylQ".into(),
+            handle: "nasa".into(),
+            name: "NASA".into(),
+            bio: String::new(),
+            followers: 1,
+            following: None,
+            content_count: 1,
+            total_views: Some(1),
+            avatar_url: None,
+            category: None,
+            country: None,
+            verified: false,
+            is_business: false,
+        };
+        for (source, adapter) in
+            [("youtube-data-api", super::YoutubeData::google()), ("youtubev31", super::YoutubeData::rapidapi())]
+        {
+            let page = adapter.read_posts(source, &answers, &profile).expect("a page");
+            assert_eq!(page.next.as_deref(), Some("10"));
+            assert_eq!(page.posts.len(), 1);
+            assert_eq!(page.posts[0].id, "VlRisfcoYRn");
+            assert_eq!(page.posts[0].duration_seconds, None);
+        }
     }
 }

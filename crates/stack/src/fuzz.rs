@@ -20,7 +20,7 @@ use crate::profile::repo_root;
 const CARGO_FUZZ: &str = "0.13.2";
 
 /// Every fuzz target, with what it feeds.
-pub const TARGETS: [(&str, &str); 7] = [
+pub const TARGETS: [(&str, &str); 8] = [
     ("downstream_auth", "the downstream Authorization codec (decode, and encode round trip)"),
     ("tenant_headers", "x-bb-* tenant headers into a tenant identity (and back)"),
     ("bearer_token", "Authorization: Bearer header and HS256 JWT verification"),
@@ -28,6 +28,7 @@ pub const TARGETS: [(&str, &str); 7] = [
     ("rate_limit_config", "rate-limit configuration in its compact form"),
     ("handle", "creator handles and platform names"),
     ("provider_profile", "beat's seven sources' profile answers (status and body) into a validated profile"),
+    ("provider_posts", "beat's seven sources' answers for a page of posts (lists and details) into validated posts"),
 ];
 
 pub fn fuzz_dir() -> PathBuf {
@@ -145,8 +146,9 @@ pub fn report(outcomes: &[Outcome], runs: u64) -> anyhow::Result<()> {
     md.push_str(
         "\nThe targets check more than the absence of panics: an accepted downstream Authorization and an \
          accepted tenant identity survive being written and read again unchanged, an accepted handle parses \
-         to itself, a search's SQL never carries client text outside bound parameters, and a provider's \
-         accepted profile answer is of the platform and the creator asked for.\n",
+         to itself, a search's SQL never carries client text outside bound parameters, a provider's accepted \
+         profile answer is of the platform and the creator asked for, and its accepted posts page holds only \
+         posts with ids of that platform.\n",
     );
     let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|c| {
         c.lines()
