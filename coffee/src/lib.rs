@@ -1,9 +1,9 @@
 //! coffee, the partner-facing REST API (port 7179).
 //!
 //! Layers: `api` (axum handlers and DTOs: parse the request, map the answer) → `service` (the
-//! rules: plan gating, tenancy, quotas) → storage, through the generic DAO ([`core::dao`]) or a
-//! module's own `repo` for hand-written SQL. A `manager` sits between service and storage only
-//! where one request orchestrates several entities (collections). Every API request passes the
+//! rules: plan gating, tenancy, quotas) → storage, through the generic DAO ([`core::dao`]), or a
+//! module's own `repo.rs` for the SQL the DAO does not express (aggregates, joins, tables chosen
+//! at run time). A module reaches another through its service. Every API request passes the
 //! context middleware (tenant headers → `RequestContext`) and the session middleware (deadline,
 //! commit or rollback of the lazily opened Postgres transaction and ClickHouse session).
 //!

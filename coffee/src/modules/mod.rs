@@ -1,5 +1,6 @@
 //! One folder per module: `api` (routes, DTOs), `service` (business rules, plan gating,
-//! tenancy), `manager` where a module orchestrates several entities, `entity` (rows).
+//! tenancy), `entity` (rows the generic DAO reads and writes), and `repo` where a module needs
+//! SQL the DAO does not express.
 
 pub mod analytics;
 pub mod collection;

@@ -195,6 +195,13 @@ async fn post_collections_and_their_metrics_summary() {
     assert_eq!(summary["total_posts"], 3);
     assert_eq!(summary["total_likes"], likes);
     assert!(summary["avg_engagement_rate"].as_f64().unwrap() > 0.0);
+    // reading computes; it stores nothing
+    let stored = format!("SELECT count(*) FROM collection_post_metrics_summary WHERE post_collection_id = {id}");
+    assert_eq!(app.count(&stored).await, 0, "a GET writes nothing");
+    // a POST recomputes and stores the same figures
+    let (status, refreshed) = app.post(SAAS, &format!("/coffee/post-collections/{id}/summary"), json!(null)).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!((refreshed["total_posts"].clone(), refreshed["total_likes"].clone()), (json!(3), json!(likes)));
     assert_eq!(
         app.count(&format!(
             "SELECT total_posts::int8 FROM collection_post_metrics_summary WHERE post_collection_id = {id}"
@@ -202,6 +209,7 @@ async fn post_collections_and_their_metrics_summary() {
         .await,
         3
     );
+    assert_eq!(app.post(PAID, &format!("/coffee/post-collections/{id}/summary"), json!(null)).await.0, 404);
     assert_eq!(app.get(PAID, &format!("/coffee/post-collections/{id}/summary")).await.0, 404);
     app.stop().await;
 }

@@ -19,6 +19,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/coffee/post-collections/{id}/items"),
     ("delete", "/coffee/post-collections/{id}/items/{item_id}"),
     ("get", "/coffee/post-collections/{id}/summary"),
+    ("post", "/coffee/post-collections/{id}/summary"),
     ("get", "/coffee/leaderboard/{platform}"),
     ("get", "/coffee/analytics/{platform}/{id}/timeseries"),
     ("get", "/coffee/analytics/{platform}/{id}/growth"),

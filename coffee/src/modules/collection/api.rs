@@ -126,19 +126,27 @@ pub mod summary {
     use utoipa_axum::router::OpenApiRouter;
     use utoipa_axum::routes;
 
-    use super::super::manager::{self, PostMetricsSummary};
+    use super::super::repo::PostMetricsSummary;
+    use super::super::service;
     use crate::core::context::Ctx;
     use crate::error::{ApiResult, Json, Path};
     use crate::state::AppState;
 
     pub fn router() -> OpenApiRouter<AppState> {
-        OpenApiRouter::new().routes(routes!(post_collection_summary))
+        OpenApiRouter::new().routes(routes!(post_collection_summary, refresh_post_collection_summary))
     }
 
-    /// Totals and average engagement over a post collection's posts (recomputed and stored).
+    /// Totals and average engagement over a post collection's posts, as they are now.
     #[utoipa::path(get, path = "/coffee/post-collections/{id}/summary", tag = "post-collections", params(("id" = i64, Path)),
         responses((status = 200, body = PostMetricsSummary), (status = 404)))]
     async fn post_collection_summary(ctx: Ctx, Path(id): Path<i64>) -> ApiResult<Json<PostMetricsSummary>> {
-        Ok(Json(manager::post_collection_summary(&ctx, id).await?))
+        Ok(Json(service::post_collection_summary(&ctx, id).await?))
+    }
+
+    /// Recomputes the summary and stores it (`collection_post_metrics_summary`).
+    #[utoipa::path(post, path = "/coffee/post-collections/{id}/summary", tag = "post-collections", params(("id" = i64, Path)),
+        responses((status = 200, body = PostMetricsSummary), (status = 404)))]
+    async fn refresh_post_collection_summary(ctx: Ctx, Path(id): Path<i64>) -> ApiResult<Json<PostMetricsSummary>> {
+        Ok(Json(service::refresh_post_collection_summary(&ctx, id).await?))
     }
 }

@@ -6,5 +6,5 @@
 pub mod api;
 pub mod entity;
 pub mod kind;
-pub mod manager;
+pub mod repo;
 pub mod service;

@@ -6,7 +6,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::entity::{Collection, CollectionDto, Item, ItemDto};
-use super::kind::CollectionKind;
+use super::kind::{CollectionKind, Posts};
+use super::repo::{self, PostMetricsSummary};
 use crate::core::context::RequestContext;
 use crate::core::dao::{Dao, Entity, SearchQuery, Value, Values};
 use crate::core::postgres::PgDao;
@@ -182,13 +183,7 @@ pub async fn add_item<K: CollectionKind>(ctx: &RequestContext, collection_id: i6
     if new.target_id <= 0 {
         return Err(ApiError::Unprocessable("target_id must be a positive id".into()));
     }
-    let exists: bool = {
-        let mut tx = ctx.pg.read().await?;
-        sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)", K::target_table(new.platform)))
-            .bind(new.target_id)
-            .fetch_one(&mut *tx)
-            .await?
-    };
+    let exists = repo::exists(&mut *ctx.pg.read().await?, K::target_table(new.platform), new.target_id).await?;
     if !exists {
         return Err(ApiError::not_found(format!("{} {} {}", new.platform.as_str(), K::TARGET, new.target_id)));
     }
@@ -223,10 +218,19 @@ pub async fn remove_item<K: CollectionKind>(ctx: &RequestContext, collection_id:
 
 /// Bumps the collection's `updated_at` so lists sort by recent activity.
 async fn touch<K: CollectionKind>(ctx: &RequestContext, id: i64) -> ApiResult<()> {
-    let mut tx = ctx.pg.tx().await?;
-    sqlx::query(&format!("UPDATE {} SET updated_at = now() WHERE id = $1", K::TABLE))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    Ok(repo::touch(&mut *ctx.pg.tx().await?, K::TABLE, id).await?)
+}
+
+/// The metrics summary of one of the caller's post collections, as its items are now (a read:
+/// nothing is stored).
+pub async fn post_collection_summary(ctx: &RequestContext, id: i64) -> ApiResult<PostMetricsSummary> {
+    owned::<Posts>(ctx, id).await?;
+    Ok(repo::post_metrics_summary(&mut *ctx.pg.read().await?, id).await?)
+}
+
+/// Recomputes the summary of one of the caller's post collections and stores it (replacing the
+/// stored one), for readers of `collection_post_metrics_summary`.
+pub async fn refresh_post_collection_summary(ctx: &RequestContext, id: i64) -> ApiResult<PostMetricsSummary> {
+    owned::<Posts>(ctx, id).await?;
+    Ok(repo::store_post_metrics_summary(&mut *ctx.pg.tx().await?, id).await?)
 }
