@@ -64,16 +64,7 @@ pub async fn get(ctx: &RequestContext, id: i64) -> ApiResult<PartnerDetail> {
         .find_by_id(ctx, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("partner {id}")))?;
-    let contracts: Vec<Contract> = {
-        let mut tx = ctx.pg.read().await?;
-        sqlx::query_as(
-            "SELECT id, contract_type, plan, start_date, end_date, monthly_profile_view_quota FROM partner_contract \
-             WHERE partner_id = $1 ORDER BY start_date",
-        )
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?
-    };
+    let contracts = super::repo::contracts(&mut *ctx.pg.read().await?, id).await?;
     let current_plan = current_plan(&contracts, Utc::now());
     Ok(PartnerDetail { partner, contracts, current_plan })
 }

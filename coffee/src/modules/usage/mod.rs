@@ -4,4 +4,5 @@
 
 pub mod api;
 pub mod log;
+pub mod repo;
 pub mod service;

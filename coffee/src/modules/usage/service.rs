@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::log::{month_of, UsageEvent, UsageLog};
+use super::repo;
 use crate::core::context::RequestContext;
 use crate::domain::Platform;
 use crate::error::{ApiError, ApiResult};
@@ -44,53 +45,14 @@ pub async fn record_profile_view(
     };
     let month = this_month();
     let mut tx = ctx.pg.tx().await?;
-    sqlx::query("INSERT INTO partner_usage (partner_id, month) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(partner_id)
-        .bind(month)
-        .execute(&mut *tx)
-        .await?;
-    let unique: i32 =
-        sqlx::query_scalar("SELECT unique_profiles FROM partner_usage WHERE partner_id = $1 AND month = $2 FOR UPDATE")
-            .bind(partner_id)
-            .bind(month)
-            .fetch_one(&mut *tx)
-            .await?;
-    let seen: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM partner_profile_page_track WHERE partner_id = $1 AND platform = $2 AND profile_id = $3 AND month = $4)",
-    )
-    .bind(partner_id)
-    .bind(platform.as_str())
-    .bind(profile_id)
-    .bind(month)
-    .fetch_one(&mut *tx)
-    .await?;
+    let unique = repo::lock_month(&mut tx, partner_id, month).await?;
+    let seen = repo::seen(&mut tx, partner_id, platform, profile_id, month).await?;
     if !seen && unique as u32 >= limit {
         return Err(ApiError::PaymentRequired(format!(
             "the FREE plan includes {limit} distinct profiles per month and this month's are used; upgrade to SAAS or PAID to open more"
         )));
     }
-    sqlx::query(
-        "WITH tracked AS ( \
-             INSERT INTO partner_profile_page_track (partner_id, user_id, platform, profile_id, month) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (partner_id, platform, profile_id, month) \
-             DO UPDATE SET view_count = partner_profile_page_track.view_count + 1, last_viewed_at = now() \
-             RETURNING (xmax = 0) AS first_view \
-         ), activity AS ( \
-             INSERT INTO activity_tracker (partner_id, user_id, activity_type, entity_type, entity_id, platform) \
-             VALUES ($1, $2, 'PROFILE_VIEW', 'profile', $4, $3) \
-         ) \
-         UPDATE partner_usage SET profile_views = profile_views + 1, \
-             unique_profiles = unique_profiles + (SELECT first_view::int FROM tracked) \
-         WHERE partner_id = $1 AND month = $5",
-    )
-    .bind(partner_id)
-    .bind(ctx.user_id())
-    .bind(platform.as_str())
-    .bind(profile_id)
-    .bind(month)
-    .execute(&mut *tx)
-    .await?;
+    repo::record_view(&mut tx, partner_id, ctx.user_id(), platform, profile_id, month).await?;
     Ok(())
 }
 
@@ -118,15 +80,7 @@ pub struct UsageDto {
 pub async fn current(ctx: &RequestContext) -> ApiResult<UsageDto> {
     let partner_id = ctx.require_partner()?;
     let month = this_month();
-    let mut tx = ctx.pg.read().await?;
-    let row: Option<(i32, i32, i32)> = sqlx::query_as(
-        "SELECT profile_views, unique_profiles, searches FROM partner_usage WHERE partner_id = $1 AND month = $2",
-    )
-    .bind(partner_id)
-    .bind(month)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (profile_views, unique_profiles, searches) = row.unwrap_or_default();
+    let (profile_views, unique_profiles, searches) = repo::month(&mut *ctx.pg.read().await?, partner_id, month).await?;
     let profile_quota = quota(ctx, ctx.config.free_profile_view_quota);
     Ok(UsageDto {
         month,
