@@ -282,6 +282,17 @@ pub trait Dao<E: Entity> {
     /// The stored row when the store can return it at once (Postgres); `None` when the write
     /// is buffered until the request commits (ClickHouse).
     fn create(&self, ctx: &RequestContext, values: Values) -> impl Future<Output = ApiResult<Option<E>>> + Send;
+    fn search(
+        &self,
+        ctx: &RequestContext,
+        query: &SearchQuery,
+    ) -> impl Future<Output = ApiResult<(Vec<E>, u64)>> + Send;
+}
+
+/// Rows changed and removed in place: Postgres's. ClickHouse's time series are not (a newer row
+/// with the same key replaces an older one when its ReplacingMergeTree merges, and mutations
+/// rewrite whole parts), so its DAO reads and inserts only.
+pub trait MutableDao<E: Entity>: Dao<E> {
     fn update(
         &self,
         ctx: &RequestContext,
@@ -289,11 +300,6 @@ pub trait Dao<E: Entity> {
         values: Values,
     ) -> impl Future<Output = ApiResult<Option<E>>> + Send;
     fn delete(&self, ctx: &RequestContext, id: E::Id) -> impl Future<Output = ApiResult<bool>> + Send;
-    fn search(
-        &self,
-        ctx: &RequestContext,
-        query: &SearchQuery,
-    ) -> impl Future<Output = ApiResult<(Vec<E>, u64)>> + Send;
 }
 
 #[cfg(test)]

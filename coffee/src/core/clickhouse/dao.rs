@@ -1,6 +1,7 @@
 //! [`ChDao`]: the generic DAO over the clickhouse crate, for any entity that is a
-//! `clickhouse::Row`. Reads run at once; create/update/delete are buffered in the request's
-//! session and sent on commit (update and delete are ClickHouse mutations).
+//! `clickhouse::Row`. Reads run at once; inserts are buffered in the request's session and sent
+//! on commit. It has no update or delete ([`crate::core::dao::MutableDao`] is Postgres's): a
+//! time-series row is corrected by inserting its replacement.
 
 use std::marker::PhantomData;
 
@@ -86,28 +87,6 @@ where
         let sql = format!("INSERT INTO {} ({}) VALUES ({placeholders})", E::TABLE, columns.join(", "));
         ctx.ch.write(PendingWrite { sql, binds }).await?;
         Ok(None)
-    }
-
-    async fn update(&self, ctx: &RequestContext, id: E::Id, values: Values) -> ApiResult<Option<E>> {
-        ctx.timed(Store::ClickHouse, "update", async move {
-            let (columns, mut binds): (Vec<_>, Vec<_>) = values.into_iter().unzip();
-            let set: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
-            binds.push(id_value(id)?);
-            let sql = format!("ALTER TABLE {} UPDATE {} WHERE {} = ?", E::TABLE, set.join(", "), E::ID);
-            ctx.ch.write(PendingWrite { sql, binds }).await?;
-            self.find_by_id(ctx, id).await
-        })
-        .await
-    }
-
-    async fn delete(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<bool> {
-        ctx.timed(Store::ClickHouse, "delete", async move {
-            let exists = self.find_by_id(ctx, id).await?.is_some();
-            let sql = format!("ALTER TABLE {} DELETE WHERE {} = ?", E::TABLE, E::ID);
-            ctx.ch.write(PendingWrite { sql, binds: vec![id_value(id)?] }).await?;
-            Ok(exists)
-        })
-        .await
     }
 
     async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<(Vec<E>, u64)> {

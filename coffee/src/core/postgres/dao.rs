@@ -6,7 +6,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Postgres, QueryBuilder};
 
 use crate::core::context::RequestContext;
-use crate::core::dao::{Dao, Entity, Op, SearchQuery, Value, Values};
+use crate::core::dao::{Dao, Entity, MutableDao, Op, SearchQuery, Value, Values};
 use crate::core::observe::Store;
 use crate::error::ApiResult;
 
@@ -130,6 +130,38 @@ where
         .await
     }
 
+    async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<(Vec<E>, u64)> {
+        ctx.timed(Store::Postgres, "search", async move {
+            let mut count = QueryBuilder::new(format!("SELECT count(*) FROM {}", E::TABLE));
+            push_where(&mut count, query);
+            let mut select = QueryBuilder::new(format!("SELECT {} FROM {}", E::COLUMNS, E::TABLE));
+            push_where(&mut select, query);
+            select.push(" ORDER BY ");
+            for (column, dir) in &query.sort {
+                select.push(*column).push(" ").push(dir.sql()).push(", ");
+            }
+            // the id breaks ties, so pages never overlap
+            select
+                .push(E::ID)
+                .push(" LIMIT ")
+                .push_bind(i64::from(query.size))
+                .push(" OFFSET ")
+                .push_bind(query.offset() as i64);
+
+            let mut tx = ctx.pg.read().await?;
+            let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
+            let rows = select.build_query_as::<E>().fetch_all(&mut *tx).await?;
+            Ok((rows, total as u64))
+        })
+        .await
+    }
+}
+
+impl<E> MutableDao<E> for PgDao<E>
+where
+    E: Entity + for<'r> FromRow<'r, PgRow>,
+    E::Id: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + sqlx::postgres::PgHasArrayType,
+{
     async fn update(&self, ctx: &RequestContext, id: E::Id, values: Values) -> ApiResult<Option<E>> {
         ctx.timed(Store::Postgres, "update", async move {
             if values.is_empty() {
@@ -155,32 +187,6 @@ where
             let sql = format!("DELETE FROM {} WHERE {} = $1", E::TABLE, E::ID);
             let mut tx = ctx.pg.tx().await?;
             Ok(sqlx::query(&sql).bind(id).execute(&mut *tx).await?.rows_affected() > 0)
-        })
-        .await
-    }
-
-    async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<(Vec<E>, u64)> {
-        ctx.timed(Store::Postgres, "search", async move {
-            let mut count = QueryBuilder::new(format!("SELECT count(*) FROM {}", E::TABLE));
-            push_where(&mut count, query);
-            let mut select = QueryBuilder::new(format!("SELECT {} FROM {}", E::COLUMNS, E::TABLE));
-            push_where(&mut select, query);
-            select.push(" ORDER BY ");
-            for (column, dir) in &query.sort {
-                select.push(*column).push(" ").push(dir.sql()).push(", ");
-            }
-            // the id breaks ties, so pages never overlap
-            select
-                .push(E::ID)
-                .push(" LIMIT ")
-                .push_bind(i64::from(query.size))
-                .push(" OFFSET ")
-                .push_bind(query.offset() as i64);
-
-            let mut tx = ctx.pg.read().await?;
-            let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
-            let rows = select.build_query_as::<E>().fetch_all(&mut *tx).await?;
-            Ok((rows, total as u64))
         })
         .await
     }

@@ -9,7 +9,7 @@ use super::entity::{Collection, CollectionDto, Item, ItemDto};
 use super::kind::{CollectionKind, Posts};
 use super::repo::{self, PostMetricsSummary};
 use crate::core::context::RequestContext;
-use crate::core::dao::{Dao, Entity, SearchQuery, Value, Values};
+use crate::core::dao::{Dao, Entity, MutableDao, SearchQuery, Value, Values};
 use crate::core::postgres::PgDao;
 use crate::domain::{Page, Platform};
 use crate::error::{ApiError, ApiResult};
