@@ -54,16 +54,6 @@ impl RequestContext {
         self.tenant.auth.as_ref().and_then(|a| a.user_id)
     }
 
-    /// Carries the caller's tenant headers (`x-bb-partner-id`, `x-bb-plan-type`,
-    /// `x-bb-account-id`, `x-bb-device-id`, client headers, downstream `Authorization`) onto an
-    /// outgoing call, so the service called sees the same caller (the name is the one the other
-    /// services' clients know).
-    pub fn populate_headers_for_http_req(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        let mut headers = axum::http::HeaderMap::new();
-        self.tenant.write_headers(&mut headers);
-        request.headers(headers)
-    }
-
     /// Runs one store operation with its metrics and logs (see [`crate::core::observe`]);
     /// ClickHouse statements also under the pool's deadline and breaker
     /// ([`crate::core::clickhouse::ChPool::guarded`]).

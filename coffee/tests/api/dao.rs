@@ -1,5 +1,5 @@
-//! The generic DAO's ClickHouse implementation on a ClickHouse entity (the daily series), and
-//! the tenant headers a request forwards on outgoing calls.
+//! The generic DAO's ClickHouse implementation on a ClickHouse entity (the daily series): reads,
+//! searches, writes buffered until commit, and a commit to a silent server.
 
 use crate::support::*;
 use clickhouse::Row;
@@ -112,32 +112,5 @@ async fn a_commit_to_a_silent_clickhouse_ends_at_the_query_deadline() {
     let err = outcome.expect("the commit ended instead of waiting on ClickHouse").expect_err("nothing answered");
     assert!(err.is_store_unreachable(), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
-    app.stop().await;
-}
-
-#[tokio::test]
-async fn outgoing_calls_carry_the_callers_tenant_headers() {
-    let app = app().await;
-    let identity = tenancy::TenantIdentity::from_headers(&{
-        let mut h = axum::http::HeaderMap::new();
-        h.insert("x-bb-partner-id", "9".parse().unwrap());
-        h.insert("x-bb-plan-type", "PAID".parse().unwrap());
-        h.insert("x-bb-account-id", "4".parse().unwrap());
-        h.insert("x-bb-device-id", "dev-7".parse().unwrap());
-        h
-    })
-    .unwrap();
-    let c = RequestContext::new(
-        identity,
-        app.state.config.clone(),
-        coffee::core::postgres::PgSession::new(app.state.pg.clone(), app.state.session_stats.clone()),
-        coffee::core::clickhouse::ChSession::new(app.state.ch.clone(), app.state.session_stats.clone()),
-    );
-    let request =
-        c.populate_headers_for_http_req(reqwest::Client::new().get("http://127.0.0.1:1/downstream")).build().unwrap();
-    let h = request.headers();
-    assert_eq!((h["x-bb-partner-id"].to_str().unwrap(), h["x-bb-plan-type"].to_str().unwrap()), ("9", "PAID"));
-    assert_eq!((h["x-bb-account-id"].to_str().unwrap(), h["x-bb-device-id"].to_str().unwrap()), ("4", "dev-7"));
-    assert!(!h.contains_key("authorization"), "no downstream identity was given, none is invented");
     app.stop().await;
 }
