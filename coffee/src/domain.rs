@@ -1,34 +1,10 @@
 //! Small types every module speaks: the platform and a page of results.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Platform {
-    Instagram,
-    Youtube,
-}
-
-impl Platform {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Instagram => "instagram",
-            Self::Youtube => "youtube",
-        }
-    }
-}
-
-impl TryFrom<String> for Platform {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        match s.as_str() {
-            "instagram" => Ok(Self::Instagram),
-            "youtube" => Ok(Self::Youtube),
-            other => Err(format!("unknown platform {other:?}")),
-        }
-    }
-}
+/// The workspace's one platform type (the `domain` crate), with its OpenAPI schema.
+pub use domain::Platform;
 
 /// One page of a list, with the total number of matches.
 #[derive(Debug, Serialize, ToSchema)]

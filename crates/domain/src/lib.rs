@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     Instagram,
@@ -44,6 +45,15 @@ impl FromStr for Platform {
             "youtube" => Ok(Self::Youtube),
             other => Err(UnknownPlatform(other.to_owned())),
         }
+    }
+}
+
+/// For stores that hold the platform as text (`#[sqlx(try_from = "String")]`).
+impl TryFrom<String> for Platform {
+    type Error = UnknownPlatform;
+
+    fn try_from(s: String) -> Result<Self, UnknownPlatform> {
+        s.parse()
     }
 }
 
