@@ -28,7 +28,7 @@ use crate::providers::{Call, Post, Profile, ProviderError, Source};
 use repo::{PostStats, StoredProfile};
 use request_log::RequestLog;
 use single_flight::SingleFlight;
-use snapshots::{platform_code, PostDay, ProfileDay, Snapshots};
+use snapshots::{PostDay, ProfileDay, Snapshots};
 
 /// How much a refresh fetches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -198,7 +198,7 @@ impl Refresher {
             .record(timer.elapsed().as_secs_f64());
         let p = &saved.profile;
         let now = Utc::now();
-        let platform = platform_code(profile.platform);
+        let platform = profile.platform.code();
         let day = ProfileDay {
             platform,
             profile_id: p.id as u64,

@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clickhouse::Row;
-use domain::Platform;
 use serde::Serialize;
 
 use platform::breaker::Breaker;
@@ -56,13 +55,6 @@ pub struct PostDay {
     pub views: u64,
     #[serde(with = "clickhouse::serde::chrono::datetime")]
     pub ingested_at: DateTime<Utc>,
-}
-
-pub fn platform_code(p: Platform) -> i8 {
-    match p {
-        Platform::Instagram => 1,
-        Platform::Youtube => 2,
-    }
 }
 
 struct Batch {

@@ -5,27 +5,12 @@ use chrono::{Days, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal, Normal};
-use serde_repr::{Deserialize_repr, Serialize_repr};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize_repr, Deserialize_repr)]
-#[repr(i8)]
-pub enum Platform {
-    Instagram = 1,
-    Youtube = 2,
-}
+pub use domain::Platform;
 
-impl Platform {
-    pub const ALL: [Platform; 2] = [Platform::Instagram, Platform::Youtube];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Instagram => "instagram",
-            Self::Youtube => "youtube",
-        }
-    }
-    /// Profile ids: instagram 1..=N, youtube 1..=N in their own tables.
-    fn stream(self) -> u64 {
-        self as u64
-    }
+/// Each platform's own random stream, so its profiles do not depend on the other's.
+fn stream(platform: Platform) -> u64 {
+    platform.code() as u64
 }
 
 pub const CATEGORIES: &[(&str, &str)] = &[
@@ -120,7 +105,7 @@ pub struct Post {
 
 fn rng_for(seed: u64, platform: Platform, index: u64, purpose: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (purpose << 56));
-    rng.set_stream(platform.stream() << 48 | index);
+    rng.set_stream(stream(platform) << 48 | index);
     rng
 }
 

@@ -34,7 +34,8 @@ pub struct LoadReport {
 
 #[derive(Row, Serialize)]
 struct ProfileDayRow<'a> {
-    platform: Platform,
+    /// [`Platform::code`]
+    platform: i8,
     profile_id: u64,
     #[serde(with = "clickhouse::serde::chrono::date")]
     date: NaiveDate,
@@ -52,7 +53,8 @@ struct ProfileDayRow<'a> {
 
 #[derive(Row, Serialize)]
 struct PostDayRow {
-    platform: Platform,
+    /// [`Platform::code`]
+    platform: i8,
     profile_id: u64,
     post_id: u64,
     #[serde(with = "clickhouse::serde::chrono::date")]
@@ -148,7 +150,7 @@ async fn load_clickhouse(
             for d in model::days(cfg, &p) {
                 insert
                     .write(&ProfileDayRow {
-                        platform,
+                        platform: platform.code(),
                         profile_id: id,
                         date: d.date,
                         followers: d.followers,
@@ -202,7 +204,7 @@ fn post_days(cfg: &GenConfig, p: &model::Profile, last: &model::Day, at: DateTim
         for k in 0..span {
             let share = ((k + 1) as f64 / span as f64).sqrt();
             rows.push(PostDayRow {
-                platform: p.platform,
+                platform: p.platform.code(),
                 profile_id: p.id,
                 post_id: post.id,
                 date: cfg.end_date - Days::new(span - 1 - k),

@@ -18,6 +18,14 @@ pub enum Platform {
 impl Platform {
     pub const ALL: [Platform; 2] = [Platform::Instagram, Platform::Youtube];
 
+    /// The number the time-series tables store (`Enum8('instagram' = 1, 'youtube' = 2)`).
+    pub fn code(self) -> i8 {
+        match self {
+            Self::Instagram => 1,
+            Self::Youtube => 2,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Instagram => "instagram",
