@@ -14,7 +14,7 @@ use platform::breaker::Breaker;
 
 #[derive(Deserialize)]
 struct PartnerDetail {
-    current_plan: String,
+    current_plan: PlanType,
 }
 
 #[derive(Clone, Copy)]
@@ -110,7 +110,7 @@ impl PlanResolver {
         match response.status() {
             s if s.is_success() => {
                 let detail: PartnerDetail = response.json().await.map_err(|e| upstream(e.to_string()))?;
-                detail.current_plan.parse::<PlanType>().map_err(|e| upstream(e.to_string()))
+                Ok(detail.current_plan)
             }
             reqwest::StatusCode::NOT_FOUND => {
                 Err(GatewayError::Forbidden(format!("partner {partner_id} does not exist")))

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum PlanType {
     Free,
@@ -47,6 +47,14 @@ impl FromStr for PlanType {
             "PAID" => Ok(Self::Paid),
             _ => Err(UnknownPlan(s.to_owned())),
         }
+    }
+}
+
+/// For stores that hold the plan as text (`#[sqlx(try_from = "String")]`).
+impl TryFrom<String> for PlanType {
+    type Error = UnknownPlan;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
+use tenancy::PlanType;
 use utoipa::ToSchema;
 
 use crate::core::context::RequestContext;
@@ -16,8 +17,61 @@ pub struct Partner {
     pub id: i64,
     pub name: String,
     pub slug: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PartnerStatus,
     pub created_at: DateTime<Utc>,
+}
+
+/// Where a partner's account stands (the `partner.status` column's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PartnerStatus {
+    Active,
+    Suspended,
+    Closed,
+}
+
+/// What a contract sells (the `partner_contract.contract_type` column's values); only a SAAS
+/// contract gives a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ContractType {
+    Saas,
+    Api,
+    Campaign,
+}
+
+/// A value the database holds that this code does not know (its CHECK constraint and these
+/// types disagree).
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} {value:?}")]
+pub struct UnknownValue {
+    what: &'static str,
+    value: String,
+}
+
+impl TryFrom<String> for PartnerStatus {
+    type Error = UnknownValue;
+    fn try_from(value: String) -> Result<Self, UnknownValue> {
+        match value.as_str() {
+            "ACTIVE" => Ok(Self::Active),
+            "SUSPENDED" => Ok(Self::Suspended),
+            "CLOSED" => Ok(Self::Closed),
+            _ => Err(UnknownValue { what: "partner status", value }),
+        }
+    }
+}
+
+impl TryFrom<String> for ContractType {
+    type Error = UnknownValue;
+    fn try_from(value: String) -> Result<Self, UnknownValue> {
+        match value.as_str() {
+            "SAAS" => Ok(Self::Saas),
+            "API" => Ok(Self::Api),
+            "CAMPAIGN" => Ok(Self::Campaign),
+            _ => Err(UnknownValue { what: "contract type", value }),
+        }
+    }
 }
 
 impl Entity for Partner {
@@ -31,8 +85,10 @@ impl Entity for Partner {
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
 pub struct Contract {
     pub id: i64,
-    pub contract_type: String,
-    pub plan: String,
+    #[sqlx(try_from = "String")]
+    pub contract_type: ContractType,
+    #[sqlx(try_from = "String")]
+    pub plan: PlanType,
     pub start_date: DateTime<Utc>,
     pub end_date: DateTime<Utc>,
     pub monthly_profile_view_quota: Option<i32>,
@@ -43,16 +99,16 @@ pub struct PartnerDetail {
     #[serde(flatten)]
     pub partner: Partner,
     pub contracts: Vec<Contract>,
-    /// FREE, SAAS or PAID, as of now
-    pub current_plan: String,
+    /// as of now
+    pub current_plan: PlanType,
 }
 
-pub fn current_plan(contracts: &[Contract], now: DateTime<Utc>) -> String {
+pub fn current_plan(contracts: &[Contract], now: DateTime<Utc>) -> PlanType {
     contracts
         .iter()
-        .filter(|c| c.contract_type == "SAAS" && c.start_date <= now && now < c.end_date)
+        .filter(|c| c.contract_type == ContractType::Saas && c.start_date <= now && now < c.end_date)
         .max_by_key(|c| c.end_date)
-        .map_or_else(|| "FREE".to_owned(), |c| c.plan.clone())
+        .map_or(PlanType::Free, |c| c.plan)
 }
 
 pub async fn get(ctx: &RequestContext, id: i64) -> ApiResult<PartnerDetail> {
