@@ -87,9 +87,9 @@ impl From<ratelimit::Error> for ApiError {
     }
 }
 
-/// Seconds a client waits before retrying when Postgres is unavailable (a lost connection is
+/// How long a client waits before retrying when Postgres is unavailable (a lost connection is
 /// replaced at once; a restart takes a few seconds).
-const POSTGRES_RETRY_AFTER: &str = "2";
+const POSTGRES_RETRY_AFTER: Duration = Duration::from_secs(2);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -113,11 +113,8 @@ impl IntoResponse for ApiError {
             }
             Self::Postgres(e) if store::pg::unavailable(e) => {
                 tracing::warn!(error = %e, "postgres unavailable");
-                let mut response =
-                    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable; retry shortly")
-                        .into_response();
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(POSTGRES_RETRY_AFTER));
-                return response;
+                let detail = "the database is unavailable; retry shortly".to_owned();
+                return Self::Unavailable { detail, retry_after: Some(POSTGRES_RETRY_AFTER) }.into_response();
             }
             Self::Postgres(_) | Self::Internal(_) => {
                 tracing::error!(error = ?anyhow::Error::from(self), "internal error");
