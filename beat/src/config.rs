@@ -41,6 +41,10 @@ pub struct Config {
     pub ch: ChConfig,
     /// `REDIS_URL`: the single Redis node holding rate-limit counters.
     pub redis_url: String,
+    /// `REDIS_BREAKER_FAILURES` (5) rate-limit checks in a row that Redis did not answer open
+    /// the limiter's breaker for `REDIS_BREAKER_COOLDOWN` seconds (5): refreshes then take the
+    /// limits' failure mode at once (beat's fail closed: 503 + `Retry-After`).
+    pub redis_breaker: breaker::Settings,
     /// `REDIS_KEY_PREFIX` (default `beat_server_`).
     pub redis_key_prefix: String,
     /// `REFRESH_LIMITS`: the stacked limit of a full refresh.
@@ -56,8 +60,13 @@ pub struct Config {
     /// the snapshot writer's breaker for `CH_BREAKER_COOLDOWN` seconds (5): refreshes are then
     /// told at once that the time series could not be stored, instead of each waiting out the
     /// insert deadline.
-    pub ch_breaker_failures: u32,
-    pub ch_breaker_cooldown: Duration,
+    pub ch_breaker: breaker::Settings,
+    /// `PG_QUERY_TIMEOUT_MS` (default 10000, below `SERVER_TIMEOUT`): the longest a request
+    /// waits for Postgres (a connection, or one statement or transaction of the API's).
+    pub pg_query_timeout: Duration,
+    /// `PG_BREAKER_FAILURES` (5) unreachable-or-silent Postgres calls in a row open the database
+    /// breaker for `PG_BREAKER_COOLDOWN` seconds (5): the API then answers 503 at once.
+    pub pg_breaker: breaker::Settings,
     /// `CREDENTIAL_BACKOFF` / `CREDENTIAL_BACKOFF_MAX` seconds (60 / 3600).
     pub backoff: Backoff,
     /// `INSTAGRAM_SOURCES` / `YOUTUBE_SOURCES`: the sources tried, in order.
@@ -182,19 +191,23 @@ impl Config {
             }
             sources.push((platform, list));
         }
+        let server = ServerConfig::from_env(&mut env, DEFAULT_PORT);
+        let request_timeout = server.request_timeout;
         let cfg = Self {
-            server: ServerConfig::from_env(&mut env, DEFAULT_PORT),
+            server,
             pg,
             log_pg,
             ch: ChConfig::from_env(&mut env),
             redis_url,
+            redis_breaker: env.breaker("REDIS"),
             redis_key_prefix: env.or("REDIS_KEY_PREFIX", "beat_server_".to_owned()),
             refresh_limits,
             refresh_max_age: env.seconds("REFRESH_MAX_AGE", 86_400),
             provider_timeout: env.seconds("PROVIDER_TIMEOUT", 10),
-            ch_write_timeout: env.millis("CH_QUERY_TIMEOUT_MS", 10_000),
-            ch_breaker_failures: env.or("CH_BREAKER_FAILURES", 5),
-            ch_breaker_cooldown: env.seconds("CH_BREAKER_COOLDOWN", 5),
+            ch_write_timeout: env.store_deadline("CH_QUERY_TIMEOUT_MS", 10_000, request_timeout),
+            ch_breaker: env.breaker("CH"),
+            pg_query_timeout: env.store_deadline("PG_QUERY_TIMEOUT_MS", 10_000, request_timeout),
+            pg_breaker: env.breaker("PG"),
             backoff: Backoff {
                 base: env.seconds("CREDENTIAL_BACKOFF", 60),
                 max: env.seconds("CREDENTIAL_BACKOFF_MAX", 3600),
@@ -202,12 +215,6 @@ impl Config {
             sources,
             workers: Workers::from_env(&mut env),
         };
-        if cfg.ch_breaker_failures == 0 {
-            env.invalid("CH_BREAKER_FAILURES", "must be at least 1");
-        }
-        if cfg.ch_write_timeout.is_zero() || cfg.ch_write_timeout >= cfg.server.request_timeout {
-            env.invalid("CH_QUERY_TIMEOUT_MS", "must be positive and shorter than SERVER_TIMEOUT");
-        }
         env.finish()?;
         Ok(cfg)
     }

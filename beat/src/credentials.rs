@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use platform::config::{ExposeSecret, SecretString};
-use sqlx::PgPool;
+use store::pg::{GuardedPool, PgError};
 
 /// One provider key. The key itself never reaches `Debug` or logs.
 #[derive(Clone)]
@@ -42,19 +42,19 @@ pub struct Backoff {
 
 #[derive(Clone)]
 pub struct Credentials {
-    pg: PgPool,
+    pg: GuardedPool,
     backoff: Backoff,
 }
 
 impl Credentials {
-    pub fn new(pg: PgPool, backoff: Backoff) -> Self {
+    pub fn new(pg: GuardedPool, backoff: Backoff) -> Self {
         Self { pg, backoff }
     }
 
     /// A random usable credential of `source`, marked as used; `None` when every one is
     /// disabled or benched.
-    pub async fn pick(&self, source: &str) -> Result<Option<Credential>, sqlx::Error> {
-        let row: Option<(i64, String, String)> = sqlx::query_as(
+    pub async fn pick(&self, source: &str) -> Result<Option<Credential>, PgError> {
+        let pick = sqlx::query_as(
             "UPDATE credential SET last_used_at = now()
              WHERE id = (SELECT id FROM credential
                          WHERE source = $1 AND enabled AND (disabled_till IS NULL OR disabled_till <= now())
@@ -62,14 +62,14 @@ impl Credentials {
              RETURNING id, source, key",
         )
         .bind(source)
-        .fetch_optional(&self.pg)
-        .await?;
+        .fetch_optional(self.pg.pool());
+        let row: Option<(i64, String, String)> = self.pg.run(pick).await?;
         Ok(row.map(|(id, source, key)| Credential { id, source, key: SecretString::from(key) }))
     }
 
     /// Benches a credential the provider throttled or refused; returns until when.
-    pub async fn bench(&self, id: i64, retry_after: Option<Duration>) -> Result<DateTime<Utc>, sqlx::Error> {
-        sqlx::query_scalar(
+    pub async fn bench(&self, id: i64, retry_after: Option<Duration>) -> Result<DateTime<Utc>, PgError> {
+        let bench = sqlx::query_scalar(
             "UPDATE credential SET
                  disabled_till = now() + make_interval(secs => COALESCE($2, least($3 * power(2, least(failure_count, 30)), $4))),
                  failure_count = failure_count + 1
@@ -80,26 +80,25 @@ impl Credentials {
         .bind(retry_after.map(|d| d.as_secs_f64()))
         .bind(self.backoff.base.as_secs_f64())
         .bind(self.backoff.max.as_secs_f64())
-        .fetch_one(&self.pg)
-        .await
+        .fetch_one(self.pg.pool());
+        self.pg.run(bench).await
     }
 
     /// A success ends a run of failures.
-    pub async fn succeeded(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE credential SET failure_count = 0 WHERE id = $1 AND failure_count > 0")
+    pub async fn succeeded(&self, id: i64) -> Result<(), PgError> {
+        let reset = sqlx::query("UPDATE credential SET failure_count = 0 WHERE id = $1 AND failure_count > 0")
             .bind(id)
-            .execute(&self.pg)
-            .await
-            .map(drop)
+            .execute(self.pg.pool());
+        self.pg.run(reset).await.map(drop)
     }
 
     /// When the first benched credential of these sources heals (`None`: none will by itself).
-    pub async fn next_healing(&self, sources: &[String]) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-        sqlx::query_scalar(
+    pub async fn next_healing(&self, sources: &[String]) -> Result<Option<DateTime<Utc>>, PgError> {
+        let next = sqlx::query_scalar(
             "SELECT min(disabled_till) FROM credential WHERE source = ANY($1) AND enabled AND disabled_till > now()",
         )
         .bind(sources)
-        .fetch_one(&self.pg)
-        .await
+        .fetch_one(self.pg.pool());
+        self.pg.run(next).await
     }
 }

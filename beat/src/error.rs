@@ -60,6 +60,10 @@ impl From<Arc<RefreshError>> for ApiError {
             }
             RefreshError::AllFailed { .. } => Self::BadGateway(e.to_string()),
             RefreshError::Store(_) => Self::Internal(anyhow::anyhow!("{e}")),
+            RefreshError::DatabaseUnavailable { detail, retry_after } => Self::Unavailable {
+                detail: detail.clone(),
+                retry_after: Some(retry_after.unwrap_or(POSTGRES_RETRY_AFTER)),
+            },
             RefreshError::TimeSeries(_) => {
                 tracing::warn!(error = %e, "refresh without its time series");
                 Self::Unavailable {
@@ -83,6 +87,18 @@ impl From<ratelimit::Error> for ApiError {
                 }
             }
             other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<store::pg::PgError> for ApiError {
+    fn from(e: store::pg::PgError) -> Self {
+        match (e.unavailable(), e) {
+            (_, store::pg::PgError::Sql(e)) => Self::Postgres(e),
+            (retry_after, e) => Self::Unavailable {
+                detail: format!("the database is unavailable: {e}"),
+                retry_after: Some(retry_after.flatten().unwrap_or(POSTGRES_RETRY_AFTER)),
+            },
         }
     }
 }

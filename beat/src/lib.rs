@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use platform::breaker::Breaker;
+use breaker::Breaker;
 use platform::http::{check, ops_router, optional, required, with_common_layers, Server};
 use ratelimit::{Limiter, StackPolicy};
 use redis::aio::ConnectionManager;
@@ -44,7 +44,8 @@ use providers::Source;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub pg: sqlx::PgPool,
+    /// Postgres behind the API's deadline and breaker (`PG_QUERY_TIMEOUT_MS`, `PG_BREAKER_*`).
+    pub pg: store::pg::GuardedPool,
     pub refresher: Arc<Refresher>,
     pub limiter: Limiter<ConnectionManager>,
     pub refresh_limits: Arc<StackPolicy>,
@@ -77,7 +78,11 @@ fn ops(pg: &sqlx::PgPool, ch: &clickhouse::Client, redis: &ConnectionManager) ->
 /// [`Server::run_until_stopped`]. Postgres may be down at start-up: beat then reports not ready
 /// and uses the default source limits until it can read them.
 pub async fn build(config: Config) -> anyhow::Result<Server> {
-    let pg = store::pg::pool(&config.pg, Duration::from_millis(500));
+    let pg = store::pg::GuardedPool::new(
+        store::pg::pool(&config.pg, Duration::from_millis(500)),
+        config.pg_query_timeout,
+        Breaker::new("beat_breaker_open", "postgres", config.pg_breaker),
+    );
     let log_pg = store::pg::pool(&config.log_pg, Duration::from_millis(500));
     let ch = store::ch::client_for_service(&config.ch).await;
     let redis = redis::Client::open(config.redis_url.as_str())?
@@ -87,10 +92,10 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
                 .set_response_timeout(Some(Duration::from_secs(2))),
         )
         .await?;
-    let limiter = Limiter::new(redis.clone(), &config.redis_key_prefix)?;
+    let limiter = Limiter::new(redis.clone(), &config.redis_key_prefix)?.with_breaker(config.redis_breaker);
     let limits = SourceLimits::defaults();
     let stop_sync = tokio_util::sync::CancellationToken::new();
-    let sync = limits.clone().keep_in_sync(pg.clone(), stop_sync.clone());
+    let sync = limits.clone().keep_in_sync(pg.pool().clone(), stop_sync.clone());
     let mut sources = HashMap::new();
     for (platform, list) in &config.sources {
         let list = list
@@ -106,8 +111,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     }
     let http = reqwest::Client::builder().timeout(config.provider_timeout).user_agent("bulbul-beat/0.1").build()?;
     let (log, log_writer) = RequestLog::start(log_pg);
-    let breaker =
-        Breaker::new("beat_breaker_open", "clickhouse", config.ch_breaker_failures, config.ch_breaker_cooldown);
+    let breaker = Breaker::new("beat_breaker_open", "clickhouse", config.ch_breaker);
     let (snapshots, snapshot_writer) = Snapshots::start(ch.clone(), config.ch_write_timeout, breaker);
     let refresher = Refresher::new(
         http,
@@ -139,7 +143,13 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
             retention: w.retention,
             schedule_every: w.schedule_every,
         };
-        tokio::spawn(queue::worker::run(pg.clone(), refresher.clone(), flows.clone(), worker, stop_workers.clone()))
+        tokio::spawn(queue::worker::run(
+            pg.pool().clone(),
+            refresher.clone(),
+            flows.clone(),
+            worker,
+            stop_workers.clone(),
+        ))
     });
     let state = AppState {
         flows: Arc::new(flows),

@@ -36,8 +36,14 @@ pub struct Config {
     pub ch_query_timeout: Duration,
     /// `CH_BREAKER_FAILURES` consecutive unreachable-or-timed-out statements open the analytics
     /// breaker for `CH_BREAKER_COOLDOWN` seconds: analytics then answer 503 at once.
-    pub ch_breaker_failures: u32,
-    pub ch_breaker_cooldown: Duration,
+    pub ch_breaker: breaker::Settings,
+    /// `PG_QUERY_TIMEOUT_MS`: the longest coffee waits for a Postgres connection or one
+    /// statement (default 10 000; below `SERVER_TIMEOUT`, so a silent database is a 503 naming
+    /// it, not a 504). A commit is not cut short: its outcome would be unknown.
+    pub pg_query_timeout: Duration,
+    /// `PG_BREAKER_FAILURES` consecutive unreachable-or-silent calls open the database breaker
+    /// for `PG_BREAKER_COOLDOWN` seconds: requests needing Postgres then answer 503 at once.
+    pub pg_breaker: breaker::Settings,
     /// Test-only pause points; nothing is armed in a configured service.
     pub hooks: platform::hooks::Hooks,
 }
@@ -49,9 +55,11 @@ impl Config {
     }
 
     pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let server = ServerConfig::from_env(&mut env, DEFAULT_PORT);
+        let request_timeout = server.request_timeout;
         let cfg = Self {
-            server: ServerConfig::from_env(&mut env, DEFAULT_PORT),
             pg: PgConfig::from_env(&mut env),
+            server,
             ch: ChConfig::from_env(&mut env),
             redis: RedisClusterConfig::from_env(&mut env),
             slow_query: Duration::from_millis(env.or("SLOW_QUERY_MS", 500)),
@@ -63,20 +71,15 @@ impl Config {
             tenant_signing_key: env
                 .optional_hmac_key("TENANT_SIGNING_SECRET")
                 .map(|k| tenancy::SigningKey::new(k.expose_secret().to_vec())),
-            ch_query_timeout: env.millis("CH_QUERY_TIMEOUT_MS", 10_000),
-            ch_breaker_failures: env.or("CH_BREAKER_FAILURES", 5),
-            ch_breaker_cooldown: env.seconds("CH_BREAKER_COOLDOWN", 5),
+            ch_query_timeout: env.store_deadline("CH_QUERY_TIMEOUT_MS", 10_000, request_timeout),
+            ch_breaker: env.breaker("CH"),
+            pg_query_timeout: env.store_deadline("PG_QUERY_TIMEOUT_MS", 10_000, request_timeout),
+            pg_breaker: env.breaker("PG"),
             hooks: platform::hooks::Hooks::default(),
         };
         let secret = cfg.hmac_secret.expose_secret();
         if let (false, Err(problem)) = (secret.is_empty(), platform::config::decode_hmac_key(secret)) {
             env.invalid("HMAC_SECRET", problem);
-        }
-        if cfg.ch_query_timeout.is_zero() || cfg.ch_query_timeout >= cfg.server.request_timeout {
-            env.invalid("CH_QUERY_TIMEOUT_MS", "must be positive and shorter than SERVER_TIMEOUT");
-        }
-        if cfg.ch_breaker_failures == 0 {
-            env.invalid("CH_BREAKER_FAILURES", "must be positive");
         }
         if cfg.jwt_ttl.is_zero() {
             env.invalid("JWT_TTL", "must be at least 1 second");

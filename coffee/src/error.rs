@@ -40,9 +40,31 @@ pub enum ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    /// ClickHouse could not be reached or did not answer in time.
+    /// A store could not be reached or did not answer in time (as opposed to refusing a
+    /// statement): what counts against a store's breaker.
     pub fn is_store_unreachable(&self) -> bool {
-        matches!(self, Self::ClickHouse(e) if store_unreachable(e))
+        match self {
+            Self::ClickHouse(e) => store_unreachable(e),
+            Self::Postgres(e) => store::pg::unavailable(e),
+            _ => false,
+        }
+    }
+
+    /// The answer for a store call guarded by a deadline and a breaker
+    /// ([`breaker::Breaker::call`]): `store` names the capability in the problem, e.g. "the
+    /// analytics store".
+    pub fn guarded(store: &str, e: breaker::Guarded<Self>) -> Self {
+        match e {
+            breaker::Guarded::Open(wait) => Self::Unavailable(format!(
+                "{store} is unavailable: it failed repeatedly and is not being asked; retry in {} s",
+                wait.as_secs().max(1)
+            )),
+            breaker::Guarded::TimedOut(deadline) => Self::Unavailable(format!(
+                "{store} is unavailable: no answer within {} ms; retry shortly",
+                deadline.as_millis()
+            )),
+            breaker::Guarded::Failed(e) => e,
+        }
     }
 
     pub fn not_found(what: impl std::fmt::Display) -> Self {

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
-use platform::breaker::Breaker;
+use breaker::Breaker;
 use platform::config::PgConfig;
 use platform::http::{ops_router, optional, required, with_common_layers, Server};
 use utoipa::OpenApi;
@@ -115,19 +115,27 @@ pub fn router(state: AppState) -> Router {
 /// Connects to the stores and builds the state (pools are sized by `PG_MAX_OPEN_CONN`,
 /// `PG_MAX_IDLE_CONN` and `CH_MAX_OPEN_CONN`; the usage log has one connection of its own).
 pub async fn state(config: Config) -> anyhow::Result<AppState> {
-    let pg = store::pg::pool(&config.pg, config.slow_query);
-    let breaker =
-        Breaker::new("coffee_breaker_open", "clickhouse", config.ch_breaker_failures, config.ch_breaker_cooldown);
+    let pg = store::pg::GuardedPool::new(
+        store::pg::pool(&config.pg, config.slow_query),
+        config.pg_query_timeout,
+        Breaker::new("coffee_breaker_open", "postgres", config.pg_breaker),
+    );
+    let breaker = Breaker::new("coffee_breaker_open", "clickhouse", config.ch_breaker);
     let ch = ChPool::new(store::ch::client_for_service(&config.ch).await, config.ch.max_open_conns)
         .with_guard(config.ch_query_timeout, breaker);
     let ch = Arc::new(ch);
-    crate::core::observe::sample_pools(pg.clone(), ch.clone());
+    crate::core::observe::sample_pools(pg.pool().clone(), ch.clone());
     // the usage log writes through its own connection (see modules::usage::log)
     let usage_log_pool =
         store::pg::pool(&PgConfig { max_open_conns: 1, max_idle_conns: 1, ..config.pg.clone() }, config.slow_query);
     // lazy: coffee starts and logs people in while Redis is down (sessions live in Postgres)
     let redis = store::redis_cluster::connect_lazy(&config.redis)?;
-    let sessions = store::sessions::SessionCache::new(redis.clone(), &config.redis_key_prefix, config.redis.timeout);
+    let sessions = store::sessions::SessionCache::new(
+        redis.clone(),
+        &config.redis_key_prefix,
+        config.redis.timeout,
+        Breaker::new("coffee_breaker_open", "redis_cluster", config.redis.breaker),
+    );
     Ok(AppState::new(state::Services {
         usage_log: UsageLog::start(usage_log_pool, config.slow_query),
         pg,
@@ -151,7 +159,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     let state = state(config).await?;
     let usage_log = state.usage_log.clone();
     let stop = tokio_util::sync::CancellationToken::new();
-    identity::revocations::spawn(state.pg.clone(), state.sessions.clone(), REVOCATION_RETRY_EVERY, stop.clone());
+    identity::revocations::spawn(state.pg.pool().clone(), state.sessions.clone(), REVOCATION_RETRY_EVERY, stop.clone());
     Ok(Server::bind(&addr, router(state)).await?.on_stopped(async move {
         stop.cancel();
         usage_log.shutdown().await;

@@ -28,7 +28,8 @@ impl std::ops::Deref for AppState {
 }
 
 pub struct Services {
-    pub pg: sqlx::PgPool,
+    /// Postgres, behind the request deadline and breaker (`PG_QUERY_TIMEOUT_MS`, `PG_BREAKER_*`).
+    pub pg: store::pg::GuardedPool,
     pub ch: Arc<ChPool>,
     pub redis: redis::cluster_async::ClusterConnection,
     pub config: Arc<Config>,

@@ -32,8 +32,9 @@ pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, redis_key_prefix: &str
         jwt_issuer: tenancy::DEFAULT_ISSUER.to_owned(),
         tenant_signing_key: None,
         ch_query_timeout: Duration::from_secs(10),
-        ch_breaker_failures: 5,
-        ch_breaker_cooldown: Duration::from_secs(5),
+        ch_breaker: breaker::Settings::default(),
+        pg_query_timeout: Duration::from_secs(10),
+        pg_breaker: breaker::Settings::default(),
         hooks: platform::hooks::Hooks::for_tests(),
     }
 }

@@ -41,8 +41,7 @@ pub struct Config {
     pub identity_timeout: Duration,
     /// `IDENTITY_BREAKER_FAILURES` consecutive failures open the identity breaker for
     /// `IDENTITY_BREAKER_COOLDOWN` seconds (session misses are then 503 at once).
-    pub breaker_failures: u32,
-    pub breaker_cooldown: Duration,
+    pub identity_breaker: breaker::Settings,
     /// `INVALIDATION_PING_MS`: how often the invalidation subscription is pinged; an unanswered
     /// ping means the connection is dead and the in-process sessions are dropped.
     pub invalidation_ping: Duration,
@@ -152,8 +151,7 @@ impl Config {
             plan_cache_ttl: env.seconds("PLAN_CACHE_TTL", 300),
             plan_stale_max: env.seconds("PLAN_STALE_MAX", 3600),
             identity_timeout: env.millis("IDENTITY_TIMEOUT_MS", 2000),
-            breaker_failures: env.or("IDENTITY_BREAKER_FAILURES", 5),
-            breaker_cooldown: env.seconds("IDENTITY_BREAKER_COOLDOWN", 5),
+            identity_breaker: env.breaker("IDENTITY"),
             invalidation_ping: env.millis("INVALIDATION_PING_MS", 5000),
             max_body_bytes: env.or("MAX_BODY_BYTES", 10 * 1024 * 1024),
             cors_origins: env.list("CORS_ORIGINS"),
@@ -190,7 +188,6 @@ impl Config {
         }
         for (name, zero) in [
             ("IDENTITY_TIMEOUT_MS", cfg.identity_timeout.is_zero()),
-            ("IDENTITY_BREAKER_FAILURES", cfg.breaker_failures == 0),
             ("INVALIDATION_PING_MS", cfg.invalidation_ping.is_zero()),
             ("MAX_BODY_BYTES", cfg.max_body_bytes == 0),
             ("SESSION_CACHE_CAPACITY", cfg.session_cache_capacity == 0),

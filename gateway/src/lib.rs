@@ -12,7 +12,7 @@
 //! Layout: [`auth`] (the middleware and token checks), [`session`] (the session tiers and the
 //! invalidation listener), [`plan`] (partner plans, served stale while coffee is away),
 //! [`limits`] (edge rate limits), [`upstream`] (the gateway's own calls to coffee, with their
-//! circuit breakers from `platform::breaker`), [`proxy`], [`cors`], [`dashboard`].
+//! circuit breakers from the `breaker` crate), [`proxy`], [`cors`], [`dashboard`].
 //!
 //! Degraded modes: the gateway starts and serves without Redis (sessions from memory and
 //! identity, limits fail open, `/heartbeat` says 503) and recovers when Redis returns.
@@ -50,7 +50,7 @@ use crate::limits::EdgeLimiter;
 use crate::plan::PlanResolver;
 use crate::session::SessionTiers;
 use crate::upstream::identity::IdentityClient;
-use platform::breaker::Breaker;
+use breaker::Breaker;
 
 pub fn router(state: AppState) -> Router {
     // nothing the gateway cannot route around: without Redis it serves sessions from memory
@@ -91,9 +91,14 @@ async fn heartbeat(State(state): State<AppState>) -> Response {
 pub async fn state(config: Config) -> anyhow::Result<AppState> {
     let redis = store::redis_cluster::connect_lazy(&config.redis)?;
     let http = reqwest::Client::builder().build()?;
-    let breaker = |name| Breaker::new("gateway_breaker_open", name, config.breaker_failures, config.breaker_cooldown);
+    let breaker = |name| Breaker::new("gateway_breaker_open", name, config.identity_breaker);
     let identity = IdentityClient::new(http.clone(), &config.coffee_url, config.identity_timeout, breaker("identity"));
-    let cache = store::sessions::SessionCache::new(redis.clone(), &config.redis_key_prefix, config.redis.timeout);
+    let cache = store::sessions::SessionCache::new(
+        redis.clone(),
+        &config.redis_key_prefix,
+        config.redis.timeout,
+        Breaker::new("gateway_breaker_open", "redis_cluster", config.redis.breaker),
+    );
     let sessions = Arc::new(SessionTiers::new(
         cache,
         identity,
@@ -130,6 +135,7 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
             ),
             &config.redis_key_prefix,
             config.limits.clone(),
+            config.redis.breaker,
         )?,
         http: proxy::client(),
         documents: openapi::Documents::new(http.clone(), config.identity_timeout, &config.coffee_url, &config.beat_url),

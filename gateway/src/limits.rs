@@ -36,9 +36,15 @@ pub struct PartnerCaller<'a> {
 }
 
 impl EdgeLimiter {
-    /// `conn` is the Redis Cluster, already wrapped so decisions go straight to their slot's master.
-    pub fn new(conn: SlotRouted, prefix: &str, limits: EdgeLimits) -> anyhow::Result<Self> {
-        Ok(Self { limiter: Limiter::new(conn, prefix)?, limits })
+    /// `conn` is the Redis Cluster, already wrapped so decisions go straight to their slot's
+    /// master; `breaker` tunes the limiter's breaker over it (`REDIS_BREAKER_*`).
+    pub fn new(conn: SlotRouted, prefix: &str, limits: EdgeLimits, breaker: breaker::Settings) -> anyhow::Result<Self> {
+        Ok(Self { limiter: Limiter::new(conn, prefix)?.with_breaker(breaker), limits })
+    }
+
+    /// The limiter's breaker in front of Redis.
+    pub fn breaker(&self) -> &breaker::Breaker {
+        self.limiter.breaker()
     }
 
     pub async fn partner(&self, caller: &PartnerCaller<'_>) -> Result<RateLimitHeaders, GatewayError> {

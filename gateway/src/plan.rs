@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tenancy::PlanType;
 
 use crate::error::GatewayError;
-use platform::breaker::Breaker;
+use breaker::Breaker;
 
 #[derive(Deserialize)]
 struct PartnerDetail {

@@ -52,7 +52,7 @@ async fn by_handle(
     let platform: Platform =
         platform.parse().map_err(|e: domain::UnknownPlatform| ApiError::BadRequest(e.to_string()))?;
     let handle = Handle::parse(platform, &handle).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let stored = repo::find_by_handle(&state.pg, &handle).await?;
+    let stored = state.pg.run(repo::find_by_handle(&state.pg, &handle)).await?;
     let fresh = stored.as_ref().and_then(|p| p.last_scraped_at).is_some_and(|at| {
         chrono::Utc::now().signed_duration_since(at).to_std().is_ok_and(|age| age < state.refresh_max_age)
     });

@@ -58,7 +58,7 @@ async fn enqueue(
     Json(mut task): Json<NewTask>,
 ) -> ApiResult<(StatusCode, Json<Enqueued>)> {
     validate(&state, &mut task)?;
-    let (task, created) = repo::enqueue(&state.pg, &task).await?;
+    let (task, created) = state.pg.run(repo::enqueue(&state.pg, &task)).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(Enqueued { task, created })))
 }
 
@@ -85,7 +85,7 @@ async fn enqueue_bulk(State(state): State<AppState>, Json(mut bulk): Json<Bulk>)
     for (i, t) in bulk.tasks.iter_mut().enumerate() {
         validate(&state, t).map_err(|e| ApiError::BadRequest(format!("tasks[{i}]: {e}")))?;
     }
-    let done = repo::enqueue_many(&state.pg, &bulk.tasks).await?;
+    let done = state.pg.run(repo::enqueue_many(&state.pg, &bulk.tasks)).await?;
     let created = done.iter().filter(|(_, c)| *c).count();
     Ok(Json(BulkResult { created, existing: done.len() - created, ids: done.iter().map(|(t, _)| t.id).collect() }))
 }
@@ -93,7 +93,12 @@ async fn enqueue_bulk(State(state): State<AppState>, Json(mut bulk): Json<Bulk>)
 #[utoipa::path(get, path = "/tasks/{id}", tag = "tasks", params(("id" = i64, Path)),
     responses((status = 200, body = Task), (status = 404)))]
 async fn get_task(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Task>> {
-    repo::get(&state.pg, id).await?.map(Json).ok_or_else(|| ApiError::NotFound(format!("task {id} not found")))
+    state
+        .pg
+        .run(repo::get(&state.pg, id))
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("task {id} not found")))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -142,6 +147,6 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiR
     if let Some(flow) = q.flow.as_deref().filter(|f| !is_flow_name(f)) {
         return Err(ApiError::BadRequest(format!("{flow:?} is not a flow name")));
     }
-    let (items, total) = repo::list(&state.pg, q.status, q.flow.as_deref(), q.page, q.size).await?;
+    let (items, total) = state.pg.run(repo::list(&state.pg, q.status, q.flow.as_deref(), q.page, q.size)).await?;
     Ok(Json(TaskPage { items, total, page: q.page, size: q.size }))
 }

@@ -21,7 +21,7 @@ use chrono::Utc;
 use domain::{Handle, Platform};
 use ratelimit::Limiter;
 use redis::aio::ConnectionManager;
-use sqlx::PgPool;
+use store::pg::{GuardedPool, PgError};
 
 use crate::credentials::Credentials;
 use crate::providers::{Call, Post, Profile, ProviderError, Source};
@@ -50,15 +50,23 @@ pub enum RefreshError {
     AllFailed { reasons: Vec<String> },
     #[error("storing the refresh failed: {0}")]
     Store(String),
+    /// Postgres is unavailable (unreachable, silent, or its breaker open): nothing was stored.
+    #[error("{detail}")]
+    DatabaseUnavailable { detail: String, retry_after: Option<Duration> },
     /// The profile and posts are stored in Postgres; the day's time series could not be
     /// written to ClickHouse (a retry writes it again, and the day is kept once).
     #[error("the analytics store is unavailable; the creator was stored, the day's time series was not: {0}")]
     TimeSeries(String),
 }
 
-impl From<sqlx::Error> for RefreshError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(e.to_string())
+impl From<PgError> for RefreshError {
+    fn from(e: PgError) -> Self {
+        match e.unavailable() {
+            Some(retry_after) => {
+                Self::DatabaseUnavailable { detail: format!("the database is unavailable: {e}"), retry_after }
+            }
+            None => Self::Store(e.to_string()),
+        }
     }
 }
 
@@ -69,7 +77,7 @@ pub struct Refresher {
     pub credentials: Credentials,
     pub limiter: Limiter<ConnectionManager>,
     pub log: RequestLog,
-    pub pg: PgPool,
+    pub pg: GuardedPool,
     pub snapshots: Snapshots,
     inflight: SingleFlight<(Platform, String, Depth), Result<StoredProfile, Arc<RefreshError>>>,
 }
@@ -81,7 +89,7 @@ impl Refresher {
         credentials: Credentials,
         limiter: Limiter<ConnectionManager>,
         log: RequestLog,
-        pg: PgPool,
+        pg: GuardedPool,
         snapshots: Snapshots,
     ) -> Arc<Self> {
         Arc::new(Self { http, sources, credentials, limiter, log, pg, snapshots, inflight: SingleFlight::default() })
@@ -193,7 +201,7 @@ impl Refresher {
             Depth::Basic => None,
         };
         let timer = std::time::Instant::now();
-        let saved = repo::save(&self.pg, profile, posts, stats).await?;
+        let saved = self.pg.run(repo::save(&self.pg, profile, posts, stats)).await?;
         metrics::histogram!("beat_refresh_store_duration_seconds", "store" => "postgres")
             .record(timer.elapsed().as_secs_f64());
         let p = &saved.profile;

@@ -21,7 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clickhouse::Row;
 use serde::Serialize;
 
-use platform::breaker::Breaker;
+use breaker::Breaker;
 use tokio::sync::{mpsc, oneshot};
 
 #[derive(Debug, Clone, Row, Serialize)]

@@ -1,7 +1,7 @@
 //! Postgres failing under beat, on the real server: the backends serving this beat's pools are
 //! frozen with SIGSTOP (`testkit::freeze`: a stalled server as beat sees it, while the other
-//! tests' databases go on) and resumed with SIGCONT. beat answers at its deadline instead of
-//! hanging, keeps no task it did not acknowledge, and serves again without a restart.
+//! tests' databases go on) and resumed with SIGCONT. beat answers at its query deadline, then
+//! at once from its breaker, instead of hanging, keeps no task it did not acknowledge, and serves again without a restart.
 
 use std::time::{Duration, Instant};
 
@@ -21,33 +21,54 @@ async fn targets(w: &World) -> (u16, Vec<String>) {
     (status, items.iter().filter_map(|t| t["target"].as_str().map(str::to_owned)).collect())
 }
 
+/// A frozen Postgres, as beat's API sees it: each call is a 503 naming the database at
+/// `PG_QUERY_TIMEOUT_MS` (not the request's `SERVER_TIMEOUT`), and once `PG_BREAKER_FAILURES` of
+/// them happened in a row, an immediate 503 without asking Postgres. No unacknowledged task is
+/// kept, and the breaker's trial brings the database back without a restart.
 #[tokio::test]
-async fn a_frozen_postgres_is_answered_at_the_deadline_and_served_again_without_a_restart() {
-    let deadline = Duration::from_secs(2);
+async fn a_frozen_postgres_is_a_503_at_the_query_deadline_then_at_once_and_served_again_without_a_restart() {
+    let query_deadline = Duration::from_secs(1);
     let w = world_with(|cfg| {
         // one connection per pool, so the frozen backends are the only way to Postgres
         (cfg.pg.max_open_conns, cfg.pg.max_idle_conns) = (1, 1);
         (cfg.log_pg.max_open_conns, cfg.log_pg.max_idle_conns) = (1, 1);
-        cfg.server.request_timeout = deadline;
+        cfg.server.request_timeout = Duration::from_secs(20);
+        cfg.pg_query_timeout = query_deadline;
+        cfg.pg_breaker = breaker::Settings { failures: 2, cooldown: Duration::from_secs(2) };
     })
     .await;
     let (status, body) = enqueue(&w, "before_the_freeze").await;
     assert_eq!(status, 201, "{body}");
+    let answer = |r: reqwest::RequestBuilder| async move {
+        let started = Instant::now();
+        let resp = r.send().await.unwrap();
+        let retry_after = resp.headers().get("retry-after").is_some();
+        (resp.status().as_u16(), retry_after, resp.json::<Value>().await.unwrap(), started.elapsed())
+    };
+    let list = || w.http.get(format!("{}/tasks", w.beat.base_url));
+    let task = json!({"flow": "profile_refresh", "platform": "instagram", "target": "during_the_freeze"});
 
     let frozen = testkit::freeze::freeze_service_backends(&w.pg).await;
     assert!(frozen.backends() > 0);
-    let started = Instant::now();
-    let (read, _) = targets(&w).await;
-    let (write, body) = enqueue(&w, "during_the_freeze").await;
-    let waited = started.elapsed();
+    // a read, then a write: each waits out the query deadline, and the second opens the breaker
+    let read = answer(list()).await;
+    let write = answer(w.http.post(format!("{}/tasks", w.beat.base_url)).json(&task)).await;
+    // then the breaker answers without asking the database
+    let fast = answer(list()).await;
     drop(frozen);
-    eprintln!("while frozen: read {read}, write {write} ({body}), both within {waited:?}");
-    // an answer, not a hang and not a 500: the deadline's, for each request
-    assert!(matches!(read, 503 | 504) && matches!(write, 503 | 504), "read {read}, write {write}: {body}");
-    assert!(waited < deadline * 2 + Duration::from_secs(3), "two requests took {waited:?}");
+    eprintln!("while frozen: {read:?}\n{write:?}\n{fast:?}");
+    for (status, retry_after, body, waited) in [&read, &write, &fast] {
+        assert_eq!(*status, 503, "{body}");
+        assert!(retry_after, "a 503 says when to retry: {body}");
+        assert!(body["detail"].as_str().unwrap().contains("the database is unavailable"), "{body}");
+        // far below the request's own deadline: the query deadline answered
+        assert!(*waited < Duration::from_secs(10), "{waited:?}");
+    }
+    assert!(read.3 >= query_deadline && write.3 >= query_deadline, "both waited for Postgres");
+    assert!(fast.3 < query_deadline, "the open breaker answered at once, in {:?}", fast.3);
 
     // served again without a restart: the acknowledged task is there, the refused one is not
-    assert!(testkit::eventually(Duration::from_secs(10), || async { targets(&w).await.0 == 200 }).await);
+    assert!(testkit::eventually(Duration::from_secs(15), || async { targets(&w).await.0 == 200 }).await);
     let (_, targets) = targets(&w).await;
     assert!(targets.contains(&"before_the_freeze".to_owned()), "{targets:?}");
     assert!(!targets.contains(&"during_the_freeze".to_owned()), "an unacknowledged task was kept: {targets:?}");

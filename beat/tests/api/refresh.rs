@@ -345,8 +345,7 @@ async fn with_clickhouse_silent_the_breaker_answers_refreshes_at_once() {
     let w = world_with(|cfg| {
         cfg.ch.port = port;
         cfg.ch_write_timeout = write_deadline;
-        cfg.ch_breaker_failures = 2;
-        cfg.ch_breaker_cooldown = Duration::from_secs(60);
+        cfg.ch_breaker = breaker::Settings { failures: 2, cooldown: Duration::from_secs(60) };
     })
     .await;
     for handle in ["nasa", "natgeo"] {

@@ -54,9 +54,10 @@ impl RequestContext {
         self.tenant.auth.as_ref().and_then(|a| a.user_id)
     }
 
-    /// Runs one store operation with its metrics and logs (see [`crate::core::observe`]);
-    /// ClickHouse statements also under the pool's deadline and breaker
-    /// ([`crate::core::clickhouse::ChPool::guarded`]).
+    /// Runs one store operation with its metrics and logs (see [`crate::core::observe`]), under
+    /// that store's deadline and breaker ([`PgSession::guarded`],
+    /// [`crate::core::clickhouse::ChPool::guarded`]). Every statement a request runs goes
+    /// through here.
     pub async fn timed<T>(
         &self,
         store: crate::core::observe::Store,
@@ -66,7 +67,7 @@ impl RequestContext {
         let guarded = async {
             match store {
                 crate::core::observe::Store::ClickHouse => self.ch.pool().guarded(fut).await,
-                crate::core::observe::Store::Postgres => fut.await,
+                crate::core::observe::Store::Postgres => self.pg.guarded(fut).await,
             }
         };
         crate::core::observe::query(store, op, self.config.slow_query, guarded).await
@@ -80,9 +81,14 @@ impl RequestContext {
         self.after_commit.lock().expect("hook list lock").push(Box::new(move || Box::pin(hook)));
     }
 
-    /// Commits Postgres, then flushes ClickHouse writes, then runs the after-commit hooks.
-    pub async fn commit(&self) -> Result<(), ApiError> {
-        self.pg.commit().await?;
+    /// Commits Postgres, then flushes ClickHouse writes, then runs the after-commit hooks. The
+    /// Postgres commit may take what is `left` of the request's deadline (a commit cut short
+    /// has an unknown outcome, so it is not held to the shorter statement deadline); past it
+    /// the request is a 504 like any other that ran out of time.
+    pub async fn commit(&self, left: std::time::Duration) -> Result<(), ApiError> {
+        tokio::time::timeout(left, self.pg.commit())
+            .await
+            .map_err(|_| ApiError::Timeout(self.config.server.request_timeout.as_secs()))??;
         self.ch.commit().await?;
         let hooks = std::mem::take(&mut *self.after_commit.lock().expect("hook list lock"));
         for hook in hooks {

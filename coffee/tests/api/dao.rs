@@ -82,7 +82,7 @@ async fn the_clickhouse_dao_reads_searches_and_buffers_writes_until_commit() {
     let committed = ctx(&app);
     dao.create(&committed, values()).await.unwrap();
     assert!(dao.find_by_id(&c, 77).await.unwrap().is_none(), "not before commit");
-    committed.commit().await.unwrap();
+    committed.commit(std::time::Duration::from_secs(10)).await.unwrap();
     assert_eq!(dao.find_by_id(&c, 77).await.unwrap().map(|d| d.followers), Some(5));
     app.stop().await;
 }
@@ -108,9 +108,11 @@ async fn a_commit_to_a_silent_clickhouse_ends_at_the_query_deadline() {
     ];
     dao.create(&c, values).await.unwrap();
     let started = std::time::Instant::now();
-    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), c.commit()).await;
+    let outcome =
+        tokio::time::timeout(std::time::Duration::from_secs(10), c.commit(std::time::Duration::from_secs(10))).await;
     let err = outcome.expect("the commit ended instead of waiting on ClickHouse").expect_err("nothing answered");
-    assert!(err.is_store_unreachable(), "{err}");
+    assert!(err.to_string().contains("analytics store is unavailable"), "{err}");
+    assert_eq!(axum::response::IntoResponse::into_response(err).status(), 503);
     assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
     app.stop().await;
 }

@@ -175,7 +175,12 @@ async fn without_redis_login_works_and_logout_is_recorded_then_propagated() {
 
     // Redis is back (the real cluster): one propagator pass records the revocation there
     let redis = store::redis_cluster::connect(&testkit::redis_cluster_config()).await.unwrap();
-    let sessions = store::sessions::SessionCache::new(redis, &app.prefix, std::time::Duration::from_secs(1));
+    let sessions = store::sessions::SessionCache::new(
+        redis,
+        &app.prefix,
+        std::time::Duration::from_secs(1),
+        breaker::Breaker::new("test_breaker_open", "redis_cluster", Default::default()),
+    );
     assert_eq!(coffee::modules::identity::revocations::propagate(&app.pg.pool, &sessions).await.unwrap(), 1);
     assert!(sessions.is_revoked(&sid).await.unwrap());
     assert_eq!(app.count(&pending).await, 0);

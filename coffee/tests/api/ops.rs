@@ -77,8 +77,7 @@ async fn a_silent_clickhouse_is_a_503_at_the_deadline_then_at_once() {
     let app = app_with(|cfg| {
         cfg.ch.port = port;
         cfg.ch_query_timeout = std::time::Duration::from_millis(300);
-        cfg.ch_breaker_failures = 2;
-        cfg.ch_breaker_cooldown = std::time::Duration::from_secs(60);
+        cfg.ch_breaker = breaker::Settings { failures: 2, cooldown: std::time::Duration::from_secs(60) };
     })
     .await;
     let leaderboard = "/coffee/leaderboard/instagram?month=2026-10";

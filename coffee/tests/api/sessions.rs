@@ -271,7 +271,14 @@ async fn a_released_reader_goes_back_to_the_pool_and_reads_go_on() {
     let ctx = coffee::core::context::RequestContext::new(
         Default::default(),
         h.state.config.clone(),
-        coffee::core::postgres::PgSession::new(one.clone(), h.state.session_stats.clone()),
+        coffee::core::postgres::PgSession::new(
+            store::pg::GuardedPool::new(
+                one.clone(),
+                Duration::from_secs(5),
+                breaker::Breaker::new("test_breaker_open", "postgres", Default::default()),
+            ),
+            h.state.session_stats.clone(),
+        ),
         coffee::core::clickhouse::ChSession::new(h.state.ch.clone(), h.state.session_stats.clone()),
     );
     let opened = h.state.session_stats.pg_opened.load(Ordering::SeqCst);
@@ -290,7 +297,7 @@ async fn a_released_reader_goes_back_to_the_pool_and_reads_go_on() {
     drop(tx);
     ctx.pg.release_reader().await;
     assert!(ctx.pg.in_transaction().await);
-    ctx.commit().await.unwrap();
+    ctx.commit(Duration::from_secs(5)).await.unwrap();
     assert_eq!(h.partners("kept").await, 1);
     h.running.stop().await;
 }

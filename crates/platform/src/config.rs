@@ -184,6 +184,32 @@ impl Env {
         Duration::from_millis(self.or(name, default_ms))
     }
 
+    /// A circuit breaker's settings: `{prefix}_BREAKER_FAILURES` consecutive failures (default
+    /// 5, at least 1) open it for `{prefix}_BREAKER_COOLDOWN` seconds (default 5).
+    pub fn breaker(&mut self, prefix: &str) -> breaker::Settings {
+        let (failures, cooldown) = (format!("{prefix}_BREAKER_FAILURES"), format!("{prefix}_BREAKER_COOLDOWN"));
+        let defaults = breaker::Settings::default();
+        let settings = breaker::Settings {
+            failures: self.or(&failures, defaults.failures),
+            cooldown: self.seconds(&cooldown, defaults.cooldown.as_secs()),
+        };
+        if settings.failures == 0 {
+            self.invalid(&failures, "must be at least 1");
+        }
+        settings
+    }
+
+    /// A per-call deadline in milliseconds (`name`, e.g. `PG_QUERY_TIMEOUT_MS`) that must be
+    /// positive and shorter than `request_timeout` (`SERVER_TIMEOUT`), so a silent store is
+    /// answered as unavailable before the request itself times out.
+    pub fn store_deadline(&mut self, name: &str, default_ms: u64, request_timeout: Duration) -> Duration {
+        let deadline = self.millis(name, default_ms);
+        if deadline.is_zero() || deadline >= request_timeout {
+            self.invalid(name, "must be positive and shorter than SERVER_TIMEOUT");
+        }
+        deadline
+    }
+
     /// A comma-separated list, e.g. `REDIS_CLUSTER_ADDRESSES=host1:6379,host2:6380`.
     pub fn list(&mut self, name: &str) -> Vec<String> {
         self.raw(name)
@@ -328,6 +354,9 @@ pub struct RedisClusterConfig {
     /// `REDIS_TIMEOUT_MS` (default 250): bounds connecting and each command, so a Redis
     /// brown-out costs a request that long and then falls through instead of stalling it.
     pub timeout: Duration,
+    /// `REDIS_BREAKER_FAILURES` calls in a row that Redis did not answer open the breaker for
+    /// `REDIS_BREAKER_COOLDOWN` seconds: callers then fall through at once.
+    pub breaker: breaker::Settings,
 }
 
 impl RedisClusterConfig {
@@ -345,7 +374,12 @@ impl RedisClusterConfig {
         if timeout.is_zero() {
             env.invalid("REDIS_TIMEOUT_MS", "must be at least 1 millisecond");
         }
-        Self { addresses, password: env.secret_or_empty("REDIS_CLUSTER_PASSWORD"), timeout }
+        Self {
+            addresses,
+            password: env.secret_or_empty("REDIS_CLUSTER_PASSWORD"),
+            timeout,
+            breaker: env.breaker("REDIS"),
+        }
     }
 }
 

@@ -2,7 +2,6 @@
 //! typed configuration from environment variables, tracing, Prometheus metrics, the tower
 //! layers applied to every router, problem+json error bodies and graceful shutdown.
 
-pub mod breaker;
 pub mod config;
 pub mod extract;
 pub mod hooks;

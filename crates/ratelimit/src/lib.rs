@@ -38,7 +38,7 @@
 //! their slot's master).
 //!
 //! Metrics: `ratelimit_decisions_total{stack,level,outcome}` (outcome `admitted`, `rejected`,
-//! `rejected_local`, `failed_open`, `failed_closed`, `admitted_leased`), `ratelimit_redis_errors_total{stack,kind}`
+//! `rejected_local`, `failed_open`, `failed_closed`, `admitted_leased`), `ratelimit_redis_errors_total{stack,kind}` (kind `timeout`, `error`, `circuit_open`), `ratelimit_breaker_open{dependency}`
 //! and `ratelimit_check_duration_seconds{stack}`.
 
 pub mod cluster;

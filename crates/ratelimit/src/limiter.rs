@@ -1,9 +1,12 @@
 //! Deciding a stack: one script, one round trip, a bounded wait, and a defined answer when Redis
-//! fails.
+//! fails. The round trip goes through a circuit breaker per limiter (one Redis deployment): once
+//! Redis has failed or stayed silent several times in a row, stacks take their failure mode at
+//! once instead of each waiting out its timeout, until a trial call finds Redis back.
 
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
+use breaker::{Breaker, Guarded};
 use metrics::{Counter, Histogram};
 use redis::aio::ConnectionLike;
 use redis::Script;
@@ -37,6 +40,9 @@ pub enum StoreFailure {
     Redis(#[from] redis::RedisError),
     #[error("redis answered with an unexpected shape: {0}")]
     Reply(String),
+    /// Redis failed repeatedly, so it was not asked; the breaker tries again after this long.
+    #[error("redis failed repeatedly and is not asked for {0:?}")]
+    CircuitOpen(Duration),
 }
 
 /// Decides stacks of limits against one Redis deployment (a single node or a cluster: any
@@ -48,6 +54,7 @@ pub struct Limiter<C> {
     prefix: Arc<str>,
     local: OverLimitCache,
     leases: Leases,
+    breaker: Arc<Breaker>,
 }
 
 impl<C> std::fmt::Debug for Limiter<C> {
@@ -66,7 +73,21 @@ where
         if prefix.contains(['{', '}']) {
             return Err(InvalidLimit::from(format!("key prefix {prefix:?} may not contain braces")));
         }
-        Ok(Self { conn, prefix: prefix.into(), local: OverLimitCache::new(100_000), leases: Leases::new(100_000) })
+        Ok(Self {
+            conn,
+            prefix: prefix.into(),
+            local: OverLimitCache::new(100_000),
+            leases: Leases::new(100_000),
+            breaker: Arc::new(Breaker::new("ratelimit_breaker_open", "redis", breaker::Settings::default())),
+        })
+    }
+
+    /// Replaces the default breaker settings (5 failures in a row open it for 5 s). Its state
+    /// is the gauge `ratelimit_breaker_open{dependency="redis"}`.
+    #[must_use]
+    pub fn with_breaker(mut self, settings: breaker::Settings) -> Self {
+        self.breaker = Arc::new(Breaker::new("ratelimit_breaker_open", "redis", settings));
+        self
     }
 
     /// A check of `policy` with every level's key suffix empty; name the per-caller parts with
@@ -79,6 +100,11 @@ where
             keys: vec![String::new(); policy.limits().len()],
             unknown_level: None,
         }
+    }
+
+    /// The breaker in front of Redis.
+    pub fn breaker(&self) -> &Breaker {
+        &self.breaker
     }
 
     /// The connection, for callers that share it.
@@ -254,12 +280,14 @@ where
         }
         let sent = Instant::now();
         let mut conn = self.limiter.conn.clone();
-        let answer =
-            match tokio::time::timeout(self.policy.timeout(), invocation.invoke_async::<Vec<i64>>(&mut conn)).await {
-                Ok(Ok(reply)) => self.parse(&reply),
-                Ok(Err(e)) => Err(StoreFailure::Redis(e)),
-                Err(_) => Err(StoreFailure::Timeout(self.policy.timeout())),
-            };
+        // every error of this one script is Redis failing (a refused script would be a bug)
+        let call = invocation.invoke_async::<Vec<i64>>(&mut conn);
+        let answer = match self.limiter.breaker.call(self.policy.timeout(), call, |_| true).await {
+            Ok(reply) => self.parse(&reply),
+            Err(Guarded::Failed(e)) => Err(StoreFailure::Redis(e)),
+            Err(Guarded::TimedOut(deadline)) => Err(StoreFailure::Timeout(deadline)),
+            Err(Guarded::Open(wait)) => Err(StoreFailure::CircuitOpen(wait)),
+        };
         metrics.latency.record(sent.elapsed().as_secs_f64());
         match answer {
             Ok(Decision::Rejected(r)) => {
@@ -279,6 +307,7 @@ where
             Err(cause) => {
                 match cause {
                     StoreFailure::Timeout(_) => metrics.timeouts.increment(1),
+                    StoreFailure::CircuitOpen(_) => metrics.circuit_open.increment(1),
                     _ => metrics.errors.increment(1),
                 }
                 match self.policy.failure_mode() {
@@ -333,6 +362,7 @@ pub(crate) struct StackMetrics {
     failed_open: Counter,
     failed_closed: Counter,
     timeouts: Counter,
+    circuit_open: Counter,
     errors: Counter,
     latency: Histogram,
 }
@@ -360,6 +390,7 @@ fn metrics_of(policy: &StackPolicy) -> &StackMetrics {
             failed_open: decision("", "failed_open"),
             failed_closed: decision("", "failed_closed"),
             timeouts: errors("timeout"),
+            circuit_open: errors("circuit_open"),
             errors: errors("error"),
             latency: metrics::histogram!("ratelimit_check_duration_seconds", "stack" => stack.clone()),
         }

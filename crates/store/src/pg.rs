@@ -1,8 +1,13 @@
-//! The Postgres pool, sized by `PG_MAX_OPEN_CONN` / `PG_MAX_IDLE_CONN`.
+//! The Postgres pool, sized by `PG_MAX_OPEN_CONN` / `PG_MAX_IDLE_CONN`, the guard requests use
+//! it through ([`GuardedPool`]: a deadline and a circuit breaker), and what a Postgres error
+//! means for the caller ([`unavailable`], [`refusal`]).
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use breaker::{Breaker, Guarded};
 
 use platform::config::{ExposeSecret, PgConfig};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -90,6 +95,90 @@ pub fn pool(cfg: &PgConfig, slow_statement: Duration) -> PgPool {
             })
         })
         .connect_lazy_with(connect_options(cfg, slow_statement))
+}
+
+/// Why Postgres work a request asked for did not happen, or the error Postgres gave.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    /// The database failed repeatedly, so it was not asked; the value is how long until the
+    /// breaker lets a trial through.
+    #[error("the database failed repeatedly and is not asked for {} ms", .0.as_millis())]
+    CircuitOpen(Duration),
+    /// No connection, or no answer, within the deadline.
+    #[error("the database did not answer within {} ms", .0.as_millis())]
+    TimedOut(Duration),
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+impl PgError {
+    /// Whether the database is unavailable (the request is not at fault; retry later), and for
+    /// how long the caller should wait, if known.
+    pub fn unavailable(&self) -> Option<Option<Duration>> {
+        match self {
+            Self::CircuitOpen(wait) => Some(Some(*wait)),
+            Self::TimedOut(_) => Some(None),
+            Self::Sql(e) if unavailable(e) => Some(None),
+            Self::Sql(_) => None,
+        }
+    }
+}
+
+impl From<Guarded<sqlx::Error>> for PgError {
+    fn from(e: Guarded<sqlx::Error>) -> Self {
+        match e {
+            Guarded::Open(wait) => Self::CircuitOpen(wait),
+            Guarded::TimedOut(deadline) => Self::TimedOut(deadline),
+            Guarded::Failed(e) => Self::Sql(e),
+        }
+    }
+}
+
+/// The pool as requests use it: each piece of work (taking a connection, a statement, a short
+/// transaction) runs under a deadline, `PG_QUERY_TIMEOUT_MS`, because a frozen server never
+/// answers and nothing else would end the wait before the request's own timeout; and behind a
+/// circuit breaker (`PG_BREAKER_*`), so once Postgres has been unreachable or silent several
+/// times in a row, requests are told at once instead of each waiting out the deadline. Only an
+/// unavailable database counts against the breaker ([`unavailable`]), never a refused
+/// statement. Derefs to the pool, for work that must not be cut short (a commit, whose outcome
+/// would be unknown) and for background work with its own retries.
+#[derive(Clone)]
+pub struct GuardedPool {
+    pool: PgPool,
+    guard: Arc<(Breaker, Duration)>,
+}
+
+impl GuardedPool {
+    pub fn new(pool: PgPool, deadline: Duration, breaker: Breaker) -> Self {
+        Self { pool, guard: Arc::new((breaker, deadline)) }
+    }
+
+    /// Runs `work` (which uses this pool or a connection from it) under the deadline and the
+    /// breaker.
+    pub async fn run<T>(&self, work: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, PgError> {
+        let (breaker, deadline) = &*self.guard;
+        Ok(breaker.call(*deadline, work, unavailable).await?)
+    }
+
+    /// The deadline of one piece of work.
+    pub fn deadline(&self) -> Duration {
+        self.guard.1
+    }
+
+    pub fn breaker(&self) -> &Breaker {
+        &self.guard.0
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl std::ops::Deref for GuardedPool {
+    type Target = PgPool;
+    fn deref(&self) -> &PgPool {
+        &self.pool
+    }
 }
 
 /// `SELECT 1`, for readiness checks.

@@ -8,11 +8,14 @@
 //! tombstone exists; [`SessionCache::revoke`] sets the tombstone, deletes the session and
 //! announces the logout on the invalidation channel in one script, so there is no moment when
 //! the session is gone but a late writer may still restore it. Both keys share a hash tag and
-//! therefore one Redis Cluster slot. Every command is bounded by a timeout, so a Redis
-//! brown-out costs callers that long and no more.
+//! therefore one Redis Cluster slot. Every command is bounded by a timeout (`REDIS_TIMEOUT_MS`)
+//! and goes through a circuit breaker (`REDIS_BREAKER_*`): a Redis brown-out costs callers the
+//! timeout a few times, and after that nothing until a trial call finds Redis back.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use breaker::{Breaker, Guarded};
 use chrono::{DateTime, Utc};
 use redis::cluster_async::ClusterConnection;
 use redis::Script;
@@ -24,6 +27,9 @@ pub enum CacheError {
     Redis(#[from] redis::RedisError),
     #[error("redis did not answer within {0:?}")]
     Timeout(Duration),
+    /// Redis failed repeatedly and is not asked for this long.
+    #[error("redis failed repeatedly and is not asked for {0:?}")]
+    CircuitOpen(Duration),
     #[error("cached session is unreadable: {0}")]
     Unreadable(#[from] serde_json::Error),
 }
@@ -52,14 +58,48 @@ pub struct SessionCache {
     conn: ClusterConnection,
     prefix: String,
     timeout: Duration,
+    breaker: Arc<Breaker>,
     put: Script,
     revoke: Script,
 }
 
+/// Whether a Redis error means Redis is unavailable (as opposed to refusing one command): what
+/// counts against the breaker.
+pub fn redis_unavailable(e: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
+    e.is_io_error()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.is_timeout()
+        || matches!(
+            e.kind(),
+            ErrorKind::ClusterConnectionNotFound
+                | ErrorKind::Server(
+                    ServerErrorKind::ClusterDown
+                        | ServerErrorKind::MasterDown
+                        | ServerErrorKind::TryAgain
+                        | ServerErrorKind::BusyLoading
+                )
+        )
+}
+
 impl SessionCache {
-    /// `prefix` is `REDIS_KEY_PREFIX`; `timeout` bounds every call.
-    pub fn new(conn: ClusterConnection, prefix: &str, timeout: Duration) -> Self {
-        Self { conn, prefix: prefix.to_owned(), timeout, put: Script::new(PUT), revoke: Script::new(REVOKE) }
+    /// `prefix` is `REDIS_KEY_PREFIX`; `timeout` bounds every call, and `breaker` decides
+    /// whether Redis is asked at all.
+    pub fn new(conn: ClusterConnection, prefix: &str, timeout: Duration, breaker: Breaker) -> Self {
+        Self {
+            conn,
+            prefix: prefix.to_owned(),
+            timeout,
+            breaker: Arc::new(breaker),
+            put: Script::new(PUT),
+            revoke: Script::new(REVOKE),
+        }
+    }
+
+    /// The breaker in front of Redis.
+    pub fn breaker(&self) -> &Breaker {
+        &self.breaker
     }
 
     /// Where logouts are announced.
@@ -68,10 +108,11 @@ impl SessionCache {
     }
 
     async fn bounded<T>(&self, fut: impl std::future::Future<Output = redis::RedisResult<T>>) -> Result<T, CacheError> {
-        match tokio::time::timeout(self.timeout, fut).await {
-            Ok(result) => Ok(result?),
-            Err(_) => Err(CacheError::Timeout(self.timeout)),
-        }
+        self.breaker.call(self.timeout, fut, redis_unavailable).await.map_err(|e| match e {
+            Guarded::Open(wait) => CacheError::CircuitOpen(wait),
+            Guarded::TimedOut(deadline) => CacheError::Timeout(deadline),
+            Guarded::Failed(e) => CacheError::Redis(e),
+        })
     }
 
     /// The cached session `sid`, if any. A value for another sid is treated as absent.

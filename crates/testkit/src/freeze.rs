@@ -12,11 +12,19 @@ use nix::unistd::Pid;
 
 use crate::TestPg;
 
-/// Backends stopped until this is dropped.
+/// Processes stopped until this is dropped (Postgres backends, Redis nodes).
 #[derive(Debug)]
 pub struct Frozen(Vec<i32>);
 
 impl Frozen {
+    /// Stops `pids` with SIGSTOP until the guard is dropped.
+    pub(crate) fn stop(pids: Vec<i32>) -> Self {
+        for pid in &pids {
+            kill(Pid::from_raw(*pid), Signal::SIGSTOP).expect("stop a process");
+        }
+        Self(pids)
+    }
+
     /// How many backends are stopped.
     pub fn backends(&self) -> usize {
         self.0.len()
@@ -64,8 +72,5 @@ pub async fn terminate_service_backends(pg: &TestPg) -> usize {
 pub async fn freeze_service_backends(pg: &TestPg) -> Frozen {
     let pids: Vec<i32> =
         sqlx::query_scalar(SERVICE_BACKENDS).bind(&pg.database).fetch_all(&pg.pool).await.expect("list backends");
-    for pid in &pids {
-        kill(Pid::from_raw(*pid), Signal::SIGSTOP).expect("stop a backend");
-    }
-    Frozen(pids)
+    Frozen::stop(pids)
 }

@@ -144,6 +144,7 @@ pub fn redis_cluster_config() -> RedisClusterConfig {
         password: SecretString::from(""),
         // generous: many tests share two cores
         timeout: std::time::Duration::from_secs(1),
+        breaker: breaker::Settings::default(),
     }
 }
 

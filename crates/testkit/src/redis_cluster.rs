@@ -115,6 +115,8 @@ impl PrivateCluster {
             addresses: self.ports.iter().map(|p| format!("127.0.0.1:{p}")).collect(),
             password: SecretString::from(""),
             timeout: Duration::from_millis(300),
+            // a restarted cluster is tried again within a second
+            breaker: breaker::Settings { failures: 5, cooldown: Duration::from_secs(1) },
         }
     }
 
@@ -133,6 +135,13 @@ impl PrivateCluster {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Freezes every node (SIGSTOP) until the guard is dropped: a cluster that accepts
+    /// connections and never answers, as a stalled host looks to its clients.
+    pub fn freeze(&self) -> crate::freeze::Frozen {
+        let pids = self.children.iter().flatten().map(|c| i32::try_from(c.id()).expect("a pid")).collect();
+        crate::freeze::Frozen::stop(pids)
     }
 
     /// The node that serves `key`'s slot (an index into `ports`), as the cluster says now.

@@ -123,6 +123,11 @@ impl SessionTiers {
         &self.identity
     }
 
+    /// The Redis tier (its breaker tells whether Redis is being asked).
+    pub fn redis(&self) -> &SessionCache {
+        &self.redis
+    }
+
     /// The live session `sid` of `token` (already signature-checked), and the tier that knew.
     pub async fn resolve(&self, sid: &str, token: &str) -> Result<(Arc<CachedSession>, Tier), GatewayError> {
         let key = key_of(sid).ok_or(GatewayError::Unauthorized(AuthFailure::Malformed))?;

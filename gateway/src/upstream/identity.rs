@@ -7,7 +7,7 @@ use std::time::Duration;
 use tenancy::SessionInfo;
 
 use crate::error::{AuthFailure, GatewayError};
-use platform::breaker::Breaker;
+use breaker::Breaker;
 
 pub struct IdentityClient {
     http: reqwest::Client,

@@ -120,6 +120,72 @@ async fn one_redis_cluster_master_lost_costs_no_500_and_no_wait_and_recovers() {
     beat.stop().await;
 }
 
+/// The whole cluster frozen (SIGSTOP: connections accepted, nothing answered), under the
+/// gateway and coffee. The first session misses each wait out `REDIS_TIMEOUT_MS` (the gateway's
+/// session lookup and limits, coffee's session write) and are served through identity; after
+/// `REDIS_BREAKER_FAILURES` of those the breakers answer for Redis at once, so later misses do
+/// not wait for it at all. Once the cluster answers again, trial calls close the breakers and
+/// limits decide again, without a restart.
+#[tokio::test]
+async fn a_frozen_redis_cluster_costs_its_timeout_a_few_times_then_nothing_and_recovers() {
+    let beat = echo_upstream().await;
+    let cluster = testkit::redis_cluster::PrivateCluster::start().await;
+    let timeout = Duration::from_secs(1);
+    let mut redis = cluster.config();
+    redis.timeout = timeout;
+    redis.breaker = breaker::Settings { failures: 2, cooldown: Duration::from_secs(5) };
+    let edge = edge_with(Setup {
+        beat_url: beat.base_url.clone(),
+        redis,
+        // every request decided by Redis (no units leased in process)
+        env: vec![("RATE_LIMIT_LEASE", "1".into())],
+        ..Setup::default()
+    })
+    .await;
+    // sessions the gateway has not seen: each first request with one is a miss
+    let mut tokens = Vec::new();
+    for email in [datagen::DEMO_SAAS_EMAIL, datagen::DEMO_FREE_EMAIL].into_iter().cycle().take(5) {
+        tokens.push(edge.login(email).await);
+    }
+
+    let frozen = cluster.freeze();
+    let mut took = Vec::new();
+    for token in &tokens {
+        let started = std::time::Instant::now();
+        assert_eq!(edge.get("/beat/x", token).await, 200, "served through identity");
+        took.push(started.elapsed());
+    }
+    let (sessions_open, limits_open) =
+        (edge.state.sessions.redis().breaker().is_open(), edge.state.limits.breaker().is_open());
+    drop(frozen);
+    eprintln!("session misses with the cluster frozen took {took:?}");
+    assert!(took[0] >= timeout, "the first miss asked Redis and waited for it: {took:?}");
+    assert!(sessions_open && limits_open, "the session and limit breakers opened");
+    for late in &took[3..] {
+        assert!(*late < timeout, "with the breakers open a miss does not wait for Redis: {took:?}");
+    }
+
+    assert!(
+        eventually(Duration::from_secs(20), || async { edge.gateway.get("/heartbeat").await.0 == 200 }).await,
+        "heartbeat recovers"
+    );
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            let resp = edge.http.get(edge.url("/beat/x")).bearer_auth(&tokens[0]).send().await.unwrap();
+            resp.status() == 200 && resp.headers().contains_key("ratelimit")
+        })
+        .await,
+        "limits decide again once a trial finds Redis back"
+    );
+    // the next miss is the session tier's trial (its cooldown has passed with the limits'):
+    // Redis answers and the breaker closes
+    let token = edge.login(datagen::DEMO_SAAS_EMAIL).await;
+    assert_eq!(edge.get("/beat/x", &token).await, 200);
+    assert!(!edge.state.sessions.redis().breaker().is_open(), "the session tier asks Redis again");
+    edge.stop().await;
+    beat.stop().await;
+}
+
 #[tokio::test]
 async fn the_gateway_starts_and_serves_without_redis() {
     let beat = echo_upstream().await;

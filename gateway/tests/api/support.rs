@@ -100,6 +100,8 @@ pub async fn edge_with(setup: Setup) -> Edge {
         ("SERVER_HOST", "127.0.0.1".to_owned()),
         ("REDIS_CLUSTER_ADDRESSES", setup.redis.addresses.join(",")),
         ("REDIS_TIMEOUT_MS", setup.redis.timeout.as_millis().to_string()),
+        ("REDIS_BREAKER_FAILURES", setup.redis.breaker.failures.to_string()),
+        ("REDIS_BREAKER_COOLDOWN", setup.redis.breaker.cooldown.as_secs().to_string()),
         ("HMAC_SECRET", HMAC_SECRET.to_owned()),
         ("TENANT_SIGNING_SECRET", coffee::testing::TENANT_SIGNING_SECRET.to_owned()),
         ("COFFEE_URL", coffee.base_url.clone()),

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use platform::breaker::Breaker;
+use breaker::Breaker;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{ApiError, ApiResult};
@@ -46,7 +46,7 @@ impl ChPool {
             size,
             acquire_timeout: ACQUIRE_TIMEOUT,
             query_timeout: Duration::from_secs(10),
-            breaker: Breaker::new("coffee_breaker_open", "clickhouse", 5, Duration::from_secs(5)),
+            breaker: Breaker::new("coffee_breaker_open", "clickhouse", breaker::Settings::default()),
         }
     }
 
@@ -60,18 +60,10 @@ impl ChPool {
     /// Runs one ClickHouse statement under the deadline and the breaker. Only an unreachable or
     /// silent ClickHouse counts against the breaker; a refused query or an empty result does not.
     pub async fn guarded<T>(&self, statement: impl std::future::Future<Output = ApiResult<T>>) -> ApiResult<T> {
-        if let Err(wait) = self.breaker.admit() {
-            return Err(ApiError::Unavailable(format!(
-                "the analytics store is unavailable; retry in {} s",
-                wait.as_secs().max(1)
-            )));
-        }
-        let result = match tokio::time::timeout(self.query_timeout, statement).await {
-            Ok(result) => result,
-            Err(_) => Err(ApiError::ClickHouse(clickhouse::error::Error::TimedOut)),
-        };
-        self.breaker.record(!result.as_ref().is_err_and(ApiError::is_store_unreachable));
-        result
+        self.breaker
+            .call(self.query_timeout, statement, ApiError::is_store_unreachable)
+            .await
+            .map_err(|e| ApiError::guarded("the analytics store", e))
     }
 
     /// Overrides [`ACQUIRE_TIMEOUT`].

@@ -3,8 +3,8 @@
 //! - the handler succeeded (1xx–3xx): commit Postgres, flush ClickHouse writes, run the
 //!   after-commit hooks; a failed commit turns the response into an error;
 //! - the handler answered with an error (4xx/5xx): roll back;
-//! - `SERVER_TIMEOUT` passed: the handler is cancelled, both sessions roll back, and the client
-//!   gets a 504 problem;
+//! - `SERVER_TIMEOUT` passed: the handler (or the Postgres commit) is cancelled, both sessions
+//!   roll back, and the client gets a 504 problem;
 //! - the client went away: the request future is dropped, and with it the open transaction,
 //!   which sqlx rolls back; buffered ClickHouse writes are dropped unsent.
 
@@ -23,9 +23,10 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
         return ApiError::Internal(anyhow::anyhow!("session middleware without a context")).into_response();
     };
     let deadline = state.request_timeout;
+    let started = std::time::Instant::now();
     match tokio::time::timeout(deadline, next.run(req)).await {
         Ok(response) if !response.status().is_client_error() && !response.status().is_server_error() => {
-            match ctx.commit().await {
+            match ctx.commit(deadline.saturating_sub(started.elapsed())).await {
                 Ok(()) => response,
                 Err(e) => {
                     ctx.rollback().await;

@@ -81,8 +81,11 @@ where
             select.push(*column).push(" ").push(dir.sql()).push(", ");
         }
         select.push(E::ID).push(" LIMIT 1");
-        let mut tx = ctx.pg.read().await?;
-        Ok(select.build_query_as::<E>().fetch_optional(&mut *tx).await?)
+        ctx.timed(Store::Postgres, "find_first", async move {
+            let mut tx = ctx.pg.read().await?;
+            Ok(select.build_query_as::<E>().fetch_optional(&mut *tx).await?)
+        })
+        .await
     }
 }
 

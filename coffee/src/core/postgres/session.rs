@@ -5,16 +5,25 @@
 //! takes its own snapshot either way, so reads before the transaction see exactly what they
 //! would inside it. Concurrent DAO calls in one handler share the session (they queue on its
 //! lock: one connection runs one statement at a time).
+//!
+//! Every Postgres call of a request runs in [`PgSession::guarded`] (the DAOs and repositories
+//! call it through `RequestContext::timed`): taking the connection and running the statement
+//! end at `PG_QUERY_TIMEOUT_MS` and count against the database's breaker, so a silent or
+//! unreachable Postgres is a prompt 503 naming the database, and after `PG_BREAKER_FAILURES`
+//! of those an immediate one. A rollback is bounded by the same deadline (a silent server
+//! cannot hold the answer back); a commit is not, since its outcome would be unknown: it ends
+//! at the request's `SERVER_TIMEOUT` with a 504.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, Postgres, Transaction};
+use store::pg::GuardedPool;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 
 /// Counts of sessions actually opened, for metrics and tests.
 #[derive(Debug, Default)]
@@ -33,7 +42,7 @@ enum State {
 }
 
 pub struct PgSession {
-    pool: PgPool,
+    pool: GuardedPool,
     state: Arc<Mutex<State>>,
     stats: Arc<SessionStats>,
 }
@@ -64,7 +73,7 @@ impl std::ops::DerefMut for PgConn {
 }
 
 impl PgSession {
-    pub fn new(pool: PgPool, stats: Arc<SessionStats>) -> Self {
+    pub fn new(pool: GuardedPool, stats: Arc<SessionStats>) -> Self {
         Self { pool, state: Arc::new(Mutex::new(State::Idle)), stats }
     }
 
@@ -104,6 +113,16 @@ impl PgSession {
         })
     }
 
+    /// Runs one Postgres call of the request (taking the connection included) under the
+    /// deadline and the database's breaker; see the module docs.
+    pub async fn guarded<T>(&self, call: impl std::future::Future<Output = ApiResult<T>>) -> ApiResult<T> {
+        self.pool
+            .breaker()
+            .call(self.pool.deadline(), call, ApiError::is_store_unreachable)
+            .await
+            .map_err(|e| ApiError::guarded("the database", e))
+    }
+
     /// Hands a reading connection back to the pool, for a request about to wait on something
     /// else (the next read takes one again). A transaction stays open.
     pub async fn release_reader(&self) {
@@ -114,8 +133,8 @@ impl PgSession {
     }
 
     /// The pool, for work that must run outside the request's transaction (after-commit hooks).
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
+    pub fn pool(&self) -> &sqlx::PgPool {
+        self.pool.pool()
     }
 
     /// Whether the request has used Postgres (reading or in a transaction).
@@ -139,9 +158,13 @@ impl PgSession {
     pub async fn rollback(&self) {
         let mut state = self.state.lock().await;
         if let State::Open(tx) = std::mem::replace(&mut *state, State::Finished) {
-            if let Err(e) = tx.rollback().await {
+            match tokio::time::timeout(self.pool.deadline(), tx.rollback()).await {
+                Ok(Ok(())) => {}
                 // the connection is closed instead of returned; nothing was committed
-                tracing::warn!(error = %e, "postgres rollback failed");
+                Ok(Err(e)) => tracing::warn!(error = %e, "postgres rollback failed"),
+                // dropped with the ROLLBACK queued: sqlx sends it before the connection is
+                // used again, or closes the connection, which ends the transaction too
+                Err(_) => tracing::warn!("postgres rollback unanswered within the deadline; the connection is dropped"),
             }
         }
     }

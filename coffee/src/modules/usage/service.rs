@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::log::{month_of, UsageEvent, UsageLog};
 use super::repo;
 use crate::core::context::RequestContext;
+use crate::core::observe::Store;
 use crate::domain::Platform;
 use crate::error::{ApiError, ApiResult};
 
@@ -44,16 +45,19 @@ pub async fn record_profile_view(
         return log.record(event).await;
     };
     let month = this_month();
-    let mut tx = ctx.pg.tx().await?;
-    let unique = repo::lock_month(&mut tx, partner_id, month).await?;
-    let seen = repo::seen(&mut tx, partner_id, platform, profile_id, month).await?;
-    if !seen && unique as u32 >= limit {
-        return Err(ApiError::PaymentRequired(format!(
-            "the FREE plan includes {limit} distinct profiles per month and this month's are used; upgrade to SAAS or PAID to open more"
-        )));
-    }
-    repo::record_view(&mut tx, partner_id, ctx.user_id(), platform, profile_id, month).await?;
-    Ok(())
+    ctx.timed(Store::Postgres, "record_view", async {
+        let mut tx = ctx.pg.tx().await?;
+        let unique = repo::lock_month(&mut tx, partner_id, month).await?;
+        let seen = repo::seen(&mut tx, partner_id, platform, profile_id, month).await?;
+        if !seen && unique as u32 >= limit {
+            return Err(ApiError::PaymentRequired(format!(
+                "the FREE plan includes {limit} distinct profiles per month and this month's are used; upgrade to SAAS or PAID to open more"
+            )));
+        }
+        repo::record_view(&mut tx, partner_id, ctx.user_id(), platform, profile_id, month).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Counts a discovery search for the partner (through the usage log; FREE plans have no
@@ -80,7 +84,11 @@ pub struct UsageDto {
 pub async fn current(ctx: &RequestContext) -> ApiResult<UsageDto> {
     let partner_id = ctx.require_partner()?;
     let month = this_month();
-    let (profile_views, unique_profiles, searches) = repo::month(&mut *ctx.pg.read().await?, partner_id, month).await?;
+    let (profile_views, unique_profiles, searches) = ctx
+        .timed(Store::Postgres, "usage_month", async {
+            Ok(repo::month(&mut *ctx.pg.read().await?, partner_id, month).await?)
+        })
+        .await?;
     let profile_quota = quota(ctx, ctx.config.free_profile_view_quota);
     Ok(UsageDto {
         month,

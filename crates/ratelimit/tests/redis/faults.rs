@@ -117,3 +117,49 @@ async fn a_frozen_redis_is_bounded_by_the_timeout() {
     kill(redis.pid(), Signal::SIGCONT).unwrap();
     assert_fails_by_policy(outcome.0, outcome.1, true);
 }
+
+/// A frozen Redis, checked repeatedly: the first checks each wait out their timeout, and once
+/// the breaker has seen enough of them in a row every stack takes its failure mode at once,
+/// without asking Redis. After the cooldown a trial finds Redis back and closes it.
+#[tokio::test]
+async fn a_frozen_redis_opens_the_breaker_and_checks_stop_waiting_then_recover() {
+    let redis = OwnRedis::start().await;
+    let timeout = Duration::from_millis(300);
+    let cooldown = Duration::from_secs(1);
+    let limiter = Limiter::new(redis.connection().await, "faults:")
+        .unwrap()
+        .with_breaker(breaker::Settings { failures: 2, cooldown });
+    let closed = policy("closed", "minute=5/1m").with_timeout(timeout).unwrap();
+    let open = policy("open", "minute=5/1m").with_timeout(timeout).unwrap().on_failure(FailureMode::Open);
+    assert!(limiter.stack(&closed).check(1).await.unwrap().is_admitted());
+
+    kill(redis.pid(), Signal::SIGSTOP).unwrap();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let cause = match limiter.stack(&closed).check(1).await {
+            Err(Error::Unavailable { cause, .. }) => cause,
+            other => panic!("fail-closed stack: {other:?}"),
+        };
+        assert!(matches!(cause, StoreFailure::Timeout(_)), "{cause}");
+        assert!(started.elapsed() >= timeout, "Redis was asked and waited for");
+    }
+    assert!(limiter.breaker().is_open());
+    let started = Instant::now();
+    let refused = limiter.stack(&closed).check(1).await;
+    let admitted = limiter.stack(&open).check(1).await;
+    let waited = started.elapsed();
+    kill(redis.pid(), Signal::SIGCONT).unwrap();
+    match refused {
+        Err(Error::Unavailable { cause: StoreFailure::CircuitOpen(_), .. }) => {}
+        other => panic!("fail-closed stack with the breaker open: {other:?}"),
+    }
+    assert!(matches!(admitted, Ok(Decision::Admitted(ref a)) if a.degraded), "{admitted:?}");
+    assert!(waited < timeout, "two checks took {waited:?}: the open breaker did not ask Redis");
+
+    tokio::time::sleep(cooldown).await;
+    let d = limiter.stack(&closed).check(1).await.expect("the trial reaches Redis");
+    // decided by Redis again; the two checks that timed out were charged once Redis resumed
+    // (they had been sent), so a timeout is never a free pass
+    assert_eq!(d.level("minute").unwrap().remaining, 1, "{d:?}");
+    assert!(!limiter.breaker().is_open());
+}
