@@ -133,8 +133,7 @@ impl IntoResponse for ApiError {
                 return Self::Unavailable { detail, retry_after: Some(POSTGRES_RETRY_AFTER) }.into_response();
             }
             Self::Postgres(_) | Self::Internal(_) => {
-                tracing::error!(error = ?anyhow::Error::from(self), "internal error");
-                return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+                return Problem::internal(&self);
             }
         };
         let mut response = Problem::new(status, detail).into_response();

@@ -42,8 +42,10 @@ use pipeline::sources::SourceLimits;
 use pipeline::Refresher;
 use providers::Source;
 
-#[derive(Clone)]
-pub struct AppState {
+/// Shared by every request (see [`platform::state`]).
+pub type AppState = platform::state::Shared<Services>;
+
+pub struct Services {
     /// Postgres behind the API's deadline and breaker (`PG_QUERY_TIMEOUT_MS`, `PG_BREAKER_*`).
     pub pg: store::pg::GuardedPool,
     pub refresher: Arc<Refresher>,
@@ -151,14 +153,14 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
             stop_workers.clone(),
         ))
     });
-    let state = AppState {
+    let state = AppState::new(Services {
         flows: Arc::new(flows),
         pg: pg.clone(),
         refresher,
         limiter,
         refresh_limits: Arc::new(config.refresh_limits.clone()),
         refresh_max_age: config.refresh_max_age,
-    };
+    });
     // the API's requests end at SERVER_TIMEOUT, whatever a store or a source does meanwhile
     let api = platform::http::with_deadline(api::router(state), config.server.request_timeout);
     let router = with_common_layers(ops(&pg, &ch, &redis).merge(api));

@@ -39,6 +39,23 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Turns the violation of one named constraint into the error the caller means by it ("you
+/// already have a collection named …"), so services name constraints instead of matching
+/// SQLSTATE codes; any other error passes unchanged (and a violation nobody named is still a
+/// 409/422 through [`store::pg::refusal`]).
+pub trait ResultExt<T> {
+    fn on_constraint(self, name: &str, map: impl FnOnce() -> ApiError) -> ApiResult<T>;
+}
+
+impl<T> ResultExt<T> for ApiResult<T> {
+    fn on_constraint(self, name: &str, map: impl FnOnce() -> ApiError) -> ApiResult<T> {
+        self.map_err(|e| match &e {
+            ApiError::Postgres(sqlx::Error::Database(db)) if db.constraint() == Some(name) => map(),
+            _ => e,
+        })
+    }
+}
+
 impl ApiError {
     /// A store could not be reached or did not answer in time (as opposed to refusing a
     /// statement): what counts against a store's breaker.
@@ -125,13 +142,7 @@ const RETRY_AFTER_SECS: &str = "5";
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, detail) = self.classify();
-        let detail = match detail {
-            Some(d) => d,
-            None => {
-                tracing::error!(error = %self, "internal error");
-                "an internal error occurred; it has been logged".to_owned()
-            }
-        };
+        let Some(detail) = detail else { return Problem::internal(&self) };
         let mut resp = Problem::new(status, detail).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             tracing::warn!(error = %self, "dependency unavailable");

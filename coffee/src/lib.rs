@@ -143,7 +143,6 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         redis,
         sessions,
         tokens: Arc::new(TokenKeys::new(&config.hmac_key(), &config.jwt_issuer)),
-        request_timeout: config.server.request_timeout,
         session_stats: Arc::default(),
         config: Arc::new(config),
     }))

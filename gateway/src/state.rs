@@ -9,8 +9,8 @@ use crate::proxy::HttpClient;
 use crate::session::SessionTiers;
 use crate::Config;
 
-#[derive(Clone)]
-pub struct AppState(Arc<Services>);
+/// Shared by every request (see [`platform::state`]).
+pub type AppState = platform::state::Shared<Services>;
 
 pub struct Services {
     pub config: Config,
@@ -21,17 +21,4 @@ pub struct Services {
     pub limits: EdgeLimiter,
     pub http: HttpClient,
     pub documents: crate::openapi::Documents,
-}
-
-impl AppState {
-    pub fn new(services: Services) -> Self {
-        Self(Arc::new(services))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Services;
-    fn deref(&self) -> &Services {
-        &self.0
-    }
 }

@@ -151,6 +151,8 @@ pub fn common_layers_with(router: Router, cors: Option<tower_http::cors::CorsLay
             let trace = req.extensions().get::<TraceContext>().map(TraceContext::trace_id).unwrap_or_default();
             tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id, trace_id = %trace)
         }))
+        // inside the span, so the log line carries the request and trace ids
+        .layer(axum::middleware::map_response(crate::problem::log_internal_errors))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .map_response(axum::response::IntoResponse::into_response)
         .service(routes);

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod shutdown;
+pub mod state;
 pub mod telemetry;
 pub mod trace_context;
 

@@ -47,16 +47,47 @@ pub async fn not_found() -> Problem {
 }
 
 /// An error and all its causes, `: `-separated: what a 500's log line or an upstream failure's
-/// detail should say.
+/// detail should say. A cause whose text its error already ends with (`postgres: {0}` over the
+/// sqlx error) is not repeated.
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut cause = err.source();
     while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
+        let said = e.to_string();
+        if !text.ends_with(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
         cause = e.source();
     }
     text
+}
+
+/// The whole cause chain of an internal error, carried on its 500 response (never in the body)
+/// to [`log_internal_errors`], which logs it inside the request's span: one place where every
+/// service logs its 500s, with request and trace ids, as the axum error-handling example does.
+#[derive(Debug, Clone)]
+pub struct InternalCause(pub std::sync::Arc<str>);
+
+impl Problem {
+    /// The 500 for an internal error: a detail that discloses nothing, and `cause`'s whole chain
+    /// attached for the log.
+    pub fn internal(cause: &dyn std::error::Error) -> Response {
+        let mut response =
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "an internal error occurred; it has been logged")
+                .into_response();
+        response.extensions_mut().insert(InternalCause(error_chain(cause).into()));
+        response
+    }
+}
+
+/// Logs the cause a 500 carries ([`Problem::internal`]) at error level; part of every service's
+/// common layers.
+pub async fn log_internal_errors(response: Response) -> Response {
+    if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
+        tracing::error!(status = response.status().as_u16(), cause = %cause, "internal error");
+    }
+    response
 }
 
 #[cfg(test)]
@@ -74,5 +105,25 @@ mod tests {
         let resp = p.into_response();
         assert_eq!(resp.headers()[header::CONTENT_TYPE], CONTENT_TYPE);
         assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("postgres: {0}")]
+    struct Outer(#[source] Inner);
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection reset by peer")]
+    struct Inner;
+
+    #[tokio::test]
+    async fn an_internal_error_carries_its_whole_chain_for_the_log_and_discloses_none_of_it() {
+        let err = anyhow::Error::from(Outer(Inner)).context("saving the collection");
+        let resp = Problem::internal(err.as_ref());
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let cause = resp.extensions().get::<InternalCause>().expect("the cause rides on the response");
+        // each cause once, though the outer message already quotes the inner one
+        assert_eq!(&*cause.0, "saving the collection: postgres: connection reset by peer");
+        let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("it has been logged") && !body.contains("postgres"), "{body}");
     }
 }

@@ -22,7 +22,7 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
     let Some(ctx) = req.extensions().get::<Arc<RequestContext>>().cloned() else {
         return ApiError::Internal(anyhow::anyhow!("session middleware without a context")).into_response();
     };
-    let deadline = state.request_timeout;
+    let deadline = state.config.server.request_timeout;
     let started = std::time::Instant::now();
     match tokio::time::timeout(deadline, next.run(req)).await {
         Ok(response) if !response.status().is_client_error() && !response.status().is_server_error() => {

@@ -13,7 +13,7 @@ use crate::core::dao::{Dao, Entity, MutableDao, SearchQuery, Value, Values};
 use crate::core::observe::Store;
 use crate::core::postgres::PgDao;
 use crate::domain::{Page, Platform};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ResultExt};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -120,18 +120,13 @@ pub async fn create<K: CollectionKind>(ctx: &RequestContext, new: NewCollection)
     PgDao::<Collection<K>>::default()
         .create(ctx, values)
         .await
-        .map_err(|e| duplicate_name(e, &new.name))?
+        .on_constraint(K::NAME_KEY, || duplicate_name(&new.name))?
         .map(Into::into)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("postgres returned no row for an insert")))
 }
 
-fn duplicate_name(e: ApiError, name: &str) -> ApiError {
-    match e {
-        ApiError::Postgres(sqlx::Error::Database(db)) if db.code().as_deref() == Some("23505") => {
-            ApiError::Conflict(format!("you already have a collection named {:?}", name.trim()))
-        }
-        other => other,
-    }
+fn duplicate_name(name: &str) -> ApiError {
+    ApiError::Conflict(format!("you already have a collection named {:?}", name.trim()))
 }
 
 pub async fn update<K: CollectionKind>(
@@ -153,7 +148,7 @@ pub async fn update<K: CollectionKind>(
     PgDao::<Collection<K>>::default()
         .update(ctx, id, values)
         .await
-        .map_err(|e| duplicate_name(e, patch.name.as_deref().unwrap_or_default()))?
+        .on_constraint(K::NAME_KEY, || duplicate_name(patch.name.as_deref().unwrap_or_default()))?
         .map(Into::into)
         .ok_or_else(|| ApiError::not_found(format!("{} {id}", K::NAME)))
 }
@@ -200,12 +195,16 @@ pub async fn add_item<K: CollectionKind>(ctx: &RequestContext, collection_id: i6
         ("added_by", ctx.user_id().map_or(Value::Null, Value::Int)),
         ("note", Value::Text(valid_text("note", &new.note)?)),
     ];
-    let item = PgDao::<Item<K>>::default().create(ctx, values).await.map_err(|e| match e {
-        ApiError::Postgres(sqlx::Error::Database(db)) if db.code().as_deref() == Some("23505") => ApiError::Conflict(
-            format!("{} {} {} is already in this {}", new.platform.as_str(), K::TARGET, new.target_id, K::NAME),
-        ),
-        other => other,
-    })?;
+    let item =
+        PgDao::<Item<K>>::default().create(ctx, values).await.on_constraint(&K::item_key(new.platform), || {
+            ApiError::Conflict(format!(
+                "{} {} {} is already in this {}",
+                new.platform.as_str(),
+                K::TARGET,
+                new.target_id,
+                K::NAME
+            ))
+        })?;
     touch::<K>(ctx, collection_id).await?;
     item.map(Into::into).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("postgres returned no row for an insert")))
 }

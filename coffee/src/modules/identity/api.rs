@@ -23,7 +23,7 @@ async fn login(
     ctx: Ctx,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    Ok(Json(service::login(&ctx, &state, req).await?))
+    Ok(Json(service::login(&ctx, &state.tokens, &state.sessions, req).await?))
 }
 
 /// Ends a session everywhere: Postgres, Redis, and (by pub/sub) every gateway's cache. 204 when
@@ -31,7 +31,7 @@ async fn login(
 #[utoipa::path(post, path = "/identity/logout", tag = "identity", request_body = TokenRequest,
     responses((status = 204), (status = 202, body = LogoutOutcome), (status = 401), (status = 503)))]
 async fn logout(State(state): State<AppState>, ctx: Ctx, Json(req): Json<TokenRequest>) -> ApiResult<Response> {
-    let outcome = service::logout(&ctx, &state, req).await?;
+    let outcome = service::logout(&ctx, &state.tokens, &state.sessions, req).await?;
     Ok(if outcome.propagated {
         StatusCode::NO_CONTENT.into_response()
     } else {
@@ -47,5 +47,5 @@ async fn verify(
     ctx: Ctx,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<Json<SessionInfo>> {
-    Ok(Json(service::verify(&ctx, &state, req).await?))
+    Ok(Json(service::verify(&ctx, &state.tokens, &state.sessions, req).await?))
 }

@@ -14,16 +14,15 @@
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use store::sessions::Put;
+use store::sessions::{Put, SessionCache};
 use utoipa::ToSchema;
 
 pub use tenancy::SessionInfo;
 
 use super::repo::{self, UserRow};
-use super::tokens::Claims;
+use super::tokens::{Claims, TokenKeys};
 use crate::core::context::RequestContext;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -68,7 +67,12 @@ fn session_ended() -> ApiError {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4TSf0Lpsh2jIvfCu8PlGuGcvFdDxWCtrcYzOYD/DUoI";
 
-pub async fn login(ctx: &RequestContext, state: &AppState, req: LoginRequest) -> ApiResult<LoginResponse> {
+pub async fn login(
+    ctx: &RequestContext,
+    tokens: &TokenKeys,
+    sessions: &SessionCache,
+    req: LoginRequest,
+) -> ApiResult<LoginResponse> {
     if req.email.len() > 320 || req.password.len() > 1024 {
         return Err(unauthorized());
     }
@@ -93,7 +97,7 @@ pub async fn login(ctx: &RequestContext, state: &AppState, req: LoginRequest) ->
     let expires_at = now + chrono::Duration::from_std(ctx.config.jwt_ttl).map_err(|e| ApiError::Internal(e.into()))?;
     let sid = uuid::Uuid::new_v4();
     repo::create_session(ctx, sid, user_id, partner_id, expires_at).await?;
-    let token = state.tokens.sign(&Claims {
+    let token = tokens.sign(&Claims {
         sid: sid.to_string(),
         sub: user_id.to_string(),
         uid: user_id,
@@ -106,7 +110,7 @@ pub async fn login(ctx: &RequestContext, state: &AppState, req: LoginRequest) ->
         exp: expires_at.timestamp(),
     })?;
     let session = SessionInfo { sid: sid.to_string(), user_id, user_name: name, partner_id, account_id, expires_at };
-    let sessions = state.sessions.clone();
+    let sessions = sessions.clone();
     let cached = session.clone();
     ctx.perform_after_commit(async move {
         if let Err(e) = sessions.put(&cached).await {
@@ -117,17 +121,22 @@ pub async fn login(ctx: &RequestContext, state: &AppState, req: LoginRequest) ->
     Ok(LoginResponse { token, expires_at, session })
 }
 
-pub async fn logout(ctx: &RequestContext, state: &AppState, req: TokenRequest) -> ApiResult<LogoutOutcome> {
-    let claims = state.tokens.verify(&req.token)?;
+pub async fn logout(
+    ctx: &RequestContext,
+    tokens: &TokenKeys,
+    sessions: &SessionCache,
+    req: TokenRequest,
+) -> ApiResult<LogoutOutcome> {
+    let claims = tokens.verify(&req.token)?;
     let sid =
         uuid::Uuid::parse_str(&claims.sid).map_err(|_| ApiError::Unauthorized("invalid token: bad sid".into()))?;
     repo::revoke(ctx, sid).await?;
     // recorded before anyone is told
     ctx.pg.commit().await?;
     let until = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
-    match state.sessions.revoke(&claims.sid, until).await {
+    match sessions.revoke(&claims.sid, until).await {
         Ok(()) => {
-            if let Err(e) = repo::revocation_propagated(&state.pg, sid).await {
+            if let Err(e) = repo::revocation_propagated(ctx.pg.pool(), sid).await {
                 // harmless: the propagator will revoke again (idempotent)
                 tracing::warn!(error = %e, "could not clear the pending revocation flag");
             }
@@ -141,8 +150,13 @@ pub async fn logout(ctx: &RequestContext, state: &AppState, req: TokenRequest) -
     }
 }
 
-pub async fn verify(ctx: &RequestContext, state: &AppState, req: TokenRequest) -> ApiResult<SessionInfo> {
-    let claims = state.tokens.verify(&req.token)?;
+pub async fn verify(
+    ctx: &RequestContext,
+    tokens: &TokenKeys,
+    sessions: &SessionCache,
+    req: TokenRequest,
+) -> ApiResult<SessionInfo> {
+    let claims = tokens.verify(&req.token)?;
     let sid =
         uuid::Uuid::parse_str(&claims.sid).map_err(|_| ApiError::Unauthorized("invalid token: bad sid".into()))?;
     let live = repo::live_session(ctx, sid).await?.ok_or_else(session_ended)?;
@@ -156,7 +170,7 @@ pub async fn verify(ctx: &RequestContext, state: &AppState, req: TokenRequest) -
     };
     ctx.config.hooks.pause("identity.verify.before_cache").await;
     // re-warm the cache the gateway missed, unless a logout got there first
-    match state.sessions.put(&session).await {
+    match sessions.put(&session).await {
         Ok(Put::Stored) => Ok(session),
         Ok(Put::Revoked) => Err(session_ended()),
         Err(e) => {

@@ -1,81 +1,107 @@
-//! Profile rows, one type per platform table, and the fields clients may search on.
+//! The profile row: one type for both platforms' tables, each table's columns aliased to the
+//! common names ([`ProfileTable::COLUMNS`]), the table chosen from the [`Platform`] by
+//! [`per_table!`]; and the fields clients may search on.
+
+use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use crate::core::dao::{Direction, Entity, FieldSpec, FieldType, Op};
+use crate::domain::Platform;
 
+/// What differs between the platforms' profile tables.
+pub trait ProfileTable: Send + Sync + Unpin + 'static {
+    const PLATFORM: Platform;
+    const TABLE: &'static str;
+    /// The select list, aliased to [`ProfileRow`]'s fields.
+    const COLUMNS: &'static str;
+    /// What a search may filter and sort on.
+    const FIELDS: &'static [FieldSpec];
+    const DEFAULT_SORT: &'static [(&'static str, Direction)];
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Instagram;
+#[derive(Debug, Clone, Copy)]
+pub struct Youtube;
+
+impl ProfileTable for Instagram {
+    const PLATFORM: Platform = Platform::Instagram;
+    const TABLE: &'static str = "instagram_account";
+    const COLUMNS: &'static str = "id, ig_id AS external_id, handle, full_name AS name, biography AS bio, category, \
+        country::text AS country, language, followers, posts_count AS posts, engagement_rate, avg_likes, avg_comments, \
+        avg_reel_views AS avg_views, is_verified, profile_pic_url AS picture_url, email, phone, contact, \
+        audience_demographics, last_scraped_at, updated_at";
+    const FIELDS: &'static [FieldSpec] = INSTAGRAM_FIELDS;
+    const DEFAULT_SORT: &'static [(&'static str, Direction)] = &[("followers", Direction::Desc)];
+}
+
+impl ProfileTable for Youtube {
+    const PLATFORM: Platform = Platform::Youtube;
+    const TABLE: &'static str = "youtube_account";
+    const COLUMNS: &'static str = "id, channel_id AS external_id, handle, title AS name, description AS bio, category, \
+        country::text AS country, language, subscribers AS followers, videos_count AS posts, engagement_rate, avg_likes, \
+        avg_comments, avg_views, false AS is_verified, thumbnail_url AS picture_url, email, phone, contact, \
+        audience_demographics, last_scraped_at, updated_at";
+    const FIELDS: &'static [FieldSpec] = YOUTUBE_FIELDS;
+    const DEFAULT_SORT: &'static [(&'static str, Direction)] = &[("subscribers", Direction::Desc)];
+}
+
+/// Runs `$body` with `$table` naming the profile table of `$platform` (`Instagram` or
+/// `Youtube`): the one place a platform picks its table, so each rule is written once.
+macro_rules! per_table {
+    ($platform:expr, |$table:ident| $body:expr) => {
+        match $platform {
+            $crate::domain::Platform::Instagram => {
+                type $table = $crate::modules::profile::entity::Instagram;
+                $body
+            }
+            $crate::domain::Platform::Youtube => {
+                type $table = $crate::modules::profile::entity::Youtube;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use per_table;
+
+/// A creator profile as stored, in the platforms' common terms: followers are a YouTube
+/// channel's subscribers, posts its videos, `external_id` the platform's own id.
 #[derive(Debug, Clone, FromRow)]
-pub struct InstagramAccount {
+pub struct ProfileRow<T> {
     pub id: i64,
-    pub ig_id: String,
+    pub external_id: String,
     pub handle: String,
-    pub full_name: String,
-    pub biography: String,
+    pub name: String,
+    pub bio: String,
     pub category: Option<String>,
     pub country: Option<String>,
     pub language: Option<String>,
     pub followers: i64,
-    pub following: i64,
-    pub posts_count: i32,
+    pub posts: i32,
     pub engagement_rate: f32,
     pub avg_likes: f64,
     pub avg_comments: f64,
-    pub avg_reel_views: f64,
-    pub is_verified: bool,
-    pub profile_pic_url: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub contact: Option<serde_json::Value>,
-    pub audience_demographics: Option<serde_json::Value>,
-    pub last_scraped_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Entity for InstagramAccount {
-    type Id = i64;
-    const TABLE: &'static str = "instagram_account";
-    const ID: &'static str = "id";
-    const COLUMNS: &'static str = "id, ig_id, handle, full_name, biography, category, country::text AS country, language, followers, \
-        following, posts_count, engagement_rate, avg_likes, avg_comments, avg_reel_views, is_verified, profile_pic_url, email, phone, \
-        contact, audience_demographics, last_scraped_at, updated_at";
-    const DEFAULT_SORT: &'static [(&'static str, Direction)] = &[("followers", Direction::Desc)];
-}
-
-#[derive(Debug, Clone, FromRow)]
-pub struct YoutubeAccount {
-    pub id: i64,
-    pub channel_id: String,
-    pub handle: String,
-    pub title: String,
-    pub description: String,
-    pub category: Option<String>,
-    pub country: Option<String>,
-    pub language: Option<String>,
-    pub subscribers: i64,
-    pub total_views: i64,
-    pub videos_count: i32,
-    pub engagement_rate: f32,
     pub avg_views: f64,
-    pub avg_likes: f64,
-    pub avg_comments: f64,
-    pub thumbnail_url: Option<String>,
+    pub is_verified: bool,
+    pub picture_url: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
     pub contact: Option<serde_json::Value>,
     pub audience_demographics: Option<serde_json::Value>,
     pub last_scraped_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    #[sqlx(skip)]
+    pub table: PhantomData<T>,
 }
 
-impl Entity for YoutubeAccount {
+impl<T: ProfileTable> Entity for ProfileRow<T> {
     type Id = i64;
-    const TABLE: &'static str = "youtube_account";
+    const TABLE: &'static str = T::TABLE;
     const ID: &'static str = "id";
-    const COLUMNS: &'static str = "id, channel_id, handle, title, description, category, country::text AS country, language, subscribers, \
-        total_views, videos_count, engagement_rate, avg_views, avg_likes, avg_comments, thumbnail_url, email, phone, contact, \
-        audience_demographics, last_scraped_at, updated_at";
-    const DEFAULT_SORT: &'static [(&'static str, Direction)] = &[("subscribers", Direction::Desc)];
+    const COLUMNS: &'static str = T::COLUMNS;
+    const DEFAULT_SORT: &'static [(&'static str, Direction)] = T::DEFAULT_SORT;
 }
 
 macro_rules! common_fields {

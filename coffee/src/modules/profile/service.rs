@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::entity::{InstagramAccount, YoutubeAccount, INSTAGRAM_FIELDS, YOUTUBE_FIELDS};
+use super::entity::{per_table, ProfileRow, ProfileTable};
 use crate::core::context::RequestContext;
-use crate::core::dao::{Dao, Entity, Op, SearchQuery, SearchRequest, Value};
+use crate::core::dao::{Dao, Op, SearchQuery, SearchRequest, Value};
 use crate::core::postgres::PgDao;
 use crate::domain::{Page, Platform};
 use crate::error::{ApiError, ApiResult};
@@ -51,62 +51,32 @@ pub struct ProfileDto {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<InstagramAccount> for ProfileDto {
-    fn from(a: InstagramAccount) -> Self {
+impl<T: ProfileTable> From<ProfileRow<T>> for ProfileDto {
+    fn from(r: ProfileRow<T>) -> Self {
         Self {
-            platform: Platform::Instagram,
-            id: a.id,
-            external_id: a.ig_id,
-            handle: a.handle,
-            name: a.full_name,
-            bio: a.biography,
-            category: a.category,
-            country: a.country,
-            language: a.language,
-            followers: a.followers,
-            posts: a.posts_count,
-            engagement_rate: a.engagement_rate,
-            avg_likes: a.avg_likes,
-            avg_comments: a.avg_comments,
-            avg_views: a.avg_reel_views,
-            is_verified: a.is_verified,
-            picture_url: a.profile_pic_url,
-            email: a.email,
-            phone: a.phone,
-            contact: a.contact,
-            audience_demographics: a.audience_demographics,
-            last_scraped_at: a.last_scraped_at,
-            updated_at: a.updated_at,
-        }
-    }
-}
-
-impl From<YoutubeAccount> for ProfileDto {
-    fn from(a: YoutubeAccount) -> Self {
-        Self {
-            platform: Platform::Youtube,
-            id: a.id,
-            external_id: a.channel_id,
-            handle: a.handle,
-            name: a.title,
-            bio: a.description,
-            category: a.category,
-            country: a.country,
-            language: a.language,
-            followers: a.subscribers,
-            posts: a.videos_count,
-            engagement_rate: a.engagement_rate,
-            avg_likes: a.avg_likes,
-            avg_comments: a.avg_comments,
-            avg_views: a.avg_views,
-            is_verified: false,
-            picture_url: a.thumbnail_url,
-            email: a.email,
-            phone: a.phone,
-            contact: a.contact,
-            audience_demographics: a.audience_demographics,
-            last_scraped_at: a.last_scraped_at,
-            updated_at: a.updated_at,
+            platform: T::PLATFORM,
+            id: r.id,
+            external_id: r.external_id,
+            handle: r.handle,
+            name: r.name,
+            bio: r.bio,
+            category: r.category,
+            country: r.country,
+            language: r.language,
+            followers: r.followers,
+            posts: r.posts,
+            engagement_rate: r.engagement_rate,
+            avg_likes: r.avg_likes,
+            avg_comments: r.avg_comments,
+            avg_views: r.avg_views,
+            is_verified: r.is_verified,
+            picture_url: r.picture_url,
+            email: r.email,
+            phone: r.phone,
+            contact: r.contact,
+            audience_demographics: r.audience_demographics,
+            last_scraped_at: r.last_scraped_at,
+            updated_at: r.updated_at,
         }
     }
 }
@@ -124,13 +94,6 @@ impl ProfileDto {
     }
 }
 
-async fn find<E>(ctx: &RequestContext, query: &SearchQuery) -> ApiResult<Option<ProfileDto>>
-where
-    E: Entity + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Into<ProfileDto>,
-{
-    Ok(PgDao::<E>::default().find_first(ctx, query).await?.map(Into::into))
-}
-
 fn lookup(column: &'static str, value: Value) -> SearchQuery {
     SearchQuery {
         filters: vec![crate::core::dao::Filter { column, op: Op::Eq, value }],
@@ -142,32 +105,21 @@ fn lookup(column: &'static str, value: Value) -> SearchQuery {
 
 /// A profile without recording a view (for other modules: collections, leaderboards).
 pub async fn exists(ctx: &RequestContext, platform: Platform, id: i64) -> ApiResult<bool> {
-    let found = match platform {
-        Platform::Instagram => PgDao::<InstagramAccount>::default().find_by_id(ctx, id).await?.is_some(),
-        Platform::Youtube => PgDao::<YoutubeAccount>::default().find_by_id(ctx, id).await?.is_some(),
-    };
-    Ok(found)
+    per_table!(platform, |T| Ok(PgDao::<ProfileRow<T>>::default().find_by_id(ctx, id).await?.is_some()))
 }
 
 /// Profiles by id, gated, without recording views (leaderboards, collections, compare).
 pub async fn by_ids(ctx: &RequestContext, platform: Platform, ids: &[i64]) -> ApiResult<Vec<ProfileDto>> {
-    let rows: Vec<ProfileDto> = match platform {
-        Platform::Instagram => {
-            PgDao::<InstagramAccount>::default().find_by_ids(ctx, ids).await?.into_iter().map(Into::into).collect()
-        }
-        Platform::Youtube => {
-            PgDao::<YoutubeAccount>::default().find_by_ids(ctx, ids).await?.into_iter().map(Into::into).collect()
-        }
-    };
+    let rows: Vec<ProfileDto> = per_table!(platform, |T| {
+        PgDao::<ProfileRow<T>>::default().find_by_ids(ctx, ids).await?.into_iter().map(Into::into).collect()
+    });
     Ok(rows.into_iter().map(|p| p.gated(ctx)).collect())
 }
 
 /// Opens a profile page: counts the view (402 past the FREE quota) and gates the fields.
 pub async fn open(ctx: &RequestContext, log: &UsageLog, platform: Platform, id: i64) -> ApiResult<ProfileDto> {
-    let profile: Option<ProfileDto> = match platform {
-        Platform::Instagram => PgDao::<InstagramAccount>::default().find_by_id(ctx, id).await?.map(Into::into),
-        Platform::Youtube => PgDao::<YoutubeAccount>::default().find_by_id(ctx, id).await?.map(Into::into),
-    };
+    let profile: Option<ProfileDto> =
+        per_table!(platform, |T| PgDao::<ProfileRow<T>>::default().find_by_id(ctx, id).await?.map(Into::into));
     let profile = profile.ok_or_else(|| ApiError::not_found(format!("{} profile {id}", platform.as_str())))?;
     usage::record_profile_view(ctx, log, platform, profile.id).await?;
     Ok(profile.gated(ctx))
@@ -187,11 +139,9 @@ pub async fn open_by_handle(
         return Err(ApiError::BadRequest(format!("{handle:?} is not a valid {} handle", platform.as_str())));
     }
     let query = lookup("lower(handle)", Value::Text(handle.to_ascii_lowercase()));
-    let profile = match platform {
-        Platform::Instagram => find::<InstagramAccount>(ctx, &query).await?,
-        Platform::Youtube => find::<YoutubeAccount>(ctx, &query).await?,
-    }
-    .ok_or_else(|| ApiError::not_found(format!("{} profile @{handle}", platform.as_str())))?;
+    let profile: Option<ProfileDto> =
+        per_table!(platform, |T| PgDao::<ProfileRow<T>>::default().find_first(ctx, &query).await?.map(Into::into));
+    let profile = profile.ok_or_else(|| ApiError::not_found(format!("{} profile @{handle}", platform.as_str())))?;
     usage::record_profile_view(ctx, log, platform, profile.id).await?;
     Ok(profile.gated(ctx))
 }
@@ -203,18 +153,11 @@ pub async fn search(
     platform: Platform,
     req: &SearchRequest,
 ) -> ApiResult<Page<ProfileDto>> {
-    let (items, total, query) = match platform {
-        Platform::Instagram => {
-            let q = SearchQuery::from_request(req, INSTAGRAM_FIELDS, InstagramAccount::DEFAULT_SORT)?;
-            let (rows, total) = PgDao::<InstagramAccount>::default().search(ctx, &q).await?;
-            (rows.into_iter().map(ProfileDto::from).collect::<Vec<_>>(), total, q)
-        }
-        Platform::Youtube => {
-            let q = SearchQuery::from_request(req, YOUTUBE_FIELDS, YoutubeAccount::DEFAULT_SORT)?;
-            let (rows, total) = PgDao::<YoutubeAccount>::default().search(ctx, &q).await?;
-            (rows.into_iter().map(ProfileDto::from).collect::<Vec<_>>(), total, q)
-        }
-    };
+    let (items, total, query) = per_table!(platform, |T| {
+        let q = SearchQuery::from_request(req, T::FIELDS, T::DEFAULT_SORT)?;
+        let (rows, total) = PgDao::<ProfileRow<T>>::default().search(ctx, &q).await?;
+        (rows.into_iter().map(ProfileDto::from).collect::<Vec<_>>(), total, q)
+    });
     usage::record_search(ctx, log).await?;
     Ok(Page { items: items.into_iter().map(|p| p.gated(ctx)).collect(), total, page: query.page, size: query.size })
 }
