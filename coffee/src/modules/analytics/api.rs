@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use super::dao::{Granularity, Point};
 use super::service::{self, Compared, Growth, PlatformMonth};
 use crate::core::context::Ctx;
-use crate::domain::Platform;
+use crate::domain::{Month, Platform};
 use crate::error::{ApiResult, Json, Path, Query};
 use crate::state::AppState;
 
@@ -136,11 +136,11 @@ async fn compare(
 #[serde(deny_unknown_fields)]
 pub struct MonthsParams {
     /// YYYY-MM
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
-    pub from: String,
+    #[param(value_type = String, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub from: Month,
     /// YYYY-MM
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
-    pub to: String,
+    #[param(value_type = String, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub to: Month,
 }
 
 /// A platform's audience month by month (from the monthly aggregates).
@@ -152,6 +152,5 @@ async fn monthly_growth(
     Path(platform): Path<Platform>,
     Query(p): Query<MonthsParams>,
 ) -> ApiResult<Json<Vec<PlatformMonth>>> {
-    let (from, to) = (service::month("from", &p.from)?, service::month("to", &p.to)?);
-    Ok(Json(service::monthly_growth(&ctx, platform, from, to).await?))
+    Ok(Json(service::monthly_growth(&ctx, platform, p.from.first_day(), p.to.first_day()).await?))
 }

@@ -20,12 +20,6 @@ pub fn date(name: &str, value: &str) -> ApiResult<NaiveDate> {
         .map_err(|_| ApiError::BadRequest(format!("{name} must be a date like 2026-01-31, got {value:?}")))
 }
 
-/// Parses `YYYY-MM` into the month's first day.
-pub fn month(name: &str, value: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(&format!("{value}-01"), "%Y-%m-%d")
-        .map_err(|_| ApiError::BadRequest(format!("{name} must be a month like 2026-01, got {value:?}")))
-}
-
 pub fn range(from: &str, to: &str) -> ApiResult<(NaiveDate, NaiveDate)> {
     let (from, to) = (date("from", from)?, date("to", to)?);
     if from > to {

@@ -12,15 +12,15 @@ use crate::core::context::RequestContext;
 use crate::core::dao::{Dao, Entity, MutableDao, SearchQuery, Value, Values};
 use crate::core::observe::Store;
 use crate::core::postgres::PgDao;
-use crate::domain::{Page, Platform};
+use crate::domain::{CollectionName, Page, Platform};
 use crate::error::{ApiError, ApiResult, ResultExt};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCollection {
     /// trimmed; 1 to 200 characters
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*\S[^\x00]*$")]
-    pub name: String,
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^[^\x00]*\S[^\x00]*$")]
+    pub name: CollectionName,
     #[serde(default)]
     #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub description: String,
@@ -31,8 +31,8 @@ pub struct NewCollection {
 #[serde(deny_unknown_fields)]
 pub struct CollectionPatch {
     #[serde(default, deserialize_with = "present")]
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*\S[^\x00]*$", nullable = false)]
-    pub name: Option<String>,
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^[^\x00]*\S[^\x00]*$", nullable = false)]
+    pub name: Option<CollectionName>,
     #[serde(default, deserialize_with = "present")]
     #[schema(max_length = 2000, pattern = r"^[^\x00]*$", nullable = false)]
     pub description: Option<String>,
@@ -48,8 +48,8 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error>
 
 /// A patch field that, when sent, carries a value: `null` is refused (422) rather than read as
 /// "not sent", so the request means what it says.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Option::<String>::deserialize(d)?.map(Some).ok_or_else(|| serde::de::Error::custom("may not be null"))
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)?.map(Some).ok_or_else(|| serde::de::Error::custom("may not be null"))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -74,14 +74,6 @@ pub struct ListParams {
     #[param(minimum = 1, maximum = 100)]
     #[schema(minimum = 1, maximum = 100)]
     pub size: Option<u32>,
-}
-
-fn valid_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::Unprocessable("name must be 1 to 200 characters".into()));
-    }
-    Ok(name.to_owned())
 }
 
 fn valid_text(field: &str, text: &str) -> ApiResult<String> {
@@ -114,7 +106,7 @@ pub async fn create<K: CollectionKind>(ctx: &RequestContext, new: NewCollection)
     let values: Values = vec![
         ("partner_id", Value::Int(partner)),
         ("created_by", ctx.user_id().map_or(Value::Null, Value::Int)),
-        ("name", Value::Text(valid_name(&new.name)?)),
+        ("name", Value::Text(new.name.as_str().to_owned())),
         ("description", Value::Text(valid_text("description", &new.description)?)),
     ];
     PgDao::<Collection<K>>::default()
@@ -125,8 +117,8 @@ pub async fn create<K: CollectionKind>(ctx: &RequestContext, new: NewCollection)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("postgres returned no row for an insert")))
 }
 
-fn duplicate_name(name: &str) -> ApiError {
-    ApiError::Conflict(format!("you already have a collection named {:?}", name.trim()))
+fn duplicate_name(name: &CollectionName) -> ApiError {
+    ApiError::Conflict(format!("you already have a collection named {:?}", name.as_str()))
 }
 
 pub async fn update<K: CollectionKind>(
@@ -137,7 +129,7 @@ pub async fn update<K: CollectionKind>(
     owned::<K>(ctx, id).await?;
     let mut values: Values = Vec::new();
     if let Some(name) = &patch.name {
-        values.push(("name", Value::Text(valid_name(name)?)));
+        values.push(("name", Value::Text(name.as_str().to_owned())));
     }
     if let Some(description) = &patch.description {
         values.push(("description", Value::Text(valid_text("description", description)?)));
@@ -148,7 +140,10 @@ pub async fn update<K: CollectionKind>(
     PgDao::<Collection<K>>::default()
         .update(ctx, id, values)
         .await
-        .on_constraint(K::NAME_KEY, || duplicate_name(patch.name.as_deref().unwrap_or_default()))?
+        .on_constraint(K::NAME_KEY, || match &patch.name {
+            Some(name) => duplicate_name(name),
+            None => ApiError::Conflict("a collection with this name exists".into()),
+        })?
         .map(Into::into)
         .ok_or_else(|| ApiError::not_found(format!("{} {id}", K::NAME)))
 }

@@ -7,10 +7,9 @@ use utoipa_axum::routes;
 
 use super::service::{self, Leaderboard};
 use crate::core::context::Ctx;
-use crate::domain::Platform;
+use crate::domain::{CategorySlug, Month, Platform};
 use crate::error::{ApiResult, Json, Path, Query};
 use crate::modules::analytics::dao::Metric;
-use crate::modules::analytics::service::month;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -21,14 +20,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct LeaderboardParams {
     /// YYYY-MM
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
-    pub month: String,
+    #[param(value_type = String, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub month: Month,
     /// followers (default), engagement_rate, views or follower_growth
     #[serde(default)]
     #[param(value_type = Option<String>, pattern = r"^(followers|engagement_rate|views|follower_growth)$")]
     pub metric: Metric,
     /// a category slug, e.g. fashion
-    pub category: Option<String>,
+    #[param(value_type = Option<String>, pattern = r"^[a-z0-9_-]{1,63}$")]
+    pub category: Option<CategorySlug>,
     /// 1 to 100 (default 50)
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
@@ -43,6 +43,5 @@ async fn leaderboard(
     Path(platform): Path<Platform>,
     Query(p): Query<LeaderboardParams>,
 ) -> ApiResult<Json<Leaderboard>> {
-    let month = month("month", &p.month)?;
-    Ok(Json(service::monthly(&ctx, platform, month, p.metric, p.category.as_deref(), p.limit).await?))
+    Ok(Json(service::monthly(&ctx, platform, p.month, p.metric, p.category.as_ref(), p.limit).await?))
 }

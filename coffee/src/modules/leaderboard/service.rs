@@ -1,12 +1,13 @@
-//! Leaderboard rules: a valid month, a known metric, a well-formed category, 1–100 rows; each
-//! row joined with its profile (premium fields gated by plan).
+//! Leaderboard rules: 1–100 rows of a month's top profiles by a metric, optionally within one
+//! category (the month and the category slug arrive parsed, see [`crate::domain`]); each row
+//! joined with its profile (premium fields gated by plan).
 
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::core::context::RequestContext;
-use crate::domain::Platform;
+use crate::domain::{CategorySlug, Month, Platform};
 use crate::error::{ApiError, ApiResult};
 use crate::modules::analytics::dao::{AnalyticsDao, ChAnalyticsDao, Metric};
 use crate::modules::profile::service::{self as profiles, ProfileDto};
@@ -41,24 +42,16 @@ pub struct Leaderboard {
 pub async fn monthly(
     ctx: &RequestContext,
     platform: Platform,
-    month: NaiveDate,
+    month: Month,
     metric: Metric,
-    category: Option<&str>,
+    category: Option<&CategorySlug>,
     limit: Option<u32>,
 ) -> ApiResult<Leaderboard> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(ApiError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}")));
     }
-    let category = category.filter(|c| !c.is_empty());
-    if let Some(c) = category {
-        if c.len() > 63 || !c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' || ch == '-')
-        {
-            return Err(ApiError::BadRequest(format!(
-                "category {c:?} is not a category slug (lowercase letters, digits, - and _)"
-            )));
-        }
-    }
+    let (month, category) = (month.first_day(), category.map(CategorySlug::as_str));
     let stats = ChAnalyticsDao.top(ctx, platform, month, metric, category, limit).await?;
     let ids: Vec<i64> = stats.iter().map(|s| s.profile_id as i64).collect();
     let mut found = profiles::by_ids(ctx, platform, &ids).await?;

@@ -7,8 +7,8 @@ use utoipa_axum::routes;
 use super::service::{self, ProfileDto};
 use crate::core::context::Ctx;
 use crate::core::dao::SearchRequest;
-use crate::domain::{Page, Platform};
-use crate::error::{ApiResult, Json, Path};
+use crate::domain::{Handle, Page, Platform};
+use crate::error::{ApiError, ApiResult, Json, Path};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -27,7 +27,9 @@ async fn get_profile(
     Ok(Json(service::open(&ctx, &state.usage_log, platform, id).await?))
 }
 
-/// A profile by handle (case-insensitive). Counts as a profile view.
+/// A profile by handle (case-insensitive; a leading `@` is dropped), as its platform allows
+/// handles: Instagram 1–30 of `A-Z a-z 0-9 . _`, YouTube 3–30 of those and `-`. Counts as a
+/// profile view.
 #[utoipa::path(get, path = "/coffee/profiles/{platform}/byhandle/{handle}", tag = "profiles",
     params(("platform" = Platform, Path), ("handle" = String, Path)),
     responses((status = 200, body = ProfileDto), (status = 400), (status = 402), (status = 404)))]
@@ -36,7 +38,8 @@ async fn get_by_handle(
     State(state): State<AppState>,
     Path((platform, handle)): Path<(Platform, String)>,
 ) -> ApiResult<Json<ProfileDto>> {
-    Ok(Json(service::open_by_handle(&ctx, &state.usage_log, platform, &handle).await?))
+    let handle = Handle::parse(platform, &handle).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok(Json(service::open_by_handle(&ctx, &state.usage_log, &handle).await?))
 }
 
 /// Discovery: filters on whitelisted fields (followers, engagement_rate, avg_likes, category,

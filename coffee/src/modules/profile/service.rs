@@ -9,7 +9,7 @@ use super::entity::{per_table, ProfileRow, ProfileTable};
 use crate::core::context::RequestContext;
 use crate::core::dao::{Dao, Op, SearchQuery, SearchRequest, Value};
 use crate::core::postgres::PgDao;
-use crate::domain::{Page, Platform};
+use crate::domain::{Handle, Page, Platform};
 use crate::error::{ApiError, ApiResult};
 use crate::modules::usage::log::UsageLog;
 use crate::modules::usage::service as usage;
@@ -126,19 +126,9 @@ pub async fn open(ctx: &RequestContext, log: &UsageLog, platform: Platform, id: 
 }
 
 /// Opens a profile page by handle (case-insensitive).
-pub async fn open_by_handle(
-    ctx: &RequestContext,
-    log: &UsageLog,
-    platform: Platform,
-    handle: &str,
-) -> ApiResult<ProfileDto> {
-    if handle.is_empty()
-        || handle.len() > 30
-        || !handle.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        return Err(ApiError::BadRequest(format!("{handle:?} is not a valid {} handle", platform.as_str())));
-    }
-    let query = lookup("lower(handle)", Value::Text(handle.to_ascii_lowercase()));
+pub async fn open_by_handle(ctx: &RequestContext, log: &UsageLog, handle: &Handle) -> ApiResult<ProfileDto> {
+    let platform = handle.platform();
+    let query = lookup("lower(handle)", Value::Text(handle.as_str().to_ascii_lowercase()));
     let profile: Option<ProfileDto> =
         per_table!(platform, |T| PgDao::<ProfileRow<T>>::default().find_first(ctx, &query).await?.map(Into::into));
     let profile = profile.ok_or_else(|| ApiError::not_found(format!("{} profile @{handle}", platform.as_str())))?;
