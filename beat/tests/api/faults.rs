@@ -39,33 +39,21 @@ async fn a_frozen_postgres_is_a_503_at_the_query_deadline_then_at_once_and_serve
     .await;
     let (status, body) = enqueue(&w, "before_the_freeze").await;
     assert_eq!(status, 201, "{body}");
-    let answer = |r: reqwest::RequestBuilder| async move {
-        let started = Instant::now();
-        let resp = r.send().await.unwrap();
-        let retry_after = resp.headers().get("retry-after").is_some();
-        (resp.status().as_u16(), retry_after, resp.json::<Value>().await.unwrap(), started.elapsed())
-    };
+    let answer = testkit::freeze::answer;
     let list = || w.http.get(format!("{}/tasks", w.beat.base_url));
     let task = json!({"flow": "profile_refresh", "platform": "instagram", "target": "during_the_freeze"});
 
     let frozen = testkit::freeze::freeze_service_backends(&w.pg).await;
     assert!(frozen.backends() > 0);
-    // a read, then a write: each waits out the query deadline, and the second opens the breaker
-    let read = answer(list()).await;
-    let write = answer(w.http.post(format!("{}/tasks", w.beat.base_url)).json(&task)).await;
+    // a read, then a write: each waits out the query deadline, and the second opens the breaker;
     // then the breaker answers without asking the database
-    let fast = answer(list()).await;
+    let answers = [
+        answer(list()).await,
+        answer(w.http.post(format!("{}/tasks", w.beat.base_url)).json(&task)).await,
+        answer(list()).await,
+    ];
     drop(frozen);
-    eprintln!("while frozen: {read:?}\n{write:?}\n{fast:?}");
-    for (status, retry_after, body, waited) in [&read, &write, &fast] {
-        assert_eq!(*status, 503, "{body}");
-        assert!(retry_after, "a 503 says when to retry: {body}");
-        assert!(body["detail"].as_str().unwrap().contains("the database is unavailable"), "{body}");
-        // far below the request's own deadline: the query deadline answered
-        assert!(*waited < Duration::from_secs(10), "{waited:?}");
-    }
-    assert!(read.3 >= query_deadline && write.3 >= query_deadline, "both waited for Postgres");
-    assert!(fast.3 < query_deadline, "the open breaker answered at once, in {:?}", fast.3);
+    testkit::freeze::assert_deadline_then_breaker(&answers, 2, query_deadline, "the database is unavailable");
 
     // served again without a restart: the acknowledged task is there, the refused one is not
     assert!(testkit::eventually(Duration::from_secs(15), || async { targets(&w).await.0 == 200 }).await);

@@ -4,7 +4,7 @@
 //! instead of hanging, acknowledges nothing it did not write, and serves again once Postgres
 //! does, without a restart.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
@@ -34,33 +34,20 @@ async fn a_frozen_postgres_is_a_503_at_the_query_deadline_then_at_once_and_serve
     .await;
     let (status, body) = app.post(SAAS, "/coffee/collections", json!({"name": "before the freeze"})).await;
     assert_eq!(status, 201, "{body}");
-    let answer = |r: reqwest::RequestBuilder| async move {
-        let started = Instant::now();
-        let resp = r.send().await.unwrap();
-        let retry_after = resp.headers().get("retry-after").is_some();
-        (resp.status().as_u16(), retry_after, resp.json::<serde_json::Value>().await.unwrap(), started.elapsed())
-    };
+    let answer = testkit::freeze::answer;
 
     let frozen = testkit::freeze::freeze_service_backends(&app.pg).await;
     assert_eq!(frozen.backends(), 1, "coffee's pool holds one connection");
-    // a read, then a write: each waits out the query deadline, and the second opens the breaker
-    let read = answer(app.request(SAAS, Method::GET, "/coffee/collections")).await;
-    let write =
-        answer(app.request(SAAS, Method::POST, "/coffee/collections").json(&json!({"name": "during the freeze"})))
-            .await;
+    // a read, then a write: each waits out the query deadline, and the second opens the breaker;
     // then the breaker answers without asking the database
-    let fast = answer(app.request(SAAS, Method::GET, "/coffee/collections")).await;
+    let answers = [
+        answer(app.request(SAAS, Method::GET, "/coffee/collections")).await,
+        answer(app.request(SAAS, Method::POST, "/coffee/collections").json(&json!({"name": "during the freeze"})))
+            .await,
+        answer(app.request(SAAS, Method::GET, "/coffee/collections")).await,
+    ];
     drop(frozen);
-    eprintln!("while frozen: {read:?}\n{write:?}\n{fast:?}");
-    for (status, retry_after, body, waited) in [&read, &write, &fast] {
-        assert_eq!(*status, 503, "{body}");
-        assert!(retry_after, "a 503 says when to retry: {body}");
-        assert!(body["detail"].as_str().unwrap().contains("the database is unavailable"), "{body}");
-        // far below the request's own deadline: the query deadline answered
-        assert!(*waited < Duration::from_secs(10), "{waited:?}");
-    }
-    assert!(read.3 >= query_deadline && write.3 >= query_deadline, "both waited for Postgres");
-    assert!(fast.3 < query_deadline, "the open breaker answered at once, in {:?}", fast.3);
+    testkit::freeze::assert_deadline_then_breaker(&answers, 2, query_deadline, "the database is unavailable");
     assert!(app.state.pg.breaker().is_open());
 
     // served again without a restart: the acknowledged write is there, the refused one is not

@@ -74,3 +74,39 @@ pub async fn freeze_service_backends(pg: &TestPg) -> Frozen {
         sqlx::query_scalar(SERVICE_BACKENDS).bind(&pg.database).fetch_all(&pg.pool).await.expect("list backends");
     Frozen::stop(pids)
 }
+
+/// One HTTP answer as a fault test judges it.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: bool,
+    pub body: serde_json::Value,
+    pub took: std::time::Duration,
+}
+
+/// Sends `request` and times its answer.
+pub async fn answer(request: reqwest::RequestBuilder) -> Answer {
+    let started = std::time::Instant::now();
+    let resp = request.send().await.expect("the service answers");
+    let (status, retry_after) = (resp.status().as_u16(), resp.headers().contains_key("retry-after"));
+    let body = resp.json().await.unwrap_or_default();
+    Answer { status, retry_after, body, took: started.elapsed() }
+}
+
+/// Judges the answers a service gave while a store was frozen and its breaker opened after
+/// `slow` of them: every one a 503 with `Retry-After` whose detail contains `detail`, the first
+/// `slow` at or past the store's `deadline` (the store was asked and waited for), the rest before
+/// it (the open breaker answered without asking).
+pub fn assert_deadline_then_breaker(answers: &[Answer], slow: usize, deadline: std::time::Duration, detail: &str) {
+    eprintln!("answers while frozen: {answers:#?}");
+    for (i, a) in answers.iter().enumerate() {
+        assert_eq!(a.status, 503, "answer {i}: {}", a.body);
+        assert!(a.retry_after, "answer {i}: a 503 says when to retry: {}", a.body);
+        assert!(a.body["detail"].as_str().unwrap_or_default().contains(detail), "answer {i}: {}", a.body);
+        if i < slow {
+            assert!(a.took >= deadline, "answer {i} came in {:?}, before the store's deadline", a.took);
+        } else {
+            assert!(a.took < deadline, "answer {i} took {:?}: the open breaker did not answer at once", a.took);
+        }
+    }
+}

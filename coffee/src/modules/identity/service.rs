@@ -58,6 +58,14 @@ fn unauthorized() -> ApiError {
     ApiError::Unauthorized("invalid email or password".into())
 }
 
+/// A token's claims and its session id, if coffee signed it and it has not expired.
+fn session_of(tokens: &TokenKeys, token: &str) -> ApiResult<(Claims, uuid::Uuid)> {
+    let claims = tokens.verify(token)?;
+    let sid =
+        uuid::Uuid::parse_str(&claims.sid).map_err(|_| ApiError::Unauthorized("invalid token: bad sid".into()))?;
+    Ok((claims, sid))
+}
+
 fn session_ended() -> ApiError {
     ApiError::Unauthorized("the session has ended (logged out or expired)".into())
 }
@@ -127,9 +135,7 @@ pub async fn logout(
     sessions: &SessionCache,
     req: TokenRequest,
 ) -> ApiResult<LogoutOutcome> {
-    let claims = tokens.verify(&req.token)?;
-    let sid =
-        uuid::Uuid::parse_str(&claims.sid).map_err(|_| ApiError::Unauthorized("invalid token: bad sid".into()))?;
+    let (claims, sid) = session_of(tokens, &req.token)?;
     repo::revoke(ctx, sid).await?;
     // recorded before anyone is told
     ctx.pg.commit().await?;
@@ -156,9 +162,7 @@ pub async fn verify(
     sessions: &SessionCache,
     req: TokenRequest,
 ) -> ApiResult<SessionInfo> {
-    let claims = tokens.verify(&req.token)?;
-    let sid =
-        uuid::Uuid::parse_str(&claims.sid).map_err(|_| ApiError::Unauthorized("invalid token: bad sid".into()))?;
+    let (claims, sid) = session_of(tokens, &req.token)?;
     let live = repo::live_session(ctx, sid).await?.ok_or_else(session_ended)?;
     let session = SessionInfo {
         sid: claims.sid,
