@@ -1,20 +1,18 @@
 //! The profile row: one type for both platforms' tables, each table's columns aliased to the
-//! common names ([`ProfileTable::COLUMNS`]), the table chosen from the [`Platform`] by
+//! common names ([`ProfileTable::COLUMNS`]), the table chosen from the `Platform` by
 //! [`per_table!`]; and the fields clients may search on.
 
 use std::marker::PhantomData;
 
-use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use crate::core::dao::{Direction, Entity, FieldSpec, FieldType, Op};
-use crate::domain::Platform;
+use crate::modules::profile::service::ProfileDto;
 
 /// What differs between the platforms' profile tables.
 pub trait ProfileTable: Send + Sync + Unpin + 'static {
-    const PLATFORM: Platform;
     const TABLE: &'static str;
-    /// The select list, aliased to [`ProfileRow`]'s fields.
+    /// The select list, aliased to [`ProfileDto`]'s fields.
     const COLUMNS: &'static str;
     /// What a search may filter and sort on.
     const FIELDS: &'static [FieldSpec];
@@ -27,9 +25,9 @@ pub struct Instagram;
 pub struct Youtube;
 
 impl ProfileTable for Instagram {
-    const PLATFORM: Platform = Platform::Instagram;
     const TABLE: &'static str = "instagram_account";
-    const COLUMNS: &'static str = "id, ig_id AS external_id, handle, full_name AS name, biography AS bio, category, \
+    const COLUMNS: &'static str =
+        "'instagram' AS platform, id, ig_id AS external_id, handle, full_name AS name, biography AS bio, category, \
         country::text AS country, language, followers, posts_count AS posts, engagement_rate, avg_likes, avg_comments, \
         avg_reel_views AS avg_views, is_verified, profile_pic_url AS picture_url, email, phone, contact, \
         audience_demographics, last_scraped_at, updated_at";
@@ -38,9 +36,8 @@ impl ProfileTable for Instagram {
 }
 
 impl ProfileTable for Youtube {
-    const PLATFORM: Platform = Platform::Youtube;
     const TABLE: &'static str = "youtube_account";
-    const COLUMNS: &'static str = "id, channel_id AS external_id, handle, title AS name, description AS bio, category, \
+    const COLUMNS: &'static str = "'youtube' AS platform, id, channel_id AS external_id, handle, title AS name, description AS bio, category, \
         country::text AS country, language, subscribers AS followers, videos_count AS posts, engagement_rate, avg_likes, \
         avg_comments, avg_views, false AS is_verified, thumbnail_url AS picture_url, email, phone, contact, \
         audience_demographics, last_scraped_at, updated_at";
@@ -66,32 +63,12 @@ macro_rules! per_table {
 }
 pub(crate) use per_table;
 
-/// A creator profile as stored, in the platforms' common terms: followers are a YouTube
-/// channel's subscribers, posts its videos, `external_id` the platform's own id.
+/// A creator profile as stored: the DTO every response shows, read straight from the
+/// platform's table through its aliased columns, and the table it came from.
 #[derive(Debug, Clone, FromRow)]
 pub struct ProfileRow<T> {
-    pub id: i64,
-    pub external_id: String,
-    pub handle: String,
-    pub name: String,
-    pub bio: String,
-    pub category: Option<String>,
-    pub country: Option<String>,
-    pub language: Option<String>,
-    pub followers: i64,
-    pub posts: i32,
-    pub engagement_rate: f32,
-    pub avg_likes: f64,
-    pub avg_comments: f64,
-    pub avg_views: f64,
-    pub is_verified: bool,
-    pub picture_url: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub contact: Option<serde_json::Value>,
-    pub audience_demographics: Option<serde_json::Value>,
-    pub last_scraped_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    pub profile: ProfileDto,
     #[sqlx(skip)]
     pub table: PhantomData<T>,
 }

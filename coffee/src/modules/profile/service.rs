@@ -14,9 +14,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::modules::usage::log::UsageLog;
 use crate::modules::usage::service as usage;
 
-/// A creator profile as every API response shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A creator profile as every API response shows it, in the platforms' common terms: followers
+/// are a YouTube channel's subscribers, posts its videos, `external_id` the platform's own id.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct ProfileDto {
+    #[sqlx(try_from = "String")]
     pub platform: Platform,
     pub id: i64,
     /// The platform's own id (Instagram user id, YouTube channel id)
@@ -52,32 +54,8 @@ pub struct ProfileDto {
 }
 
 impl<T: ProfileTable> From<ProfileRow<T>> for ProfileDto {
-    fn from(r: ProfileRow<T>) -> Self {
-        Self {
-            platform: T::PLATFORM,
-            id: r.id,
-            external_id: r.external_id,
-            handle: r.handle,
-            name: r.name,
-            bio: r.bio,
-            category: r.category,
-            country: r.country,
-            language: r.language,
-            followers: r.followers,
-            posts: r.posts,
-            engagement_rate: r.engagement_rate,
-            avg_likes: r.avg_likes,
-            avg_comments: r.avg_comments,
-            avg_views: r.avg_views,
-            is_verified: r.is_verified,
-            picture_url: r.picture_url,
-            email: r.email,
-            phone: r.phone,
-            contact: r.contact,
-            audience_demographics: r.audience_demographics,
-            last_scraped_at: r.last_scraped_at,
-            updated_at: r.updated_at,
-        }
+    fn from(row: ProfileRow<T>) -> Self {
+        row.profile
     }
 }
 
