@@ -6,6 +6,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use platform::problem::Problem;
 
+use crate::core::error::{StoreError, StoreFailure};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -27,10 +29,9 @@ pub enum ApiError {
     Unavailable(String),
     #[error("the request did not finish within {0} s")]
     Timeout(u64),
-    #[error("postgres: {0}")]
-    Postgres(#[from] sqlx::Error),
-    #[error("clickhouse: {0}")]
-    ClickHouse(#[from] clickhouse::error::Error),
+    /// The storage layer failed; what that means for the client is decided in `classify`.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
     #[error(transparent)]
@@ -47,12 +48,31 @@ pub trait ResultExt<T> {
     fn on_constraint(self, name: &str, map: impl FnOnce() -> ApiError) -> ApiResult<T>;
 }
 
-impl<T> ResultExt<T> for ApiResult<T> {
+impl<T, E: Into<ApiError>> ResultExt<T> for Result<T, E> {
     fn on_constraint(self, name: &str, map: impl FnOnce() -> ApiError) -> ApiResult<T> {
-        self.map_err(|e| match &e {
-            ApiError::Postgres(sqlx::Error::Database(db)) if db.constraint() == Some(name) => map(),
+        self.map_err(Into::into).map_err(|e| match &e {
+            ApiError::Store(StoreError::Postgres(sqlx::Error::Database(db))) if db.constraint() == Some(name) => map(),
             _ => e,
         })
+    }
+}
+
+/// Repositories return sqlx's errors; inside a service they are the storage layer's.
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl From<clickhouse::error::Error> for ApiError {
+    fn from(e: clickhouse::error::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl StoreFailure for ApiError {
+    fn is_outage(&self) -> bool {
+        self.is_store_unreachable()
     }
 }
 
@@ -60,28 +80,7 @@ impl ApiError {
     /// A store could not be reached or did not answer in time (as opposed to refusing a
     /// statement): what counts against a store's breaker.
     pub fn is_store_unreachable(&self) -> bool {
-        match self {
-            Self::ClickHouse(e) => store_unreachable(e),
-            Self::Postgres(e) => store::pg::unavailable(e),
-            _ => false,
-        }
-    }
-
-    /// The answer for a store call guarded by a deadline and a breaker
-    /// ([`breaker::Breaker::call`]): `store` names the capability in the problem, e.g. "the
-    /// analytics store".
-    pub fn guarded(store: &str, e: breaker::Guarded<Self>) -> Self {
-        match e {
-            breaker::Guarded::Open(wait) => Self::Unavailable(format!(
-                "{store} is unavailable: it failed repeatedly and is not being asked; retry in {} s",
-                wait.as_secs().max(1)
-            )),
-            breaker::Guarded::TimedOut(deadline) => Self::Unavailable(format!(
-                "{store} is unavailable: no answer within {} ms; retry shortly",
-                deadline.as_millis()
-            )),
-            breaker::Guarded::Failed(e) => e,
-        }
+        matches!(self, Self::Store(e) if e.is_outage())
     }
 
     pub fn not_found(what: impl std::fmt::Display) -> Self {
@@ -100,39 +99,41 @@ impl ApiError {
             Self::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some(m.clone())),
             Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, Some(m.clone())),
             Self::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, Some(self.to_string())),
-            Self::Postgres(e) if store::pg::refusal(e).is_some() => {
-                let refusal = store::pg::refusal(e).expect("checked by the guard");
-                let status = match refusal {
-                    store::pg::Refusal::Duplicate(_) => StatusCode::CONFLICT,
-                    _ => StatusCode::UNPROCESSABLE_ENTITY,
-                };
-                (status, Some(refusal.to_string()))
-            }
-            Self::Postgres(sqlx::Error::PoolTimedOut) => {
-                (StatusCode::SERVICE_UNAVAILABLE, Some("the database is busy; retry shortly".into()))
-            }
-            Self::Postgres(e) if store::pg::unavailable(e) => {
-                (StatusCode::SERVICE_UNAVAILABLE, Some("the database is unavailable; retry shortly".into()))
-            }
-            Self::ClickHouse(e) if store_unreachable(e) => {
-                (StatusCode::SERVICE_UNAVAILABLE, Some("the analytics store is unavailable; retry shortly".into()))
-            }
-            Self::Postgres(_) | Self::ClickHouse(_) | Self::Redis(_) | Self::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, None)
-            }
+            Self::Store(e) => e.classify(),
+            Self::Redis(_) | Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, None),
         }
     }
 }
 
-/// ClickHouse could not be reached or did not answer in time (as opposed to a query it refused):
-/// the analytics capability is unavailable, not broken.
-fn store_unreachable(e: &clickhouse::error::Error) -> bool {
-    use clickhouse::error::Error;
-    match e {
-        Error::Network(_) | Error::TimedOut => true,
-        // the server gave up at `max_execution_time` (TIMEOUT_EXCEEDED)
-        Error::BadResponse(body) => body.contains("Code: 159"),
-        _ => false,
+impl StoreError {
+    /// What a storage failure means for the client: a refused statement is the request's
+    /// fault (409/422), a bad search 400, an unavailable store 503 naming it; the rest is
+    /// internal.
+    fn classify(&self) -> (StatusCode, Option<String>) {
+        match self {
+            Self::Postgres(e) => match store::pg::refusal(e) {
+                Some(refusal) => {
+                    let status = match refusal {
+                        store::pg::Refusal::Duplicate(_) => StatusCode::CONFLICT,
+                        _ => StatusCode::UNPROCESSABLE_ENTITY,
+                    };
+                    (status, Some(refusal.to_string()))
+                }
+                None if matches!(e, sqlx::Error::PoolTimedOut) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, Some("the database is busy; retry shortly".into()))
+                }
+                None if store::pg::unavailable(e) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, Some("the database is unavailable; retry shortly".into()))
+                }
+                None => (StatusCode::INTERNAL_SERVER_ERROR, None),
+            },
+            Self::ClickHouse(e) if crate::core::error::clickhouse_unreachable(e) => {
+                (StatusCode::SERVICE_UNAVAILABLE, Some("the analytics store is unavailable; retry shortly".into()))
+            }
+            Self::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, Some(self.to_string())),
+            Self::InvalidQuery(m) => (StatusCode::BAD_REQUEST, Some(m.clone())),
+            Self::ClickHouse(_) | Self::Misuse(_) => (StatusCode::INTERNAL_SERVER_ERROR, None),
+        }
     }
 }
 

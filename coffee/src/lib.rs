@@ -12,14 +12,17 @@
 //! - [`config`]: the typed configuration, read once from the environment at start-up.
 //! - [`core`]: what every module uses: the DAO contract and its Postgres and ClickHouse
 //!   implementations, the request context with its lazy sessions, the middleware that opens and
-//!   ends them, the ClickHouse pool with its deadline and breaker.
+//!   ends them, the ClickHouse pool, every store call's deadline and breaker, and the storage
+//!   layer's own error (`core::error::StoreError`, mapped to a status only by [`error`]).
 //! - [`modules`]: one folder per capability, each with its own `router()`: `profile` (creators,
 //!   search), `collection` (partners' collections of profiles and posts), `analytics` (growth
 //!   over the time series), `leaderboard` (monthly rankings), `usage` (what a partner used, the
 //!   FREE plan's quota), `identity` (login, logout, verify, the revocation propagator) and
 //!   `partner` (contracts and plans).
-//! - [`domain`]: the small types every module speaks (platform, a page of results).
-//! - [`error`]: the one error enum and how each variant answers (problem+json).
+//! - [`domain`]: the small types every module speaks (platform, handle, a page of results) and
+//!   the request values parsed at the edge (month, category slug, collection name).
+//! - [`error`]: the one API error enum and how each variant, storage failures included,
+//!   answers (problem+json).
 //! - [`state`]: what handlers reach (pools, clients, config), built once by [`state()`].
 
 pub mod config;

@@ -58,12 +58,12 @@ impl RequestContext {
     /// that store's deadline and breaker ([`PgSession::guarded`],
     /// [`crate::core::clickhouse::ChPool::guarded`]). Every statement a request runs goes
     /// through here.
-    pub async fn timed<T>(
+    pub async fn timed<T, E: crate::core::error::StoreFailure>(
         &self,
         store: crate::core::observe::Store,
         op: &'static str,
-        fut: impl std::future::Future<Output = crate::error::ApiResult<T>>,
-    ) -> crate::error::ApiResult<T> {
+        fut: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         let guarded = async {
             match store {
                 crate::core::observe::Store::ClickHouse => self.ch.pool().guarded(fut).await,
@@ -71,6 +71,15 @@ impl RequestContext {
             }
         };
         crate::core::observe::query(store, op, self.config.slow_query, guarded).await
+    }
+
+    /// [`Self::timed`] for one Postgres call of the storage layer (a repository's statements).
+    pub async fn postgres<T>(
+        &self,
+        op: &'static str,
+        fut: impl std::future::Future<Output = crate::core::error::StoreResult<T>>,
+    ) -> crate::core::error::StoreResult<T> {
+        self.timed(crate::core::observe::Store::Postgres, op, fut).await
     }
 
     /// Runs `hook` after the request's sessions commit; never if they roll back.

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::core::context::RequestContext;
-use crate::error::{ApiError, ApiResult};
+use crate::core::error::{StoreError, StoreResult};
 
 /// A typed value for filters and writes.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,8 +152,9 @@ const MAX_FILTERS: usize = 20;
 const MAX_IN_VALUES: usize = 500;
 const MAX_TEXT_LEN: usize = 200;
 
-fn typed(field: &FieldSpec, value: &serde_json::Value) -> ApiResult<Value> {
-    let wrong = || ApiError::BadRequest(format!("filter {:?} expects a {:?} value, got {value}", field.name, field.ty));
+fn typed(field: &FieldSpec, value: &serde_json::Value) -> StoreResult<Value> {
+    let wrong =
+        || StoreError::InvalidQuery(format!("filter {:?} expects a {:?} value, got {value}", field.name, field.ty));
     Ok(match (field.ty, value) {
         (FieldType::Int, serde_json::Value::Number(n)) => Value::Int(n.as_i64().ok_or_else(wrong)?),
         (FieldType::Float, serde_json::Value::Number(n)) => {
@@ -166,7 +167,10 @@ fn typed(field: &FieldSpec, value: &serde_json::Value) -> ApiResult<Value> {
         (FieldType::Bool, serde_json::Value::Bool(b)) => Value::Bool(*b),
         (FieldType::Text, serde_json::Value::String(s)) => {
             if s.len() > MAX_TEXT_LEN {
-                return Err(ApiError::BadRequest(format!("filter {:?}: text longer than {MAX_TEXT_LEN}", field.name)));
+                return Err(StoreError::InvalidQuery(format!(
+                    "filter {:?}: text longer than {MAX_TEXT_LEN}",
+                    field.name
+                )));
             }
             Value::Text(s.clone())
         }
@@ -185,14 +189,14 @@ impl SearchQuery {
         req: &SearchRequest,
         fields: &[FieldSpec],
         default_sort: &[(&'static str, Direction)],
-    ) -> ApiResult<Self> {
+    ) -> StoreResult<Self> {
         if req.filters.len() > MAX_FILTERS {
-            return Err(ApiError::BadRequest(format!("at most {MAX_FILTERS} filters")));
+            return Err(StoreError::InvalidQuery(format!("at most {MAX_FILTERS} filters")));
         }
         let find = |name: &str| {
             fields.iter().find(|f| f.name == name).ok_or_else(|| {
                 let known: Vec<_> = fields.iter().map(|f| f.name).collect();
-                ApiError::BadRequest(format!("unknown field {name:?}; known fields: {}", known.join(", ")))
+                StoreError::InvalidQuery(format!("unknown field {name:?}; known fields: {}", known.join(", ")))
             })
         };
         let mut filters = Vec::with_capacity(req.filters.len());
@@ -200,7 +204,7 @@ impl SearchQuery {
             let spec = find(&f.field)?;
             if !spec.ops.contains(&f.op) {
                 let allowed: Vec<_> = spec.ops.iter().map(|o| format!("{o:?}").to_lowercase()).collect();
-                return Err(ApiError::BadRequest(format!(
+                return Err(StoreError::InvalidQuery(format!(
                     "operator {:?} is not allowed on {:?}; allowed: {}",
                     format!("{:?}", f.op).to_lowercase(),
                     spec.name,
@@ -209,12 +213,12 @@ impl SearchQuery {
             }
             let value = if f.op == Op::In {
                 let items = f.value.as_array().ok_or_else(|| {
-                    ApiError::BadRequest(format!("filter {:?} with op in expects an array", spec.name))
+                    StoreError::InvalidQuery(format!("filter {:?} with op in expects an array", spec.name))
                 })?;
                 if items.is_empty() || items.len() > MAX_IN_VALUES {
-                    return Err(ApiError::BadRequest(format!("op in takes 1 to {MAX_IN_VALUES} values")));
+                    return Err(StoreError::InvalidQuery(format!("op in takes 1 to {MAX_IN_VALUES} values")));
                 }
-                let values = items.iter().map(|v| typed(spec, v)).collect::<ApiResult<Vec<_>>>()?;
+                let values = items.iter().map(|v| typed(spec, v)).collect::<StoreResult<Vec<_>>>()?;
                 match spec.ty {
                     FieldType::Int => {
                         Value::IntList(values.into_iter().map(|v| if let Value::Int(i) = v { i } else { 0 }).collect())
@@ -222,7 +226,7 @@ impl SearchQuery {
                     FieldType::Text => Value::TextList(
                         values.into_iter().map(|v| if let Value::Text(s) = v { s } else { String::new() }).collect(),
                     ),
-                    _ => return Err(ApiError::BadRequest(format!("op in is not supported on {:?}", spec.name))),
+                    _ => return Err(StoreError::InvalidQuery(format!("op in is not supported on {:?}", spec.name))),
                 }
             } else {
                 typed(spec, &f.value)?
@@ -233,7 +237,7 @@ impl SearchQuery {
             Some(s) => {
                 let spec = find(&s.field)?;
                 if !spec.sortable {
-                    return Err(ApiError::BadRequest(format!("cannot sort by {:?}", spec.name)));
+                    return Err(StoreError::InvalidQuery(format!("cannot sort by {:?}", spec.name)));
                 }
                 vec![(spec.column, s.direction)]
             }
@@ -241,11 +245,11 @@ impl SearchQuery {
         };
         let page = req.page.unwrap_or(1);
         if page == 0 || page > 10_000 {
-            return Err(ApiError::BadRequest("page must be between 1 and 10000".into()));
+            return Err(StoreError::InvalidQuery("page must be between 1 and 10000".into()));
         }
         let size = req.size.unwrap_or(DEFAULT_PAGE_SIZE);
         if size == 0 || size > MAX_PAGE_SIZE {
-            return Err(ApiError::BadRequest(format!("size must be between 1 and {MAX_PAGE_SIZE}")));
+            return Err(StoreError::InvalidQuery(format!("size must be between 1 and {MAX_PAGE_SIZE}")));
         }
         Ok(Self { filters, sort, page, size })
     }
@@ -277,16 +281,16 @@ pub type Values = Vec<(&'static str, Value)>;
 /// The generic DAO. Every method runs inside the request's lazily opened session. (Methods
 /// return `Send` futures so handlers stay `Send`; implementations write plain `async fn`.)
 pub trait Dao<E: Entity> {
-    fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> impl Future<Output = ApiResult<Option<E>>> + Send;
-    fn find_by_ids(&self, ctx: &RequestContext, ids: &[E::Id]) -> impl Future<Output = ApiResult<Vec<E>>> + Send;
+    fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> impl Future<Output = StoreResult<Option<E>>> + Send;
+    fn find_by_ids(&self, ctx: &RequestContext, ids: &[E::Id]) -> impl Future<Output = StoreResult<Vec<E>>> + Send;
     /// The stored row when the store can return it at once (Postgres); `None` when the write
     /// is buffered until the request commits (ClickHouse).
-    fn create(&self, ctx: &RequestContext, values: Values) -> impl Future<Output = ApiResult<Option<E>>> + Send;
+    fn create(&self, ctx: &RequestContext, values: Values) -> impl Future<Output = StoreResult<Option<E>>> + Send;
     fn search(
         &self,
         ctx: &RequestContext,
         query: &SearchQuery,
-    ) -> impl Future<Output = ApiResult<(Vec<E>, u64)>> + Send;
+    ) -> impl Future<Output = StoreResult<(Vec<E>, u64)>> + Send;
 }
 
 /// Rows changed and removed in place: Postgres's. ClickHouse's time series are not (a newer row
@@ -298,8 +302,8 @@ pub trait MutableDao<E: Entity>: Dao<E> {
         ctx: &RequestContext,
         id: E::Id,
         values: Values,
-    ) -> impl Future<Output = ApiResult<Option<E>>> + Send;
-    fn delete(&self, ctx: &RequestContext, id: E::Id) -> impl Future<Output = ApiResult<bool>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<E>>> + Send;
+    fn delete(&self, ctx: &RequestContext, id: E::Id) -> impl Future<Output = StoreResult<bool>> + Send;
 }
 
 #[cfg(test)]
@@ -312,7 +316,7 @@ mod tests {
         FieldSpec { name: "text", column: "handle", ty: FieldType::Text, ops: Op::TEXT, sortable: false },
     ];
 
-    fn req(v: serde_json::Value) -> ApiResult<SearchQuery> {
+    fn req(v: serde_json::Value) -> StoreResult<SearchQuery> {
         let r: SearchRequest = serde_json::from_value(v).unwrap();
         SearchQuery::from_request(&r, FIELDS, &[("id", Direction::Asc)])
     }

@@ -6,8 +6,6 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::error::ApiResult;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Store {
     Postgres,
@@ -24,12 +22,12 @@ impl Store {
 }
 
 /// Runs one store operation, recording its count, latency and outcome.
-pub async fn query<T>(
+pub async fn query<T, E>(
     store: Store,
     op: &'static str,
     slow: Duration,
-    fut: impl Future<Output = ApiResult<T>>,
-) -> ApiResult<T> {
+    fut: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
     let started = Instant::now();
     let result = fut.await;
     let elapsed = started.elapsed();

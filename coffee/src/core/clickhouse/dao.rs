@@ -9,8 +9,8 @@ use crate::core::clickhouse::session::bind;
 use crate::core::clickhouse::PendingWrite;
 use crate::core::context::RequestContext;
 use crate::core::dao::{Dao, Entity, Op, SearchQuery, Value, Values};
+use crate::core::error::{StoreError, StoreResult};
 use crate::core::observe::Store;
-use crate::error::{ApiError, ApiResult};
 
 pub struct ChDao<E>(PhantomData<fn() -> E>);
 
@@ -48,15 +48,15 @@ pub fn where_clause(query: &SearchQuery) -> (String, Vec<Value>) {
     (sql, binds)
 }
 
-fn id_value<I: std::fmt::Display>(id: I) -> ApiResult<Value> {
-    id.to_string().parse::<i64>().map(Value::Int).map_err(|_| ApiError::BadRequest(format!("invalid id {id}")))
+fn id_value<I: std::fmt::Display>(id: I) -> StoreResult<Value> {
+    id.to_string().parse::<i64>().map(Value::Int).map_err(|_| StoreError::InvalidQuery(format!("invalid id {id}")))
 }
 
 impl<E> Dao<E> for ChDao<E>
 where
     E: Entity + clickhouse::RowOwned + clickhouse::RowRead,
 {
-    async fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<Option<E>> {
+    async fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> StoreResult<Option<E>> {
         ctx.timed(Store::ClickHouse, "find_by_id", async move {
             let sql = format!("SELECT {} FROM {} WHERE {} = ? LIMIT 1", E::COLUMNS, E::TABLE, E::ID);
             let q = bind(ctx.ch.client().await?.query(&sql), &id_value(id)?);
@@ -65,7 +65,7 @@ where
         .await
     }
 
-    async fn find_by_ids(&self, ctx: &RequestContext, ids: &[E::Id]) -> ApiResult<Vec<E>> {
+    async fn find_by_ids(&self, ctx: &RequestContext, ids: &[E::Id]) -> StoreResult<Vec<E>> {
         ctx.timed(Store::ClickHouse, "find_by_ids", async move {
             if ids.is_empty() {
                 return Ok(Vec::new());
@@ -73,7 +73,7 @@ where
             let ids = ids
                 .iter()
                 .map(|i| id_value(*i).map(|v| if let Value::Int(i) = v { i } else { 0 }))
-                .collect::<ApiResult<Vec<_>>>()?;
+                .collect::<StoreResult<Vec<_>>>()?;
             let sql = format!("SELECT {} FROM {} WHERE has(?, {})", E::COLUMNS, E::TABLE, E::ID);
             Ok(bind(ctx.ch.client().await?.query(&sql), &Value::IntList(ids)).fetch_all::<E>().await?)
         })
@@ -81,7 +81,7 @@ where
     }
 
     /// Buffers the insert until commit, so there is no row to return yet: always `Ok(None)`.
-    async fn create(&self, ctx: &RequestContext, values: Values) -> ApiResult<Option<E>> {
+    async fn create(&self, ctx: &RequestContext, values: Values) -> StoreResult<Option<E>> {
         let (columns, binds): (Vec<_>, Vec<_>) = values.into_iter().unzip();
         let placeholders = vec!["?"; columns.len()].join(", ");
         let sql = format!("INSERT INTO {} ({}) VALUES ({placeholders})", E::TABLE, columns.join(", "));
@@ -89,7 +89,7 @@ where
         Ok(None)
     }
 
-    async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<(Vec<E>, u64)> {
+    async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> StoreResult<(Vec<E>, u64)> {
         ctx.timed(Store::ClickHouse, "search", async move {
             let (filter, binds) = where_clause(query);
             let client = ctx.ch.client().await?;

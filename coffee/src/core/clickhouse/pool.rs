@@ -17,7 +17,7 @@ use std::time::Duration;
 use breaker::Breaker;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::{ApiError, ApiResult};
+use crate::core::error::{StoreError, StoreFailure};
 
 /// How long a request waits for a free slot, as the Postgres pool's acquire timeout.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,11 +59,14 @@ impl ChPool {
 
     /// Runs one ClickHouse statement under the deadline and the breaker. Only an unreachable or
     /// silent ClickHouse counts against the breaker; a refused query or an empty result does not.
-    pub async fn guarded<T>(&self, statement: impl std::future::Future<Output = ApiResult<T>>) -> ApiResult<T> {
+    pub async fn guarded<T, E: StoreFailure>(
+        &self,
+        statement: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         self.breaker
-            .call(self.query_timeout, statement, ApiError::is_store_unreachable)
+            .call(self.query_timeout, statement, E::is_outage)
             .await
-            .map_err(|e| ApiError::guarded("the analytics store", e))
+            .map_err(|e| crate::core::error::guarded("the analytics store", e))
     }
 
     /// Overrides [`ACQUIRE_TIMEOUT`].
@@ -78,15 +81,16 @@ impl ChPool {
     }
 
     /// Takes a slot, waiting up to the acquire timeout.
-    pub async fn acquire(&self) -> Result<ChLease, ApiError> {
+    pub async fn acquire(&self) -> Result<ChLease, StoreError> {
         let slot = tokio::time::timeout(self.acquire_timeout, self.slots.clone().acquire_owned())
             .await
-            .map_err(|_| {
-                ApiError::Unavailable(format!(
+            .map_err(|_| StoreError::Unavailable {
+                store: "the analytics store",
+                reason: format!(
                     "all {} ClickHouse connections stayed busy for {} ms; retry shortly",
                     self.size,
                     self.acquire_timeout.as_millis()
-                ))
+                ),
             })?
             .expect("the semaphore is never closed");
         Ok(ChLease { client: self.client.clone(), _slot: slot })
@@ -132,7 +136,7 @@ mod tests {
         let pool = pool(1);
         let _held = pool.acquire().await.unwrap();
         let err = pool.acquire().await.err().expect("no slot");
-        let response = axum::response::IntoResponse::into_response(err);
+        let response = axum::response::IntoResponse::into_response(crate::error::ApiError::from(err));
         assert_eq!(response.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
     }
 }

@@ -15,8 +15,8 @@ use tokio::sync::OnceCell;
 
 use super::pool::{ChLease, ChPool};
 use crate::core::dao::Value;
+use crate::core::error::StoreError;
 use crate::core::postgres::session::SessionStats;
-use crate::error::ApiError;
 
 /// A statement to run at commit, with its bound values.
 #[derive(Debug, Clone)]
@@ -54,14 +54,14 @@ impl ChSession {
 
     /// The session's client, opened on first use (once, even under concurrent first uses); it
     /// holds one of the pool's slots until the request ends.
-    pub async fn client(&self) -> Result<&clickhouse::Client, ApiError> {
+    pub async fn client(&self) -> Result<&clickhouse::Client, StoreError> {
         let lease = self
             .lease
             .get_or_try_init(|| async {
                 let lease = self.pool.acquire().await?;
                 self.stats.ch_opened.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("coffee_sessions_opened_total", "store" => "clickhouse").increment(1);
-                Ok::<_, ApiError>(lease)
+                Ok::<_, StoreError>(lease)
             })
             .await?;
         Ok(&lease.client)
@@ -77,13 +77,13 @@ impl ChSession {
     }
 
     /// Buffers a write until commit.
-    pub async fn write(&self, write: PendingWrite) -> Result<(), ApiError> {
+    pub async fn write(&self, write: PendingWrite) -> Result<(), StoreError> {
         self.client().await?;
         self.pending.lock().expect("pending lock").push(write);
         Ok(())
     }
 
-    pub async fn commit(&self) -> Result<(), ApiError> {
+    pub async fn commit(&self) -> Result<(), StoreError> {
         let pending = std::mem::take(&mut *self.pending.lock().expect("pending lock"));
         if pending.is_empty() {
             return Ok(());
@@ -96,7 +96,7 @@ impl ChSession {
             }
             // under the pool's deadline and breaker, as reads are: a silent server ends the
             // commit at `CH_QUERY_TIMEOUT_MS` instead of holding the request
-            self.pool.guarded(async { q.execute().await.map_err(ApiError::from) }).await?;
+            self.pool.guarded(async { q.execute().await.map_err(StoreError::from) }).await?;
         }
         Ok(())
     }

@@ -7,8 +7,8 @@ use sqlx::{FromRow, Postgres, QueryBuilder};
 
 use crate::core::context::RequestContext;
 use crate::core::dao::{Dao, Entity, MutableDao, Op, SearchQuery, Value, Values};
+use crate::core::error::StoreResult;
 use crate::core::observe::Store;
-use crate::error::ApiResult;
 
 pub struct PgDao<E>(PhantomData<fn() -> E>);
 
@@ -73,7 +73,7 @@ where
     E: Entity + for<'r> FromRow<'r, PgRow>,
 {
     /// The first row matching `query` in its sort order, without counting matches.
-    pub async fn find_first(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<Option<E>> {
+    pub async fn find_first(&self, ctx: &RequestContext, query: &SearchQuery) -> StoreResult<Option<E>> {
         let mut select = QueryBuilder::new(format!("SELECT {} FROM {}", E::COLUMNS, E::TABLE));
         push_where(&mut select, query);
         select.push(" ORDER BY ");
@@ -94,7 +94,7 @@ where
     E: Entity + for<'r> FromRow<'r, PgRow>,
     E::Id: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + sqlx::postgres::PgHasArrayType,
 {
-    async fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<Option<E>> {
+    async fn find_by_id(&self, ctx: &RequestContext, id: E::Id) -> StoreResult<Option<E>> {
         ctx.timed(Store::Postgres, "find_by_id", async move {
             let sql = format!("SELECT {} FROM {} WHERE {} = $1", E::COLUMNS, E::TABLE, E::ID);
             let mut tx = ctx.pg.read().await?;
@@ -103,7 +103,7 @@ where
         .await
     }
 
-    async fn find_by_ids(&self, ctx: &RequestContext, ids: &[E::Id]) -> ApiResult<Vec<E>> {
+    async fn find_by_ids(&self, ctx: &RequestContext, ids: &[E::Id]) -> StoreResult<Vec<E>> {
         ctx.timed(Store::Postgres, "find_by_ids", async move {
             if ids.is_empty() {
                 return Ok(Vec::new());
@@ -115,7 +115,7 @@ where
         .await
     }
 
-    async fn create(&self, ctx: &RequestContext, values: Values) -> ApiResult<Option<E>> {
+    async fn create(&self, ctx: &RequestContext, values: Values) -> StoreResult<Option<E>> {
         ctx.timed(Store::Postgres, "create", async move {
             let mut qb = QueryBuilder::new(format!("INSERT INTO {} (", E::TABLE));
             let (columns, values): (Vec<_>, Vec<_>) = values.into_iter().unzip();
@@ -133,7 +133,7 @@ where
         .await
     }
 
-    async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> ApiResult<(Vec<E>, u64)> {
+    async fn search(&self, ctx: &RequestContext, query: &SearchQuery) -> StoreResult<(Vec<E>, u64)> {
         ctx.timed(Store::Postgres, "search", async move {
             let mut count = QueryBuilder::new(format!("SELECT count(*) FROM {}", E::TABLE));
             push_where(&mut count, query);
@@ -165,7 +165,7 @@ where
     E: Entity + for<'r> FromRow<'r, PgRow>,
     E::Id: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + sqlx::postgres::PgHasArrayType,
 {
-    async fn update(&self, ctx: &RequestContext, id: E::Id, values: Values) -> ApiResult<Option<E>> {
+    async fn update(&self, ctx: &RequestContext, id: E::Id, values: Values) -> StoreResult<Option<E>> {
         ctx.timed(Store::Postgres, "update", async move {
             if values.is_empty() {
                 return self.find_by_id(ctx, id).await;
@@ -185,7 +185,7 @@ where
         .await
     }
 
-    async fn delete(&self, ctx: &RequestContext, id: E::Id) -> ApiResult<bool> {
+    async fn delete(&self, ctx: &RequestContext, id: E::Id) -> StoreResult<bool> {
         ctx.timed(Store::Postgres, "delete", async move {
             let sql = format!("DELETE FROM {} WHERE {} = $1", E::TABLE, E::ID);
             let mut tx = ctx.pg.tx().await?;

@@ -23,7 +23,7 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use store::pg::GuardedPool;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::error::{ApiError, ApiResult};
+use crate::core::error::{StoreError, StoreFailure};
 
 /// Counts of sessions actually opened, for metrics and tests.
 #[derive(Debug, Default)]
@@ -79,23 +79,23 @@ impl PgSession {
 
     /// A connection for reads: the transaction if one is open, else a plain pooled connection
     /// (acquired now if this is the request's first Postgres use).
-    pub fn read(&self) -> BoxFuture<'static, Result<PgConn, ApiError>> {
+    pub fn read(&self) -> BoxFuture<'static, Result<PgConn, StoreError>> {
         self.acquire(false)
     }
 
     /// The transaction, begun now if none is open yet (a reading connection is handed back).
-    pub fn tx(&self) -> BoxFuture<'static, Result<PgConn, ApiError>> {
+    pub fn tx(&self) -> BoxFuture<'static, Result<PgConn, StoreError>> {
         self.acquire(true)
     }
 
-    fn acquire(&self, write: bool) -> BoxFuture<'static, Result<PgConn, ApiError>> {
+    fn acquire(&self, write: bool) -> BoxFuture<'static, Result<PgConn, StoreError>> {
         let (pool, state, stats) = (self.pool.clone(), self.state.clone(), self.stats.clone());
         Box::pin(async move {
             let mut guard = state.lock_owned().await;
             let first_use = matches!(*guard, State::Idle);
             match (&*guard, write) {
                 (State::Finished, _) => {
-                    return Err(ApiError::Internal(anyhow::anyhow!("postgres session used after commit or rollback")))
+                    return Err(StoreError::Misuse("postgres session used after commit or rollback"))
                 }
                 (State::Open(_), _) | (State::Reading(_), false) => {}
                 (State::Idle | State::Released, false) => *guard = State::Reading(pool.acquire().await?),
@@ -115,12 +115,15 @@ impl PgSession {
 
     /// Runs one Postgres call of the request (taking the connection included) under the
     /// deadline and the database's breaker; see the module docs.
-    pub async fn guarded<T>(&self, call: impl std::future::Future<Output = ApiResult<T>>) -> ApiResult<T> {
+    pub async fn guarded<T, E: StoreFailure>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         self.pool
             .breaker()
-            .call(self.pool.deadline(), call, ApiError::is_store_unreachable)
+            .call(self.pool.deadline(), call, E::is_outage)
             .await
-            .map_err(|e| ApiError::guarded("the database", e))
+            .map_err(|e| crate::core::error::guarded("the database", e))
     }
 
     /// Hands a reading connection back to the pool, for a request about to wait on something
@@ -147,7 +150,7 @@ impl PgSession {
         matches!(*self.state.lock().await, State::Open(_))
     }
 
-    pub async fn commit(&self) -> Result<(), ApiError> {
+    pub async fn commit(&self) -> Result<(), StoreError> {
         let mut state = self.state.lock().await;
         if let State::Open(tx) = std::mem::replace(&mut *state, State::Finished) {
             tx.commit().await?;

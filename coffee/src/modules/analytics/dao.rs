@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::core::context::RequestContext;
 use crate::core::observe::Store;
 use crate::domain::Platform;
-use crate::error::ApiResult;
+use crate::core::error::StoreResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "lowercase")]
@@ -97,7 +97,7 @@ pub trait AnalyticsDao {
         from: NaiveDate,
         to: NaiveDate,
         g: Granularity,
-    ) -> impl Future<Output = ApiResult<Vec<Point>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<Point>>> + Send;
     fn growth(
         &self,
         ctx: &RequestContext,
@@ -105,14 +105,14 @@ pub trait AnalyticsDao {
         profile_ids: &[i64],
         from: NaiveDate,
         to: NaiveDate,
-    ) -> impl Future<Output = ApiResult<Vec<GrowthRow>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<GrowthRow>>> + Send;
     fn monthly_growth(
         &self,
         ctx: &RequestContext,
         platform: Platform,
         from_month: NaiveDate,
         to_month: NaiveDate,
-    ) -> impl Future<Output = ApiResult<Vec<MonthRow>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<MonthRow>>> + Send;
     /// A month's top `limit` profiles by `metric`, optionally within one category.
     fn top(
         &self,
@@ -122,7 +122,7 @@ pub trait AnalyticsDao {
         metric: Metric,
         category: Option<&str>,
         limit: u32,
-    ) -> impl Future<Output = ApiResult<Vec<MonthlyStat>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<MonthlyStat>>> + Send;
 }
 
 pub struct ChAnalyticsDao;
@@ -165,7 +165,7 @@ impl AnalyticsDao for ChAnalyticsDao {
         from: NaiveDate,
         to: NaiveDate,
         g: Granularity,
-    ) -> ApiResult<Vec<Point>> {
+    ) -> StoreResult<Vec<Point>> {
         ctx.timed(Store::ClickHouse, "series", async move {
             // dedupe re-loaded days first (newest ingest wins), then keep each bucket's last day
             let sql = format!(
@@ -201,7 +201,7 @@ impl AnalyticsDao for ChAnalyticsDao {
         profile_ids: &[i64],
         from: NaiveDate,
         to: NaiveDate,
-    ) -> ApiResult<Vec<GrowthRow>> {
+    ) -> StoreResult<Vec<GrowthRow>> {
         ctx.timed(Store::ClickHouse, "growth", async move {
             let sql = format!("SELECT profile_id, min(date) AS first_date, max(date) AS last_date, \
                               argMin(followers, date) AS followers_start, argMax(followers, date) AS followers_end, \
@@ -229,7 +229,7 @@ impl AnalyticsDao for ChAnalyticsDao {
         platform: Platform,
         from_month: NaiveDate,
         to_month: NaiveDate,
-    ) -> ApiResult<Vec<MonthRow>> {
+    ) -> StoreResult<Vec<MonthRow>> {
         ctx.timed(Store::ClickHouse, "monthly_growth", async move {
             let sql = "SELECT month, count() AS profiles, sum(f0) AS followers_start, sum(f1) AS followers_end \
                        FROM (SELECT month, profile_id, argMinMerge(followers_start) AS f0, argMaxMerge(followers_end) AS f1 \
@@ -258,7 +258,7 @@ impl AnalyticsDao for ChAnalyticsDao {
         metric: Metric,
         category: Option<&str>,
         limit: u32,
-    ) -> ApiResult<Vec<MonthlyStat>> {
+    ) -> StoreResult<Vec<MonthlyStat>> {
         ctx.timed(Store::ClickHouse, "top", async move {
             let sql = format!(
                 "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
@@ -317,7 +317,7 @@ impl AnalyticsDao for PgAnalyticsDao {
         from: NaiveDate,
         to: NaiveDate,
         g: Granularity,
-    ) -> ApiResult<Vec<Point>> {
+    ) -> StoreResult<Vec<Point>> {
         ctx.timed(Store::Postgres, "series", async move {
             let sql = format!(
                 "SELECT bucket, (array_agg(followers ORDER BY date DESC))[1], (array_agg(following ORDER BY date DESC))[1], \
@@ -361,7 +361,7 @@ impl AnalyticsDao for PgAnalyticsDao {
         profile_ids: &[i64],
         from: NaiveDate,
         to: NaiveDate,
-    ) -> ApiResult<Vec<GrowthRow>> {
+    ) -> StoreResult<Vec<GrowthRow>> {
         ctx.timed(Store::Postgres, "growth", async move {
             let mut tx = ctx.pg.read().await?;
             let rows: Vec<(i64, NaiveDate, NaiveDate, i64, i64, f32, f32)> = sqlx::query_as(
@@ -398,7 +398,7 @@ impl AnalyticsDao for PgAnalyticsDao {
         platform: Platform,
         from_month: NaiveDate,
         to_month: NaiveDate,
-    ) -> ApiResult<Vec<MonthRow>> {
+    ) -> StoreResult<Vec<MonthRow>> {
         ctx.timed(Store::Postgres, "monthly_growth", async move {
             let mut tx = ctx.pg.read().await?;
             let rows: Vec<(NaiveDate, i64, i64, i64)> = sqlx::query_as(
@@ -436,7 +436,7 @@ impl AnalyticsDao for PgAnalyticsDao {
         metric: Metric,
         category: Option<&str>,
         limit: u32,
-    ) -> ApiResult<Vec<MonthlyStat>> {
+    ) -> StoreResult<Vec<MonthlyStat>> {
         ctx.timed(Store::Postgres, "top", async move {
             let sql = format!(
                 "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \

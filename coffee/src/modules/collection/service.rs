@@ -10,7 +10,6 @@ use super::kind::{CollectionKind, Posts};
 use super::repo::{self, PostMetricsSummary};
 use crate::core::context::RequestContext;
 use crate::core::dao::{Dao, Entity, MutableDao, SearchQuery, Value, Values};
-use crate::core::observe::Store;
 use crate::core::postgres::PgDao;
 use crate::domain::{CollectionName, Page, Platform};
 use crate::error::{ApiError, ApiResult, ResultExt};
@@ -176,7 +175,7 @@ pub async fn add_item<K: CollectionKind>(ctx: &RequestContext, collection_id: i6
     }
     let table = K::target_table(new.platform);
     let exists = ctx
-        .timed(Store::Postgres, "item_target_exists", async {
+        .postgres("item_target_exists", async {
             Ok(repo::exists(&mut *ctx.pg.read().await?, table, new.target_id).await?)
         })
         .await?;
@@ -218,28 +217,29 @@ pub async fn remove_item<K: CollectionKind>(ctx: &RequestContext, collection_id:
 
 /// Bumps the collection's `updated_at` so lists sort by recent activity.
 async fn touch<K: CollectionKind>(ctx: &RequestContext, id: i64) -> ApiResult<()> {
-    ctx.timed(Store::Postgres, "collection_touch", async {
-        Ok(repo::touch(&mut *ctx.pg.tx().await?, K::TABLE, id).await?)
-    })
-    .await
+    Ok(ctx
+        .postgres("collection_touch", async { Ok(repo::touch(&mut *ctx.pg.tx().await?, K::TABLE, id).await?) })
+        .await?)
 }
 
 /// The metrics summary of one of the caller's post collections, as its items are now (a read:
 /// nothing is stored).
 pub async fn post_collection_summary(ctx: &RequestContext, id: i64) -> ApiResult<PostMetricsSummary> {
     owned::<Posts>(ctx, id).await?;
-    ctx.timed(Store::Postgres, "post_metrics_summary", async {
-        Ok(repo::post_metrics_summary(&mut *ctx.pg.read().await?, id).await?)
-    })
-    .await
+    Ok(ctx
+        .postgres("post_metrics_summary", async {
+            Ok(repo::post_metrics_summary(&mut *ctx.pg.read().await?, id).await?)
+        })
+        .await?)
 }
 
 /// Recomputes the summary of one of the caller's post collections and stores it (replacing the
 /// stored one), for readers of `collection_post_metrics_summary`.
 pub async fn refresh_post_collection_summary(ctx: &RequestContext, id: i64) -> ApiResult<PostMetricsSummary> {
     owned::<Posts>(ctx, id).await?;
-    ctx.timed(Store::Postgres, "store_post_metrics_summary", async {
-        Ok(repo::store_post_metrics_summary(&mut *ctx.pg.tx().await?, id).await?)
-    })
-    .await
+    Ok(ctx
+        .postgres("store_post_metrics_summary", async {
+            Ok(repo::store_post_metrics_summary(&mut *ctx.pg.tx().await?, id).await?)
+        })
+        .await?)
 }

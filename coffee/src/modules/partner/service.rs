@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 
 use crate::core::context::RequestContext;
 use crate::core::dao::{Dao, Direction, Entity};
-use crate::core::observe::Store;
 use crate::core::postgres::PgDao;
 use crate::error::{ApiError, ApiResult};
 
@@ -122,9 +121,7 @@ pub async fn get(ctx: &RequestContext, id: i64) -> ApiResult<PartnerDetail> {
         .await?
         .ok_or_else(|| ApiError::not_found(format!("partner {id}")))?;
     let contracts = ctx
-        .timed(Store::Postgres, "partner_contracts", async {
-            Ok(super::repo::contracts(&mut *ctx.pg.read().await?, id).await?)
-        })
+        .postgres("partner_contracts", async { Ok(super::repo::contracts(&mut *ctx.pg.read().await?, id).await?) })
         .await?;
     let current_plan = current_plan(&contracts, Utc::now());
     Ok(PartnerDetail { partner, contracts, current_plan })

@@ -85,9 +85,7 @@ pub async fn current(ctx: &RequestContext) -> ApiResult<UsageDto> {
     let partner_id = ctx.require_partner()?;
     let month = this_month();
     let (profile_views, unique_profiles, searches) = ctx
-        .timed(Store::Postgres, "usage_month", async {
-            Ok(repo::month(&mut *ctx.pg.read().await?, partner_id, month).await?)
-        })
+        .postgres("usage_month", async { Ok(repo::month(&mut *ctx.pg.read().await?, partner_id, month).await?) })
         .await?;
     let profile_quota = quota(ctx, ctx.config.free_profile_view_quota);
     Ok(UsageDto {
