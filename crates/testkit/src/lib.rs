@@ -38,6 +38,62 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
 
+/// A database name owned by this test process, `t<pid>_<uuid>`: the pid says whose it is, so a
+/// later test can drop it once that process has ended ([`sweep_pg`], [`sweep_ch`]).
+fn database_name() -> String {
+    format!("t{}_{}", std::process::id(), uuid::Uuid::new_v4().simple())
+}
+
+/// Whether the test process that made database `name` has ended (a name without a pid is from
+/// an older run). A test's databases cannot be dropped by the test itself: its services use
+/// them until its process exits (each test is a process of its own under nextest), so the next
+/// test to start drops them.
+fn owner_ended(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('t') else { return false };
+    let Some((pid, id)) = rest.split_once('_') else { return false };
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return false;
+    }
+    match pid.parse::<u32>() {
+        Ok(pid) => pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        Err(_) => pid.is_empty(),
+    }
+}
+
+/// Drops the Postgres databases of test processes that have ended, once per process.
+async fn sweep_pg(admin: &mut PgConnection) {
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| async {
+            let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 't%\\_%'")
+                .fetch_all(&mut *admin)
+                .await
+                .unwrap_or_default();
+            for name in names.into_iter().filter(|n| owner_ended(n)) {
+                // another test may be dropping it too; the loser's error is harmless
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut *admin).await;
+            }
+        })
+        .await;
+}
+
+/// Drops the ClickHouse databases of test processes that have ended, once per process.
+async fn sweep_ch(server: &clickhouse::Client) {
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| async {
+            let names: Vec<String> = server
+                .query("SELECT name FROM system.databases WHERE startsWith(name, 't')")
+                .fetch_all()
+                .await
+                .unwrap_or_default();
+            for name in names.into_iter().filter(|n| owner_ended(n)) {
+                let _ = server.query(&format!("DROP DATABASE IF EXISTS {name}")).execute().await;
+            }
+        })
+        .await;
+}
+
 /// A Postgres database owned by one test.
 pub struct TestPg {
     pub database: String,
@@ -64,9 +120,10 @@ fn pg_config(database: &str) -> PgConfig {
 }
 
 async fn create_pg(template: Option<&str>) -> TestPg {
-    let database = unique("t");
+    let database = database_name();
     let mut admin =
         PgConnection::connect(&stack().pg_url("postgres")).await.expect("connect to the test stack's postgres");
+    sweep_pg(&mut admin).await;
     let statement = match template {
         Some(t) => format!("CREATE DATABASE {database} TEMPLATE {t}"),
         None => format!("CREATE DATABASE {database}"),
@@ -111,10 +168,11 @@ fn ch_config(database: &str) -> ChConfig {
 }
 
 async fn create_ch(apply_ddl: bool) -> TestCh {
-    let database = unique("t");
+    let database = database_name();
     let config = ch_config(&database);
     let server =
         store::ch::client_for_database(&config, "default").await.expect("connect to the test stack's clickhouse");
+    sweep_ch(&server).await;
     server.query(&format!("CREATE DATABASE {database}")).execute().await.expect("create test database");
     let client = store::ch::client(&config).await.expect("clickhouse client");
     if apply_ddl {
@@ -227,4 +285,19 @@ pub async fn silent_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUs
         }
     });
     (port, accepted)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_database_is_swept_only_once_its_test_process_has_ended() {
+        let mine = super::database_name();
+        assert!(!super::owner_ended(&mine), "this process runs");
+        let ended = format!("t{}_{}", u32::MAX - 1, uuid::Uuid::new_v4().simple());
+        assert!(super::owner_ended(&ended), "no such process");
+        assert!(super::owner_ended(&format!("t_{}", uuid::Uuid::new_v4().simple())), "an older run's");
+        for other in ["bulbul", "template_bulbul", "t1_notauuid", "test", "t_x"] {
+            assert!(!super::owner_ended(other), "{other} is not a test database");
+        }
+    }
 }

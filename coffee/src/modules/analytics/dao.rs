@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::core::context::RequestContext;
+use crate::core::error::StoreResult;
 use crate::core::observe::Store;
 use crate::domain::Platform;
-use crate::core::error::StoreResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "lowercase")]
