@@ -85,7 +85,11 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         config.pg_query_timeout,
         Breaker::new("beat_breaker_open", "postgres", config.pg_breaker),
     );
-    let log_pg = store::pg::pool(&config.log_pg, Duration::from_millis(500));
+    let log_pg = store::pg::GuardedPool::new(
+        store::pg::pool(&config.log_pg, Duration::from_millis(500)),
+        config.pg_query_timeout,
+        Breaker::new("beat_breaker_open", "postgres_request_log", config.pg_breaker),
+    );
     let ch = store::ch::client_for_service(&config.ch).await;
     let redis = redis::Client::open(config.redis_url.as_str())?
         .get_connection_manager_with_config(
@@ -97,7 +101,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     let limiter = Limiter::new(redis.clone(), &config.redis_key_prefix)?.with_breaker(config.redis_breaker);
     let limits = SourceLimits::defaults();
     let stop_sync = tokio_util::sync::CancellationToken::new();
-    let sync = limits.clone().keep_in_sync(pg.pool().clone(), stop_sync.clone());
+    let sync = limits.clone().keep_in_sync(pg.clone(), stop_sync.clone());
     let mut sources = HashMap::new();
     for (platform, list) in &config.sources {
         let list = list
@@ -145,13 +149,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
             retention: w.retention,
             schedule_every: w.schedule_every,
         };
-        tokio::spawn(queue::worker::run(
-            pg.pool().clone(),
-            refresher.clone(),
-            flows.clone(),
-            worker,
-            stop_workers.clone(),
-        ))
+        tokio::spawn(queue::worker::run(pg.clone(), refresher.clone(), flows.clone(), worker, stop_workers.clone()))
     });
     let state = AppState::new(Services {
         flows: Arc::new(flows),

@@ -3,13 +3,15 @@
 //! Recording never waits: entries go into a bounded channel and one writer task inserts them
 //! in batches (one `INSERT … SELECT FROM unnest(…)` per batch) on the log pool, which is small
 //! and separate from the main pool, so logging can neither slow a refresh nor take the
-//! connections refreshes need. When the log store is down or the channel is full, entries are
+//! connections refreshes need. When the log store is down or silent (each batch has
+//! `PG_QUERY_TIMEOUT_MS`, behind a breaker of its own) or the channel is full, entries are
 //! dropped and counted (`beat_request_log_dropped_total`) rather than failing the refresh. On
 //! shutdown the writer drains what was queued.
 
 use std::time::Duration;
 
 use sqlx::PgPool;
+use store::pg::GuardedPool;
 use tokio::sync::mpsc;
 
 /// One provider call.
@@ -35,7 +37,7 @@ pub struct RequestLog {
 impl RequestLog {
     /// Starts the writer; it ends once every `RequestLog` clone is dropped and the queue is
     /// written.
-    pub fn start(pool: PgPool) -> (Self, tokio::task::JoinHandle<()>) {
+    pub fn start(pool: GuardedPool) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
         (Self { tx }, tokio::spawn(write(pool, rx)))
     }
@@ -47,11 +49,13 @@ impl RequestLog {
     }
 }
 
-async fn write(pool: PgPool, mut rx: mpsc::Receiver<LogEntry>) {
+async fn write(pool: GuardedPool, mut rx: mpsc::Receiver<LogEntry>) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let n = batch.len() as u64;
-        if let Err(e) = insert(&pool, &batch).await {
+        // under the log pool's deadline and breaker: a silent log store costs entries, never a
+        // writer stuck behind it (nor a shutdown waiting on it)
+        if let Err(e) = pool.run(insert(pool.pool(), &batch)).await {
             tracing::warn!(error = %e, entries = n, "request log entries dropped: the log store did not take them");
             metrics::counter!("beat_request_log_dropped_total", "reason" => "store").increment(n);
         } else {

@@ -93,10 +93,15 @@ impl SourceLimits {
     }
 
     /// Keeps the limits in step with the table until `stop`.
-    pub fn keep_in_sync(self, pg: PgPool, stop: tokio_util::sync::CancellationToken) -> tokio::task::JoinHandle<()> {
+    pub fn keep_in_sync(
+        self,
+        pg: store::pg::GuardedPool,
+        stop: tokio_util::sync::CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
-                if let Err(e) = self.sync(&pg).await {
+                // under the pool's deadline: a silent database cannot hold the loop (or shutdown)
+                if let Err(e) = pg.run(self.sync(pg.pool())).await {
                     tracing::warn!(error = %e, "source limits not read; keeping the last ones");
                 }
                 tokio::select! {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use domain::{Handle, Platform};
 use sqlx::postgres::PgListener;
-use sqlx::PgPool;
+use store::pg::GuardedPool;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
@@ -66,7 +66,10 @@ pub struct WorkerConfig {
 }
 
 struct Shared {
-    pg: PgPool,
+    /// Every statement of the workers runs under its deadline and breaker: a silent database
+    /// costs a claim or an outcome (the lease and the reaper recover either), never a worker
+    /// stuck behind it, nor a shutdown that cannot end.
+    pg: GuardedPool,
     refresher: Arc<Refresher>,
     config: WorkerConfig,
     running: Mutex<HashSet<i64>>,
@@ -75,7 +78,7 @@ struct Shared {
 
 /// Runs the flows until `stop`, then drains and releases. Returns when done.
 pub async fn run(
-    pg: PgPool,
+    pg: GuardedPool,
     refresher: Arc<Refresher>,
     flows: Vec<Flow>,
     config: WorkerConfig,
@@ -95,7 +98,7 @@ pub async fn run(
     if tokio::time::timeout(shared.config.drain, tasks.wait()).await.is_err() {
         tracing::warn!(worker = %shared.config.id, "tasks still running after the drain; releasing them");
     }
-    match repo::release(&shared.pg, &shared.config.id).await {
+    match shared.pg.run(repo::release(&shared.pg, &shared.config.id)).await {
         Ok(n) if n > 0 => tracing::info!(released = n, "unfinished tasks returned to the queue"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "releasing tasks failed; the reaper will return them"),
@@ -108,14 +111,13 @@ pub async fn run(
 async fn runnable(shared: &Shared, platform: Platform) -> bool {
     let sources: Vec<String> =
         shared.refresher.sources.get(&platform).map(|s| s.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
-    sqlx::query_scalar(
+    let usable = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM credential WHERE source = ANY($1) AND enabled
                         AND (disabled_till IS NULL OR disabled_till <= now()))",
     )
     .bind(&sources)
-    .fetch_one(&shared.pg)
-    .await
-    .unwrap_or(false)
+    .fetch_one(shared.pg.pool());
+    shared.pg.run(usable).await.unwrap_or(false)
 }
 
 async fn flow_loop(shared: Arc<Shared>, flow: Flow, tasks: tokio_util::task::TaskTracker, stop: CancellationToken) {
@@ -129,7 +131,11 @@ async fn flow_loop(shared: Arc<Shared>, flow: Flow, tasks: tokio_util::task::Tas
         let mut claimed = Vec::new();
         if free > 0 && runnable(&shared, flow.platform).await {
             let started = std::time::Instant::now();
-            match repo::claim(&shared.pg, &shared.config.id, &flows, free as i64, shared.config.lease).await {
+            match shared
+                .pg
+                .run(repo::claim(&shared.pg, &shared.config.id, &flows, free as i64, shared.config.lease))
+                .await
+            {
                 Ok(t) => claimed = t,
                 Err(e) => tracing::warn!(flow = %flow.name, error = %e, "claim failed"),
             }
@@ -174,14 +180,14 @@ async fn execute(shared: &Shared, flow: &Flow, task: Task) {
         },
     };
     let (label, recorded) = match &outcome {
-        Ok(()) => ("succeeded", repo::complete(&shared.pg, &shared.config.id, task.id).await),
+        Ok(()) => ("succeeded", shared.pg.run(repo::complete(&shared.pg, &shared.config.id, task.id)).await),
         Err(f) => (
             match f {
                 Failure::Retry { .. } => "retried",
                 Failure::Permanent { .. } => "failed",
                 Failure::Defer { .. } => "deferred",
             },
-            repo::fail(&shared.pg, &shared.config.id, task.id, f).await,
+            shared.pg.run(repo::fail(&shared.pg, &shared.config.id, task.id, f)).await,
         ),
     };
     match recorded {
@@ -204,7 +210,7 @@ async fn execute(shared: &Shared, flow: &Flow, task: Task) {
 async fn listen(shared: Arc<Shared>, stop: CancellationToken) {
     loop {
         let result = async {
-            let mut listener = PgListener::connect_with(&shared.pg).await?;
+            let mut listener = PgListener::connect_with(shared.pg.pool()).await?;
             listener.listen(repo::CHANNEL).await?;
             loop {
                 listener.recv().await?;
@@ -239,14 +245,16 @@ async fn upkeep(shared: Arc<Shared>, stop: CancellationToken) {
         let ids: Vec<i64> =
             shared.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().copied().collect();
         if !ids.is_empty() {
-            if let Ok(held) = repo::heartbeat(&shared.pg, &shared.config.id, &ids, shared.config.lease).await {
+            if let Ok(held) =
+                shared.pg.run(repo::heartbeat(&shared.pg, &shared.config.id, &ids, shared.config.lease)).await
+            {
                 let lost = ids.len() - held.len();
                 if lost > 0 {
                     metrics::counter!("beat_queue_leases_lost_total").increment(lost as u64);
                 }
             }
         }
-        match repo::reap(&shared.pg).await {
+        match shared.pg.run(repo::reap(&shared.pg)).await {
             Ok(reaped) if !reaped.is_empty() => {
                 metrics::counter!("beat_queue_reaped_total").increment(reaped.len() as u64);
                 shared.wake.notify_waiters();
@@ -256,22 +264,22 @@ async fn upkeep(shared: Arc<Shared>, stop: CancellationToken) {
         }
         if last_prune.elapsed() >= hour {
             last_prune = std::time::Instant::now();
-            if let Err(e) = repo::prune(&shared.pg, shared.config.retention, 1000).await {
+            if let Err(e) = shared.pg.run(repo::prune(&shared.pg, shared.config.retention, 1000)).await {
                 tracing::warn!(error = %e, "task retention failed");
             }
-            if let Err(e) = repo::prune_request_log(&shared.pg, shared.config.retention, 5000).await {
+            if let Err(e) = shared.pg.run(repo::prune_request_log(&shared.pg, shared.config.retention, 5000)).await {
                 tracing::warn!(error = %e, "request log retention failed");
             }
         }
         if last_schedule.elapsed() >= shared.config.schedule_every {
             last_schedule = std::time::Instant::now();
-            match repo::schedule_stale(&shared.pg, Duration::from_secs(86_400), 10_000).await {
+            match shared.pg.run(repo::schedule_stale(&shared.pg, Duration::from_secs(86_400), 10_000)).await {
                 Ok(n) if n > 0 => tracing::info!(enqueued = n, "daily refresh of tracked creators scheduled"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "scheduling the daily refresh failed"),
             }
         }
-        if let Ok(depth) = repo::depth(&shared.pg).await {
+        if let Ok(depth) = shared.pg.run(repo::depth(&shared.pg)).await {
             for (flow, status, n) in depth {
                 metrics::gauge!("beat_queue_depth", "flow" => flow, "status" => status).set(n as f64);
             }

@@ -146,3 +146,58 @@ async fn a_redis_restart_is_a_503_while_away_and_served_again_without_a_restart(
     );
     assert_eq!(w.get("/ready").await.0, 200);
 }
+
+/// Shutdown while Postgres is frozen under beat's workers, with a task running: the task's
+/// outcome, the release of what did not finish and the request log's last batch each end at
+/// `PG_QUERY_TIMEOUT_MS` instead of waiting on the database, so beat stops within a bound
+/// (before, the release and the log writer waited as long as Postgres did). The task it could
+/// not release is not lost: once its lease runs out, a reaper returns it to the queue.
+#[tokio::test]
+async fn a_frozen_postgres_cannot_hold_a_shutdown_and_the_running_task_is_not_lost() {
+    let query_deadline = Duration::from_secs(1);
+    let w = world_with(|cfg| {
+        cfg.pg_query_timeout = query_deadline;
+        let mut queue = crate::support::workers(Duration::from_secs(1));
+        (queue.drain, queue.lease) = (Duration::from_millis(300), Duration::from_secs(2));
+        cfg.workers = Some(queue);
+    })
+    .await;
+    for source in ["insta-best-performance", "arraybobo", "rocketapi", "graphapi"] {
+        w.faults(source, json!({"slow": 1.0, "slow_ms": 1500})).await;
+    }
+    let (status, body) = enqueue(&w, "natgeo").await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["task"]["id"].as_i64().unwrap();
+    let status_of = |pool: sqlx::PgPool| async move {
+        sqlx::query_scalar::<_, String>("SELECT status FROM scrape_task WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert!(
+        testkit::eventually(Duration::from_secs(10), || async { status_of(w.pg.pool.clone()).await == "RUNNING" })
+            .await
+    );
+
+    let frozen = testkit::freeze::freeze_service_backends(&w.pg).await;
+    let started = Instant::now();
+    let World { beat, pg, .. } = w;
+    // `Running::stop` fails the test if beat has not stopped within 10 s
+    beat.stop().await;
+    let took = started.elapsed();
+    drop(frozen);
+    eprintln!("beat stopped in {took:?} with Postgres frozen");
+
+    assert!(took < Duration::from_secs(8), "shutdown took {took:?}");
+
+    // not lost: back in the queue, by the statements Postgres runs once it resumes (the
+    // release or the outcome was sent before its deadline passed) or else by a reaper once
+    // the task's lease has run out
+    let returned = testkit::eventually(Duration::from_secs(10), || async {
+        beat::queue::repo::reap(&pg.pool).await.unwrap();
+        status_of(pg.pool.clone()).await == "PENDING"
+    })
+    .await;
+    assert!(returned, "the task went back to the queue: {}", status_of(pg.pool.clone()).await);
+}
