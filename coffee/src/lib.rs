@@ -129,8 +129,15 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
     let ch = Arc::new(ch);
     crate::core::observe::sample_pools(pg.pool().clone(), ch.clone());
     // the usage log writes through its own connection (see modules::usage::log)
-    let usage_log_pool =
-        store::pg::pool(&PgConfig { max_open_conns: 1, max_idle_conns: 1, ..config.pg.clone() }, config.slow_query);
+    let usage_log_pool = store::pg::GuardedPool::new(
+        store::pg::named_pool(
+            &PgConfig { max_open_conns: 1, max_idle_conns: 1, ..config.pg.clone() },
+            config.slow_query,
+            "bulbul-usage-log",
+        ),
+        config.pg_query_timeout,
+        Breaker::new("coffee_breaker_open", "postgres_usage_log", config.pg_breaker),
+    );
     // lazy: coffee starts and logs people in while Redis is down (sessions live in Postgres)
     let redis = store::redis_cluster::connect_lazy(&config.redis)?;
     let sessions = store::sessions::SessionCache::new(

@@ -145,3 +145,38 @@ async fn a_clickhouse_restart_is_a_503_while_away_and_served_again_without_a_res
     assert_eq!((status, body["status"].as_str()), (200, Some("ready")), "{body}");
     app.stop().await;
 }
+
+/// The usage log's own connection frozen while the main pool still answers: a profile view of
+/// an unlimited plan, which waits until its view is recorded, is a 503 naming the database at
+/// `PG_QUERY_TIMEOUT_MS` (before, it waited until `SERVER_TIMEOUT` and answered 504; a failed
+/// batch was a 500), and views are recorded again once the connection resumes.
+#[tokio::test]
+async fn a_frozen_usage_log_connection_is_a_503_at_the_deadline_and_recovers() {
+    let query_deadline = Duration::from_secs(1);
+    let app = app_with(|cfg| {
+        cfg.server.request_timeout = Duration::from_secs(20);
+        cfg.pg_query_timeout = query_deadline;
+    })
+    .await;
+    let view = || app.request(SAAS, Method::GET, "/coffee/profiles/instagram/2");
+    let before = testkit::freeze::answer(view()).await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    let views = || app.count("SELECT coalesce(sum(view_count), 0)::int8 FROM partner_profile_page_track");
+    let counted = views().await;
+
+    // the log's one connection is open now (its pool keeps it)
+    let frozen = testkit::freeze::freeze_named(&app.pg, "bulbul-usage-log").await;
+    assert_eq!(frozen.backends(), 1, "the usage log holds one connection");
+    let during = testkit::freeze::answer(view()).await;
+    drop(frozen);
+    testkit::freeze::assert_deadline_then_breaker(&[during], 1, query_deadline, "the database is unavailable");
+
+    assert!(
+        testkit::eventually(Duration::from_secs(10), || async {
+            app.get(SAAS, "/coffee/profiles/instagram/2").await.0 == 200
+        })
+        .await
+    );
+    assert!(views().await > counted, "views are recorded again");
+    app.stop().await;
+}

@@ -123,7 +123,11 @@ async fn unknown_partners_are_refused_and_unknown_users_recorded_without_spoilin
 #[tokio::test]
 async fn shutdown_writes_the_events_of_cancelled_requests() {
     let app = app().await;
-    let pool = store::pg::pool(&app.pg.config, std::time::Duration::from_secs(1));
+    let pool = store::pg::GuardedPool::new(
+        store::pg::pool(&app.pg.config, std::time::Duration::from_secs(1)),
+        std::time::Duration::from_secs(10),
+        breaker::Breaker::new("test_breaker_open", "postgres_usage_log", Default::default()),
+    );
     let log = coffee::modules::usage::log::UsageLog::start(pool, std::time::Duration::from_secs(1));
     const EVENTS: i64 = 50;
     for i in 0..EVENTS {

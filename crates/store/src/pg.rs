@@ -80,6 +80,12 @@ fn recently_lost_a_connection() -> bool {
 /// query anyway, so only connections idle for [`PING_IF_IDLE_FOR`] are tested, and every one for
 /// a while after a connection was lost ([`note_lost_connection`]).
 pub fn pool(cfg: &PgConfig, slow_statement: Duration) -> PgPool {
+    named_pool(cfg, slow_statement, "bulbul")
+}
+
+/// [`pool`], its connections named `application_name` in `pg_stat_activity` (a pool with a
+/// job of its own, such as coffee's usage log, `bulbul-usage-log`).
+pub fn named_pool(cfg: &PgConfig, slow_statement: Duration, application_name: &str) -> PgPool {
     PgPoolOptions::new()
         .max_connections(cfg.max_open_conns)
         .min_connections(cfg.max_idle_conns.min(cfg.max_open_conns))
@@ -94,7 +100,7 @@ pub fn pool(cfg: &PgConfig, slow_statement: Duration) -> PgPool {
                 Ok(true)
             })
         })
-        .connect_lazy_with(connect_options(cfg, slow_statement))
+        .connect_lazy_with(connect_options(cfg, slow_statement).application_name(application_name))
 }
 
 /// Why Postgres work a request asked for did not happen, or the error Postgres gave.

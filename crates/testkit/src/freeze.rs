@@ -39,8 +39,10 @@ impl Drop for Frozen {
     }
 }
 
+/// The backends of a service's connections: named `bulbul`, or `bulbul-<job>` for a pool with
+/// a job of its own.
 const SERVICE_BACKENDS: &str = "SELECT pid FROM pg_stat_activity \
-                                WHERE datname = $1 AND application_name = 'bulbul' AND pid <> pg_backend_pid()";
+                                WHERE datname = $1 AND application_name LIKE 'bulbul%' AND pid <> pg_backend_pid()";
 
 /// How many backends serve a service's connections to `pg`'s database now.
 pub async fn service_backends(pg: &TestPg) -> usize {
@@ -65,6 +67,20 @@ pub async fn terminate_service_backends(pg: &TestPg) -> usize {
             .expect("terminate");
     }
     pids.len()
+}
+
+/// Stops the backends of the connections named `application_name` (one pool of a service, e.g.
+/// coffee's `bulbul-usage-log`) to `pg`'s database.
+pub async fn freeze_named(pg: &TestPg, application_name: &str) -> Frozen {
+    let pids: Vec<i32> = sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2 AND pid <> pg_backend_pid()",
+    )
+    .bind(&pg.database)
+    .bind(application_name)
+    .fetch_all(&pg.pool)
+    .await
+    .expect("list backends");
+    Frozen::stop(pids)
 }
 
 /// Stops every backend serving a service's connections to `pg`'s database (the services name

@@ -11,7 +11,9 @@
 //!
 //! Guarantees:
 //! - a request answers 2xx only after its event is committed, so a crash never loses an
-//!   acknowledged view; a failed write fails every request of that batch (500, logged);
+//!   acknowledged view; a failed write fails every request of that batch (500, logged; 503
+//!   with `Retry-After` when the database is unavailable or silent: each batch has
+//!   `PG_QUERY_TIMEOUT_MS` and a breaker of its own);
 //! - an event is all-or-nothing: its page track, activity row and counters commit together;
 //! - an event whose partner does not exist is refused (422) without affecting the rest of
 //!   its batch; a user id that does not exist is recorded as no user (the activity table's
@@ -31,6 +33,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+use store::pg::GuardedPool;
 
 use crate::core::observe::{self, Store};
 use crate::domain::Platform;
@@ -67,6 +71,8 @@ enum Outcome {
     Recorded,
     UnknownPartner,
     Failed,
+    /// The database was unreachable or silent (or its breaker open).
+    Unavailable,
 }
 
 struct Queued {
@@ -87,7 +93,7 @@ impl UsageLog {
     /// Starts the writer task on the current runtime. `pool` must be the log's own (one
     /// connection is enough): requests waiting for the log hold connections of the main pool,
     /// so a writer drawing from it could starve behind them.
-    pub fn start(pool: sqlx::PgPool, slow: Duration) -> Self {
+    pub fn start(pool: GuardedPool, slow: Duration) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE);
         let closing = CancellationToken::new();
         let writer = tokio::spawn(write_loop(pool, slow, rx, closing.clone()));
@@ -122,6 +128,9 @@ impl UsageLog {
         match outcome.await {
             Ok(Outcome::Recorded) => Ok(()),
             Ok(Outcome::UnknownPartner) => Err(ApiError::Unprocessable(format!("partner {partner_id} does not exist"))),
+            Ok(Outcome::Unavailable) => Err(ApiError::Unavailable(
+                "the database is unavailable: usage could not be recorded; retry shortly".into(),
+            )),
             // the writer logged the cause
             Ok(Outcome::Failed) | Err(_) => {
                 Err(ApiError::Internal(anyhow::anyhow!("recording usage for partner {partner_id} failed")))
@@ -130,7 +139,7 @@ impl UsageLog {
     }
 }
 
-async fn write_loop(pool: sqlx::PgPool, slow: Duration, mut rx: mpsc::Receiver<Queued>, closing: CancellationToken) {
+async fn write_loop(pool: GuardedPool, slow: Duration, mut rx: mpsc::Receiver<Queued>, closing: CancellationToken) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut closed = false;
     loop {
@@ -149,19 +158,24 @@ async fn write_loop(pool: sqlx::PgPool, slow: Duration, mut rx: mpsc::Receiver<Q
         metrics::histogram!("coffee_usage_log_batch_events").record(batch.len() as f64);
         metrics::gauge!("coffee_usage_log_queued").set(rx.len() as f64);
         let events: Vec<&UsageEvent> = batch.iter().map(|q| &q.event).collect();
-        let result = observe::query(Store::Postgres, "usage_log_write", slow, write(&pool, &events)).await;
+        let written = pool.run(write(pool.pool(), &events));
+        let result = observe::query(Store::Postgres, "usage_log_write", slow, written).await;
         let known = match result {
-            Ok(known) => Some(known),
+            Ok(known) => Ok(known),
+            Err(e) if e.unavailable().is_some() => {
+                tracing::warn!(error = %e, events = batch.len(), "usage batch not written: the database is unavailable");
+                Err(Outcome::Unavailable)
+            }
             Err(e) => {
                 tracing::error!(error = %e, events = batch.len(), "writing a usage batch failed; its requests get 500");
-                None
+                Err(Outcome::Failed)
             }
         };
         for queued in batch.drain(..) {
             let outcome = match &known {
-                Some(known) if known.contains(&queued.event.partner_id()) => Outcome::Recorded,
-                Some(_) => Outcome::UnknownPartner,
-                None => Outcome::Failed,
+                Ok(known) if known.contains(&queued.event.partner_id()) => Outcome::Recorded,
+                Ok(_) => Outcome::UnknownPartner,
+                Err(failed) => failed.clone(),
             };
             // the request may have gone away meanwhile; its event is written all the same
             let _ = queued.done.send(outcome);
@@ -208,7 +222,7 @@ SET profile_views = pu.profile_views + EXCLUDED.profile_views,
     searches = pu.searches + EXCLUDED.searches
 RETURNING pu.partner_id";
 
-async fn write(pool: &sqlx::PgPool, events: &[&UsageEvent]) -> ApiResult<HashSet<i64>> {
+async fn write(pool: &sqlx::PgPool, events: &[&UsageEvent]) -> sqlx::Result<HashSet<i64>> {
     let n = events.len();
     let (mut kind, mut partner, mut user, mut platform, mut profile, mut month, mut at) = (
         Vec::with_capacity(n),
