@@ -39,7 +39,8 @@ pub struct Config {
     pub ch_breaker: breaker::Settings,
     /// `PG_QUERY_TIMEOUT_MS`: the longest coffee waits for a Postgres connection or one
     /// statement (default 10 000; below `SERVER_TIMEOUT`, so a silent database is a 503 naming
-    /// it, not a 504). A commit is not cut short: its outcome would be unknown.
+    /// it, not a 504). A commit is held only to the request's `SERVER_TIMEOUT` (past it, a 504
+    /// whose outcome is unknown), not to this shorter deadline.
     pub pg_query_timeout: Duration,
     /// `PG_BREAKER_FAILURES` consecutive unreachable-or-silent calls open the database breaker
     /// for `PG_BREAKER_COOLDOWN` seconds: requests needing Postgres then answer 503 at once.

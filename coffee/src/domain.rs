@@ -42,7 +42,9 @@ impl Month {
 impl std::str::FromStr for Month {
     type Err = String;
     fn from_str(value: &str) -> Result<Self, String> {
-        let well_formed = value.len() == 7 && value.as_bytes()[4] == b'-';
+        let b = value.as_bytes();
+        let well_formed =
+            b.len() == 7 && b[4] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || c.is_ascii_digit());
         well_formed
             .then(|| NaiveDate::parse_from_str(&format!("{value}-01"), "%Y-%m-%d").ok())
             .flatten()
@@ -128,7 +130,7 @@ mod tests {
     fn months_are_yyyy_mm_and_nothing_else() {
         assert_eq!("2026-01".parse::<Month>().unwrap().first_day(), NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
         assert_eq!("2026-10".parse::<Month>().unwrap().to_string(), "2026-10");
-        for bad in ["2026-13", "2026-1", "October", "", "2026-01-01", "+2026-01", "2026/01"] {
+        for bad in ["2026-13", "2026-1", "October", "", "2026-01-01", "+2026-01", "+202-01", "2026/01"] {
             assert!(bad.parse::<Month>().is_err(), "{bad:?}");
         }
         assert_eq!(Month::of(NaiveDate::from_ymd_opt(2026, 2, 27).unwrap()).to_string(), "2026-02");

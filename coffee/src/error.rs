@@ -32,8 +32,6 @@ pub enum ApiError {
     /// The storage layer failed; what that means for the client is decided in `classify`.
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -100,7 +98,7 @@ impl ApiError {
             Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, Some(m.clone())),
             Self::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, Some(self.to_string())),
             Self::Store(e) => e.classify(),
-            Self::Redis(_) | Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, None),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, None),
         }
     }
 }

@@ -50,7 +50,9 @@ pub enum RefreshError {
     AllFailed { reasons: Vec<String> },
     #[error("storing the refresh failed: {0}")]
     Store(String),
-    /// Postgres is unavailable (unreachable, silent, or its breaker open): nothing was stored.
+    /// Postgres is unavailable (unreachable, silent, or its breaker open). The refresh's write
+    /// may or may not have committed (a deadline can pass during its COMMIT); it is an upsert,
+    /// so a retry converges.
     #[error("{detail}")]
     DatabaseUnavailable { detail: String, retry_after: Option<Duration> },
     /// The profile and posts are stored in Postgres; the day's time series could not be
@@ -63,7 +65,9 @@ impl From<PgError> for RefreshError {
     fn from(e: PgError) -> Self {
         match e.unavailable() {
             Some(retry_after) => {
-                Self::DatabaseUnavailable { detail: format!("the database is unavailable: {e}"), retry_after }
+                let detail =
+                    format!("the database is unavailable: {e}; the refresh may not have been stored, retry it");
+                Self::DatabaseUnavailable { detail, retry_after }
             }
             None => Self::Store(e.to_string()),
         }

@@ -9,8 +9,9 @@ pub enum StoreError {
     Postgres(#[from] sqlx::Error),
     #[error("clickhouse: {0}")]
     ClickHouse(#[from] clickhouse::error::Error),
-    /// `store` did not serve the call: its breaker is open, its deadline passed, or all its
-    /// connections stayed busy. `store` names the capability ("the database").
+    /// `store` did not serve the call: its breaker is open, its deadline passed, or (ClickHouse)
+    /// all its slots stayed busy. `store` names the capability ("the database"). A Postgres
+    /// pool that stays exhausted arrives as `Postgres(PoolTimedOut)` (or as the deadline).
     #[error("{store} is unavailable: {reason}")]
     Unavailable { store: &'static str, reason: String },
     /// A search or lookup the DAO cannot run as asked (an unknown field, a mistyped value, a

@@ -146,8 +146,14 @@ impl From<Guarded<sqlx::Error>> for PgError {
 /// circuit breaker (`PG_BREAKER_*`), so once Postgres has been unreachable or silent several
 /// times in a row, requests are told at once instead of each waiting out the deadline. Only an
 /// unavailable database counts against the breaker ([`unavailable`]), never a refused
-/// statement. Derefs to the pool, for work that must not be cut short (a commit, whose outcome
-/// would be unknown) and for background work with its own retries.
+/// statement; a pool that stays exhausted for the whole deadline counts too (shedding load
+/// for the cooldown beats queueing more requests behind it).
+///
+/// Work cut at its deadline has an unknown outcome if it had sent its last statement (an
+/// autocommitted statement, or the COMMIT of a transaction run inside `run`): Postgres runs what
+/// it received once it answers again. Callers put only idempotent work in one `run` (upserts,
+/// deduplicated enqueues, lease-fenced outcomes), or keep the commit outside it. Derefs to the
+/// pool, for work that must not be cut short.
 #[derive(Clone)]
 pub struct GuardedPool {
     pool: PgPool,

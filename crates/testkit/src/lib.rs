@@ -47,7 +47,8 @@ fn database_name() -> String {
 /// Whether the test process that made database `name` has ended (a name without a pid is from
 /// an older run). A test's databases cannot be dropped by the test itself: its services use
 /// them until its process exits (each test is a process of its own under nextest), so the next
-/// test to start drops them.
+/// test to start drops them. Liveness is read from this machine's `/proc`: every test of a
+/// stack runs on the machine (and in the PID namespace) that started it.
 fn owner_ended(name: &str) -> bool {
     let Some(rest) = name.strip_prefix('t') else { return false };
     let Some((pid, id)) = rest.split_once('_') else { return false };

@@ -11,6 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::repo;
 
+/// The longest one pass may take: a silent database or Redis ends the pass (the next tick tries
+/// again) instead of stopping the loop for as long as the store stays silent.
+const PASS_DEADLINE: Duration = Duration::from_secs(30);
+
 /// Runs every `every` until `stop` is cancelled.
 pub fn spawn(pg: sqlx::PgPool, sessions: SessionCache, every: Duration, stop: CancellationToken) {
     tokio::spawn(async move {
@@ -21,8 +25,10 @@ pub fn spawn(pg: sqlx::PgPool, sessions: SessionCache, every: Duration, stop: Ca
                 () = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            if let Err(e) = propagate(&pg, &sessions).await {
-                tracing::warn!(error = %e, "revocation propagation failed; will retry");
+            match tokio::time::timeout(PASS_DEADLINE, propagate(&pg, &sessions)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "revocation propagation failed; will retry"),
+                Err(_) => tracing::warn!("revocation propagation unanswered within {PASS_DEADLINE:?}; will retry"),
             }
         }
     });

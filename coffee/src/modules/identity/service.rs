@@ -142,7 +142,10 @@ pub async fn logout(
     let until = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
     match sessions.revoke(&claims.sid, until).await {
         Ok(()) => {
-            if let Err(e) = repo::revocation_propagated(ctx.pg.pool(), sid).await {
+            let cleared = ctx.postgres("revocation_propagated", async {
+                Ok(repo::revocation_propagated(ctx.pg.pool(), sid).await?)
+            });
+            if let Err(e) = cleared.await {
                 // harmless: the propagator will revoke again (idempotent)
                 tracing::warn!(error = %e, "could not clear the pending revocation flag");
             }

@@ -13,7 +13,8 @@
 //! - a request answers 2xx only after its event is committed, so a crash never loses an
 //!   acknowledged view; a failed write fails every request of that batch (500, logged; 503
 //!   with `Retry-After` when the database is unavailable or silent: each batch has
-//!   `PG_QUERY_TIMEOUT_MS` and a breaker of its own);
+//!   `PG_QUERY_TIMEOUT_MS` and a breaker of its own; a batch cut at its deadline may still
+//!   commit once Postgres answers, so such a view can be counted although it was answered 503);
 //! - an event is all-or-nothing: its page track, activity row and counters commit together;
 //! - an event whose partner does not exist is refused (422) without affecting the rest of
 //!   its batch; a user id that does not exist is recorded as no user (the activity table's
@@ -129,7 +130,7 @@ impl UsageLog {
             Ok(Outcome::Recorded) => Ok(()),
             Ok(Outcome::UnknownPartner) => Err(ApiError::Unprocessable(format!("partner {partner_id} does not exist"))),
             Ok(Outcome::Unavailable) => Err(ApiError::Unavailable(
-                "the database is unavailable: usage could not be recorded; retry shortly".into(),
+                "the database is unavailable: the view may not have been recorded; retry shortly".into(),
             )),
             // the writer logged the cause
             Ok(Outcome::Failed) | Err(_) => {
