@@ -17,6 +17,9 @@
 //! 4. **Memory**: the resident-set growth of a process holding 1M sessions in the gateway's
 //!    in-process tier, and of one holding 1M bare entries in a moka cache (the cache's floor).
 //!
+//! `perf record` samples the gateway during one run, by default the cheap route at 64
+//! connections; `BENCH_PROFILE=profile:1` (route:connections) picks another.
+//!
 //! Coffee and gateway binaries and the bare proxy (`examples/bare_proxy.rs`, the gateway's HTTP
 //! stack alone) come from `target/release` (`cargo stack bench` builds them).
 
@@ -406,6 +409,8 @@ async fn main() {
          end\n",
     )
     .unwrap();
+    // BENCH_PROFILE=route:connections profiles another of the gateway's runs (default its heaviest)
+    let profiled = std::env::var("BENCH_PROFILE").unwrap_or_else(|_| "cheap:64".to_owned());
     let mut runs = Vec::new();
     for (route, path) in routes {
         for connections in [64u32, 1] {
@@ -432,7 +437,7 @@ async fn main() {
                 };
                 wrk(2); // warm-up: connections, caches
                         // where the gateway's time goes, sampled by perf during its heaviest run
-                let profiling = (target == "gateway" && route == "cheap" && connections == 64)
+                let profiling = (target == "gateway" && profiled == format!("{route}:{connections}"))
                     .then(|| {
                         Command::new("perf")
                             .args(["record", "-F", "499", "-g", "-o", perf_data.to_str().unwrap()])
@@ -605,8 +610,9 @@ async fn main() {
         "\nTargets: the gateway at 64 connections reaches at least nginx's throughput (ratio ≥ 1.00) while doing \
          auth, limits and enrichment; at 1 connection it adds < 150 µs p50 over direct.\n\n\
          ## Where the gateway's time goes\n\n\
-         `perf record` on the gateway process during the cheap route at 64 connections: each sampled symbol's \
-         self time, grouped by what it belongs to (the raw data stays in /tmp/bulbul-gateway.perf.data):\n\n```\n{}\n```\n\n\
+         `perf record` on the gateway process during the {profiled_route} route at {profiled_connections} \
+         connections: each sampled symbol's self time, grouped by what it belongs to (the raw data stays in \
+         /tmp/bulbul-gateway.perf.data):\n\n```\n{}\n```\n\n\
          ## Memory\n\n\
          {held} sessions in the in-process tier (`SESSION_CACHE_CAPACITY` raised for the run): the process's resident \
          set grew by **{rss_mib:.0} MiB** ({per_session:.0} bytes per session, key, value and cache bookkeeping). \
@@ -614,7 +620,9 @@ async fn main() {
          The cache's own floor, measured the same way in a process of its own: a moka cache of {held} entries \
          from a `u128` to a `u64` (no session data at all) grew the resident set by {floor:.0} bytes per entry. \
          The session itself (ids, expiry, name, the shared pointer) is the rest.\n",
-        profile.join("\n")
+        profile.join("\n"),
+        profiled_route = profiled.split(':').next().unwrap_or_default(),
+        profiled_connections = profiled.split(':').nth(1).unwrap_or_default(),
     );
     let report = json!({
         "machine": machine,
