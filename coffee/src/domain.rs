@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -31,11 +31,6 @@ impl Month {
     /// The month's first day.
     pub fn first_day(self) -> NaiveDate {
         self.0
-    }
-
-    /// The month `day` falls in.
-    pub fn of(day: NaiveDate) -> Self {
-        Self(day.with_day(1).expect("every month has a first day"))
     }
 }
 
@@ -72,8 +67,6 @@ impl fmt::Display for Month {
 pub struct CategorySlug(String);
 
 impl CategorySlug {
-    pub const PATTERN: &'static str = r"^[a-z0-9_-]{1,63}$";
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -102,10 +95,6 @@ impl CollectionName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn into_inner(self) -> String {
-        self.0
-    }
 }
 
 impl TryFrom<String> for CollectionName {
@@ -133,7 +122,6 @@ mod tests {
         for bad in ["2026-13", "2026-1", "October", "", "2026-01-01", "+2026-01", "+202-01", "2026/01"] {
             assert!(bad.parse::<Month>().is_err(), "{bad:?}");
         }
-        assert_eq!(Month::of(NaiveDate::from_ymd_opt(2026, 2, 27).unwrap()).to_string(), "2026-02");
     }
 
     #[test]

@@ -68,19 +68,15 @@ impl From<clickhouse::error::Error> for ApiError {
     }
 }
 
+/// A store could not be reached or did not answer in time (as opposed to refusing a
+/// statement): what counts against a store's breaker.
 impl StoreFailure for ApiError {
     fn is_outage(&self) -> bool {
-        self.is_store_unreachable()
+        matches!(self, Self::Store(e) if e.is_outage())
     }
 }
 
 impl ApiError {
-    /// A store could not be reached or did not answer in time (as opposed to refusing a
-    /// statement): what counts against a store's breaker.
-    pub fn is_store_unreachable(&self) -> bool {
-        matches!(self, Self::Store(e) if e.is_outage())
-    }
-
     pub fn not_found(what: impl std::fmt::Display) -> Self {
         Self::NotFound(format!("{what} not found"))
     }
