@@ -32,6 +32,8 @@ pub mod upstream;
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
@@ -138,6 +140,10 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
             config.redis.breaker,
         )?,
         http: proxy::client(),
+        upstreams: proxy::Upstreams {
+            coffee: proxy::Upstream::parse(&config.coffee_url).context("COFFEE_URL")?,
+            beat: proxy::Upstream::parse(&config.beat_url).context("BEAT_URL")?,
+        },
         documents: openapi::Documents::new(http.clone(), config.identity_timeout, &config.coffee_url, &config.beat_url),
         sessions,
         redis,

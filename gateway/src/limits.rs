@@ -49,8 +49,11 @@ impl EdgeLimiter {
 
     pub async fn partner(&self, caller: &PartnerCaller<'_>) -> Result<RateLimitHeaders, GatewayError> {
         let policy = self.limits.for_plan(caller.plan);
-        let partner = caller.partner_id.to_string();
-        let client = format!("{partner}:{}", caller.client);
+        let partner = itoa::Buffer::new().format(caller.partner_id).to_owned();
+        let mut client = String::with_capacity(partner.len() + 1 + caller.client.len());
+        client.push_str(&partner);
+        client.push(':');
+        client.push_str(caller.client);
         // the client's levels come last
         let first_client_level = policy.limits().len() - self.limits.client_levels;
         self.decide(policy, &partner, |i| if i >= first_client_level { &client } else { &partner }).await

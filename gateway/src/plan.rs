@@ -24,7 +24,7 @@ struct Known {
 }
 
 pub struct PlanResolver {
-    cache: moka::future::Cache<i64, Known>,
+    cache: moka::future::Cache<i64, Known, foldhash::fast::RandomState>,
     fresh_for: Duration,
     http: reqwest::Client,
     coffee_url: String,
@@ -44,7 +44,10 @@ impl PlanResolver {
         signing: Option<tenancy::SigningKey>,
     ) -> Self {
         Self {
-            cache: moka::future::Cache::builder().max_capacity(100_000).time_to_live(stale_max.max(fresh_for)).build(),
+            cache: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(stale_max.max(fresh_for))
+                .build_with_hasher(foldhash::fast::RandomState::default()),
             fresh_for,
             http,
             coffee_url: coffee_url.to_owned(),

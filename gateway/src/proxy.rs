@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::uri::{Authority, PathAndQuery, Scheme};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -35,6 +36,47 @@ pub const COFFEE_MODULES: [&str; 3] = ["coffee", "identity", "partners"];
 pub const BEAT_MODULE: &str = "beat";
 
 pub type HttpClient = Client<HttpConnector, Body>;
+
+/// A module's base URL (`COFFEE_URL`, `BEAT_URL`), parsed once so each request's upstream URI
+/// is assembled from parts instead of formatted and parsed again.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    scheme: Scheme,
+    authority: Authority,
+    /// The base URL's own path, without a trailing slash: usually empty.
+    base_path: String,
+}
+
+impl Upstream {
+    /// `None` unless `url` is an absolute URL with a scheme and a host.
+    pub fn parse(url: &str) -> Option<Self> {
+        let uri: Uri = url.parse().ok()?;
+        let base_path = uri.path().trim_end_matches('/').to_owned();
+        let parts = uri.into_parts();
+        Some(Self { scheme: parts.scheme?, authority: parts.authority?, base_path })
+    }
+
+    /// The upstream URI of `path_and_query` (which starts with `/`).
+    fn uri(&self, path_and_query: PathAndQuery) -> Option<Uri> {
+        let path_and_query = if self.base_path.is_empty() {
+            path_and_query
+        } else {
+            format!("{}{}", self.base_path, path_and_query.as_str()).parse().ok()?
+        };
+        let mut parts = axum::http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        Uri::from_parts(parts).ok()
+    }
+}
+
+/// Where each kind of module is served.
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    pub coffee: Upstream,
+    pub beat: Upstream,
+}
 
 pub fn client() -> HttpClient {
     let mut connector = HttpConnector::new();
@@ -59,6 +101,11 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 
 /// Removes the hop-by-hop headers: the standard ones and every header `Connection` names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // most messages carry none: one pass over the names (compared, not hashed) tells, and the
+    // names listed in `Connection` only matter when `Connection` itself is there
+    if !headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -73,17 +120,36 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 fn forwarded_for(headers: &mut HeaderMap, peer: Option<SocketAddr>) {
     if let Some(peer) = peer {
-        let ip = peer.ip().to_string();
-        let value = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-            Some(earlier) if !earlier.trim().is_empty() => format!("{earlier}, {ip}"),
-            _ => ip,
-        };
-        if let Ok(v) = HeaderValue::from_str(&value) {
+        let mut value = String::with_capacity(64);
+        if let Some(earlier) = headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+            if !earlier.trim().is_empty() {
+                value.push_str(earlier);
+                value.push_str(", ");
+            }
+        }
+        push_ip(&mut value, peer.ip());
+        if let Ok(v) = HeaderValue::try_from(value) {
             headers.insert(X_FORWARDED_FOR, v);
         }
     }
     if !headers.contains_key(&X_FORWARDED_PROTO) {
         headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+    }
+}
+
+/// Appends `ip` as text; an IPv4 address (the usual peer) without the formatting machinery.
+fn push_ip(out: &mut String, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mut digits = itoa::Buffer::new();
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(digits.format(octet));
+            }
+        }
+        std::net::IpAddr::V6(v6) => out.push_str(&v6.to_string()),
     }
 }
 
@@ -112,16 +178,17 @@ pub async fn forward(State(state): State<AppState>, req: Request) -> Response {
     let Some(module) = COFFEE_MODULES.iter().chain([&BEAT_MODULE]).copied().find(|m| *m == first) else {
         return GatewayError::UnknownModule(format!("/{first}")).into_response();
     };
-    let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let (what, upstream_path) = if module != BEAT_MODULE {
-        ("coffee", path_and_query.clone())
+    let path_and_query = req.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
+    let (what, upstream, upstream_path) = if module != BEAT_MODULE {
+        // coffee serves its modules under their own prefixes: the path passes unchanged
+        ("coffee", &state.upstreams.coffee, Some(path_and_query.clone()))
     } else {
-        let rest = &path_and_query["/beat".len()..];
-        ("beat", if rest.starts_with('/') { rest.to_owned() } else { format!("/{rest}") })
+        let rest = &path_and_query.as_str()["/beat".len()..];
+        let rest = if rest.starts_with('/') { rest.parse().ok() } else { format!("/{rest}").parse().ok() };
+        ("beat", &state.upstreams.beat, rest)
     };
-    let base = if what == "beat" { &state.config.beat_url } else { &state.config.coffee_url };
-    let Ok(uri) = format!("{base}{upstream_path}").parse::<Uri>() else {
-        return GatewayError::UnknownModule(path_and_query).into_response();
+    let Some(uri) = upstream_path.and_then(|p| upstream.uri(p)) else {
+        return GatewayError::UnknownModule(path_and_query.as_str().to_owned()).into_response();
     };
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let (mut parts, body) = req.into_parts();
@@ -130,7 +197,8 @@ pub async fn forward(State(state): State<AppState>, req: Request) -> Response {
     parts.headers.remove(header::HOST);
     forwarded_for(&mut parts.headers, peer);
     if let Some(key) = &state.config.tenant_signing_key {
-        key.sign(chrono::Utc::now().timestamp(), &parts.method, &upstream_path, &mut parts.headers);
+        let signed = parts.uri.path_and_query().map_or("/", PathAndQuery::as_str);
+        key.sign(chrono::Utc::now().timestamp(), &parts.method, signed, &mut parts.headers);
     }
     let limit = usize::try_from(state.config.max_body_bytes).unwrap_or(usize::MAX);
     let req = Request::from_parts(parts, Body::new(Limited::new(body, limit)));
@@ -202,5 +270,10 @@ mod tests {
         forwarded_for(&mut h, Some("10.0.0.9:5000".parse().unwrap()));
         assert_eq!(h[&X_FORWARDED_FOR], "1.2.3.4, 10.0.0.9");
         assert_eq!(h[&X_FORWARDED_PROTO], "https");
+        forwarded_for(&mut h, Some("[2001:db8::1]:443".parse().unwrap()));
+        assert_eq!(h[&X_FORWARDED_FOR], "1.2.3.4, 10.0.0.9, 2001:db8::1");
+        let mut h = HeaderMap::new();
+        forwarded_for(&mut h, Some("255.0.10.1:1".parse().unwrap()));
+        assert_eq!(h[&X_FORWARDED_FOR], "255.0.10.1");
     }
 }

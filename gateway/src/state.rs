@@ -20,5 +20,6 @@ pub struct Services {
     pub plans: PlanResolver,
     pub limits: EdgeLimiter,
     pub http: HttpClient,
+    pub upstreams: crate::proxy::Upstreams,
     pub documents: crate::openapi::Documents,
 }

@@ -15,12 +15,25 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::trace_context::TraceContext;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A fresh UUID v4 for each request without an `x-request-id`, written straight into the
+/// header (tower-http's own maker formats it through `Display` and parses it back).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MakeRequestUuid;
+
+impl MakeRequestId for MakeRequestUuid {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+        axum::http::HeaderValue::from_str(id).ok().map(RequestId::new)
+    }
+}
 
 /// A named dependency check for `/ready`, e.g. "postgres" → `SELECT 1`.
 pub type Check = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
@@ -143,7 +156,7 @@ pub fn common_layers(router: Router) -> Router {
 pub fn common_layers_with(router: Router, cors: Option<tower_http::cors::CorsLayer>) -> Router {
     let routes = router.route_layer(axum::middleware::from_fn(crate::metrics::track_requests));
     let layered = tower::ServiceBuilder::new()
-        .option_layer(cors)
+        .option_layer(cors.map(crate::cors::CrossOriginLayer))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::from_fn(crate::trace_context::trace_context))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

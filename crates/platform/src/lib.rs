@@ -3,6 +3,7 @@
 //! layers applied to every router, problem+json error bodies and graceful shutdown.
 
 pub mod config;
+pub mod cors;
 pub mod extract;
 pub mod hooks;
 pub mod http;

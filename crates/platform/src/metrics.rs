@@ -85,7 +85,8 @@ pub struct Handles<K, H> {
     register: fn(&str, &K) -> H,
 }
 
-type ByName<K, H> = std::collections::HashMap<Box<str>, std::collections::HashMap<K, H>>;
+type ByName<K, H> = std::collections::HashMap<Box<str>, std::collections::HashMap<K, H, Hasher>, Hasher>;
+type Hasher = foldhash::fast::RandomState;
 
 impl<K: Clone + Eq + std::hash::Hash, H> Handles<K, H> {
     pub const fn new(register: fn(&str, &K) -> H) -> Self {

@@ -53,8 +53,37 @@ impl TraceContext {
         TraceId(self.trace_id)
     }
 
+    /// The `traceparent` naming this hop as the parent: `00-<trace id>-<span id>-<flags>`.
     pub fn header(&self) -> String {
-        format!("00-{:032x}-{:016x}-{:02x}", self.trace_id, self.span_id, u8::from(self.sampled))
+        let mut out = [0u8; TRACEPARENT_LEN];
+        self.write(&mut out);
+        out.iter().map(|&b| char::from(b)).collect()
+    }
+
+    /// [`Self::header`] as a header value, built in place (this runs for every request).
+    pub fn header_value(&self) -> HeaderValue {
+        let mut out = [0u8; TRACEPARENT_LEN];
+        self.write(&mut out);
+        HeaderValue::from_bytes(&out).expect("hex digits and dashes")
+    }
+
+    fn write(&self, out: &mut [u8; TRACEPARENT_LEN]) {
+        out[..3].copy_from_slice(b"00-");
+        hex(&mut out[3..35], self.trace_id);
+        out[35] = b'-';
+        hex(&mut out[36..52], u128::from(self.span_id));
+        out[52..].copy_from_slice(if self.sampled { b"-01" } else { b"-00" });
+    }
+}
+
+const TRACEPARENT_LEN: usize = 55;
+
+/// `value`'s low `out.len()` hex digits, lowercase, most significant first.
+fn hex(out: &mut [u8], mut value: u128) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(value & 0xf) as usize];
+        value >>= 4;
     }
 }
 
@@ -72,9 +101,7 @@ impl std::fmt::Display for TraceId {
 pub async fn trace_context(mut req: Request, next: Next) -> Response {
     let incoming = req.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok());
     let ctx = TraceContext::continue_or_start(incoming);
-    if let Ok(v) = HeaderValue::from_str(&ctx.header()) {
-        req.headers_mut().insert(TRACEPARENT, v);
-    }
+    req.headers_mut().insert(TRACEPARENT, ctx.header_value());
     req.extensions_mut().insert(ctx);
     next.run(req).await
 }
@@ -103,5 +130,8 @@ mod tests {
         let fresh = TraceContext::continue_or_start(Some("garbage"));
         assert_ne!(fresh.trace_id, 0);
         assert_eq!(TraceContext::parse(&fresh.header()).map(|p| p.0), Some(fresh.trace_id));
+        let unsampled = TraceContext { trace_id: 0xab, span_id: 0x1f, sampled: false };
+        assert_eq!(unsampled.header(), "00-000000000000000000000000000000ab-000000000000001f-00");
+        assert_eq!(unsampled.header_value(), unsampled.header().as_str());
     }
 }

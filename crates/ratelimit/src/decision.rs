@@ -4,7 +4,6 @@
 //! lists every level's quota (`q`) and window (`w`), `RateLimit` every level's remaining units
 //! (`r`) and seconds until it is whole again (`t`), and a rejection adds `Retry-After`.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,16 +77,29 @@ impl Decision {
 
     /// The `RateLimit-Policy`, `RateLimit` and (when rejected) `Retry-After` headers.
     pub fn headers(&self) -> RateLimitHeaders {
-        let mut map = HeaderMap::new();
+        let mut map = HeaderMap::with_capacity(3);
         let levels = self.levels();
         if !levels.is_empty() {
-            // written straight into two buffers: this runs for every limited response
+            // built by hand into two buffers: this runs for every limited response
             let (mut policy, mut state) =
                 (String::with_capacity(32 * levels.len()), String::with_capacity(32 * levels.len()));
+            let mut digits = itoa::Buffer::new();
             for (i, l) in levels.iter().enumerate() {
-                let sep = if i == 0 { "" } else { ", " };
-                let _ = write!(policy, "{sep}\"{}\";q={};w={}", l.name, l.quota, whole_secs(l.window));
-                let _ = write!(state, "{sep}\"{}\";r={};t={}", l.name, l.remaining, whole_secs(l.reset));
+                for (buffer, first, second) in [
+                    (&mut policy, (";q=", l.quota), (";w=", l.window)),
+                    (&mut state, (";r=", l.remaining), (";t=", l.reset)),
+                ] {
+                    if i > 0 {
+                        buffer.push_str(", ");
+                    }
+                    buffer.push('"');
+                    buffer.push_str(&l.name);
+                    buffer.push('"');
+                    buffer.push_str(first.0);
+                    buffer.push_str(digits.format(first.1));
+                    buffer.push_str(second.0);
+                    buffer.push_str(digits.format(whole_secs(second.1)));
+                }
             }
             insert(&mut map, RATELIMIT_POLICY, policy);
             insert(&mut map, RATELIMIT, state);

@@ -116,12 +116,17 @@ impl Lease {
 
 #[derive(Clone)]
 pub(crate) struct Leases {
-    entries: moka::sync::Cache<String, Arc<Lease>>,
+    entries: moka::sync::Cache<String, Arc<Lease>, foldhash::fast::RandomState>,
 }
 
 impl Leases {
     pub(crate) fn new(capacity: u64) -> Self {
-        Self { entries: moka::sync::Cache::builder().max_capacity(capacity).time_to_idle(LEASE_TTL * 10).build() }
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_idle(LEASE_TTL * 10)
+                .build_with_hasher(foldhash::fast::RandomState::default()),
+        }
     }
 
     /// The lease named `key` (see `Stack::lease_key`).

@@ -19,7 +19,7 @@ struct Exhausted {
 
 #[derive(Clone)]
 pub(crate) struct OverLimitCache {
-    entries: moka::sync::Cache<String, Exhausted>,
+    entries: moka::sync::Cache<String, Exhausted, foldhash::fast::RandomState>,
 }
 
 impl OverLimitCache {
@@ -30,7 +30,7 @@ impl OverLimitCache {
             entries: moka::sync::Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(Duration::from_secs(3600))
-                .build(),
+                .build_with_hasher(foldhash::fast::RandomState::default()),
         }
     }
 

@@ -35,14 +35,22 @@ pub enum DownstreamAuthError {
 impl DownstreamAuth {
     /// The header value (plain base64, optionally accepted with a `Basic ` prefix when parsing).
     pub fn encode(&self) -> String {
-        let raw = format!(
-            "{}~{}~{}~{}:{}",
-            self.user_id.map(|v| v.to_string()).unwrap_or_default(),
-            self.user_name.as_deref().unwrap_or_default(),
-            self.is_logged_in,
-            self.account_id.map(|v| v.to_string()).unwrap_or_default(),
-            self.password
-        );
+        let name = self.user_name.as_deref().unwrap_or_default();
+        let mut raw = String::with_capacity(48 + name.len() + self.password.len());
+        let mut digits = itoa::Buffer::new();
+        if let Some(id) = self.user_id {
+            raw.push_str(digits.format(id));
+        }
+        raw.push('~');
+        raw.push_str(name);
+        raw.push('~');
+        raw.push_str(if self.is_logged_in { "true" } else { "false" });
+        raw.push('~');
+        if let Some(id) = self.account_id {
+            raw.push_str(digits.format(id));
+        }
+        raw.push(':');
+        raw.push_str(&self.password);
         STANDARD.encode(raw)
     }
 

@@ -76,17 +76,27 @@ impl TenantIdentity {
             partner_id: positive_id(headers, &PARTNER_ID, "x-bb-partner-id")?,
             account_id: positive_id(headers, &ACCOUNT_ID, "x-bb-account-id")?,
             plan_type,
-            device_id: token(headers, &DEVICE_ID, "x-bb-device-id")?,
-            client_id: token(headers, &CLIENT_ID, "x-bb-client-id")?,
-            client_type: token(headers, &CLIENT_TYPE, "x-bb-client-type")?,
             auth,
+            ..Self::client_from_headers(headers)?
         })
     }
 
-    /// Writes these values as headers (replacing any present), for forwarding on outgoing calls.
+    /// Only what describes the client (device, client id and type), the part of the identity a
+    /// caller may state about itself; the rest stays empty.
+    pub fn client_from_headers(headers: &HeaderMap) -> Result<Self, TenancyError> {
+        Ok(Self {
+            device_id: token(headers, &DEVICE_ID, "x-bb-device-id")?,
+            client_id: token(headers, &CLIENT_ID, "x-bb-client-id")?,
+            client_type: token(headers, &CLIENT_TYPE, "x-bb-client-type")?,
+            ..Self::default()
+        })
+    }
+
+    /// Sets every tenant header this identity has and removes those it has not. Runs on every
+    /// proxied request, so the values are built without formatting machinery.
     pub fn write_headers(&self, headers: &mut HeaderMap) {
-        fn set(headers: &mut HeaderMap, name: HeaderName, value: Option<String>) {
-            match value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        fn set(headers: &mut HeaderMap, name: HeaderName, value: Option<HeaderValue>) {
+            match value {
                 Some(v) => {
                     headers.insert(name, v);
                 }
@@ -95,13 +105,14 @@ impl TenantIdentity {
                 }
             }
         }
-        set(headers, PARTNER_ID, self.partner_id.map(|v| v.to_string()));
-        set(headers, ACCOUNT_ID, self.account_id.map(|v| v.to_string()));
-        set(headers, PLAN_TYPE, self.plan_type.map(|p| p.as_str().to_owned()));
-        set(headers, DEVICE_ID, self.device_id.clone());
-        set(headers, CLIENT_ID, self.client_id.clone());
-        set(headers, CLIENT_TYPE, self.client_type.clone());
-        set(headers, AUTHORIZATION, self.auth.as_ref().map(DownstreamAuth::encode));
+        let text = |v: &Option<String>| v.as_deref().and_then(|v| HeaderValue::from_str(v).ok());
+        set(headers, PARTNER_ID, self.partner_id.map(HeaderValue::from));
+        set(headers, ACCOUNT_ID, self.account_id.map(HeaderValue::from));
+        set(headers, PLAN_TYPE, self.plan_type.map(|p| HeaderValue::from_static(p.as_str())));
+        set(headers, DEVICE_ID, text(&self.device_id));
+        set(headers, CLIENT_ID, text(&self.client_id));
+        set(headers, CLIENT_TYPE, text(&self.client_type));
+        set(headers, AUTHORIZATION, self.auth.as_ref().and_then(|a| HeaderValue::try_from(a.encode()).ok()));
     }
 }
 

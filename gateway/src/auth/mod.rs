@@ -40,13 +40,7 @@ const LOGIN_BODY_MAX: usize = 16 * 1024;
 
 /// The client-describing headers that survive stripping, if well-formed.
 fn client_headers(headers: &HeaderMap) -> TenantIdentity {
-    let mut only_client = HeaderMap::new();
-    for name in [tenancy::DEVICE_ID, tenancy::CLIENT_ID, tenancy::CLIENT_TYPE] {
-        if let Some(v) = headers.get(&name) {
-            only_client.insert(name, v.clone());
-        }
-    }
-    TenantIdentity::from_headers(&only_client).unwrap_or_default()
+    TenantIdentity::client_from_headers(headers).unwrap_or_default()
 }
 
 fn peer_ip(req: &Request) -> IpAddr {
@@ -67,7 +61,14 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     } else {
         match caller(&state, req.headers()).await {
             Ok(caller) => {
-                let client = identity.client_id.clone().unwrap_or_else(|| format!("user:{}", caller.session.user_id));
+                let client = match &identity.client_id {
+                    Some(id) => std::borrow::Cow::Borrowed(id.as_str()),
+                    None => {
+                        let mut user = String::from("user:");
+                        user.push_str(itoa::Buffer::new().format(caller.session.user_id));
+                        std::borrow::Cow::Owned(user)
+                    }
+                };
                 let who = PartnerCaller { plan: caller.plan, partner_id: caller.partner_id(), client: &client };
                 match state.limits.partner(&who).await {
                     Ok(limit_headers) => {

@@ -28,7 +28,7 @@ pub struct Claims {
 pub struct TokenVerifier {
     key: DecodingKey,
     validation: Validation,
-    verified: moka::sync::Cache<String, Arc<Claims>>,
+    verified: moka::sync::Cache<String, Arc<Claims>, foldhash::fast::RandomState>,
 }
 
 /// Tokens remembered as verified, and for how long.
@@ -42,7 +42,10 @@ impl TokenVerifier {
         validation.set_issuer(&[issuer]);
         validation.validate_nbf = true;
         validation.leeway = leeway.as_secs();
-        let verified = moka::sync::Cache::builder().max_capacity(VERIFIED_CAPACITY).time_to_live(VERIFIED_TTL).build();
+        let verified = moka::sync::Cache::builder()
+            .max_capacity(VERIFIED_CAPACITY)
+            .time_to_live(VERIFIED_TTL)
+            .build_with_hasher(foldhash::fast::RandomState::default());
         Self { key: DecodingKey::from_secret(hmac_key), validation, verified }
     }
 

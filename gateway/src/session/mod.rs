@@ -45,6 +45,16 @@ impl Tier {
             Tier::Identity => "identity",
         }
     }
+
+    /// `gateway_session_lookups_total` of this tier (registered once, counted on every request).
+    fn lookups(self) -> &'static metrics::Counter {
+        static LOOKUPS: std::sync::OnceLock<[metrics::Counter; 3]> = std::sync::OnceLock::new();
+        let counters = LOOKUPS.get_or_init(|| {
+            [Tier::Memory, Tier::Redis, Tier::Identity]
+                .map(|t| metrics::counter!("gateway_session_lookups_total", "tier" => t.label()))
+        });
+        &counters[self as usize]
+    }
 }
 
 /// What the gateway keeps of a live session.
@@ -89,9 +99,12 @@ pub fn key_of(sid: &str) -> Option<u128> {
     uuid::Uuid::parse_str(sid).ok().map(|u| u.as_u128())
 }
 
+type Hasher = foldhash::fast::RandomState;
+
 pub struct SessionTiers {
-    memory: moka::future::Cache<u128, Arc<CachedSession>>,
-    revoked: moka::sync::Cache<String, ()>,
+    memory: moka::future::Cache<u128, Arc<CachedSession>, Hasher>,
+    /// Session ids (as keyed in memory) whose logout this process has heard of.
+    revoked: moka::sync::Cache<u128, (), Hasher>,
     ttl: Duration,
     redis: SessionCache,
     identity: IdentityClient,
@@ -110,9 +123,12 @@ impl SessionTiers {
         Self {
             // no per-entry expiry queue (it costs memory for each of a million entries): a copy
             // older than `ttl` is dropped when read, and capacity evicts the rest
-            memory: moka::future::Cache::builder().max_capacity(capacity).build(),
+            memory: moka::future::Cache::builder().max_capacity(capacity).build_with_hasher(Hasher::default()),
             ttl,
-            revoked: moka::sync::Cache::builder().max_capacity(capacity).time_to_live(revoked_for).build(),
+            revoked: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(revoked_for)
+                .build_with_hasher(Hasher::default()),
             redis,
             identity,
             hooks,
@@ -131,7 +147,7 @@ impl SessionTiers {
     /// The live session `sid` of `token` (already signature-checked), and the tier that knew.
     pub async fn resolve(&self, sid: &str, token: &str) -> Result<(Arc<CachedSession>, Tier), GatewayError> {
         let key = key_of(sid).ok_or(GatewayError::Unauthorized(AuthFailure::Malformed))?;
-        if self.revoked.contains_key(sid) {
+        if self.revoked.contains_key(&key) {
             return Err(GatewayError::Unauthorized(AuthFailure::Revoked));
         }
         let mut session = self.lookup(key, sid, token).await?;
@@ -141,7 +157,7 @@ impl SessionTiers {
             session = self.lookup(key, sid, token).await?;
         }
         let (session, tier) = session;
-        if self.revoked.contains_key(sid) {
+        if self.revoked.contains_key(&key) {
             // the logout arrived while this session was being loaded: it wins
             self.memory.invalidate(&key).await;
             metrics::counter!("gateway_session_fenced_loads_total").increment(1);
@@ -151,7 +167,7 @@ impl SessionTiers {
             self.memory.invalidate(&key).await;
             return Err(GatewayError::Unauthorized(AuthFailure::Expired));
         }
-        metrics::counter!("gateway_session_lookups_total", "tier" => tier.label()).increment(1);
+        tier.lookups().increment(1);
         Ok((session, tier))
     }
 
@@ -182,8 +198,9 @@ impl SessionTiers {
 
     /// A logout was announced: refuse the session from now on, in this process.
     pub async fn forget(&self, sid: &str) {
-        self.revoked.insert(sid.to_owned(), ());
+        // anything else is refused before any tier is asked (see `resolve`)
         if let Some(key) = key_of(sid) {
+            self.revoked.insert(key, ());
             self.memory.invalidate(&key).await;
         }
     }
@@ -195,7 +212,7 @@ impl SessionTiers {
 
     /// Whether this process has heard that `sid` was revoked (tests).
     pub fn is_revoked_here(&self, sid: &str) -> bool {
-        self.revoked.contains_key(sid)
+        key_of(sid).is_some_and(|key| self.revoked.contains_key(&key))
     }
 
     /// Whether `sid` is held in process (tests).
