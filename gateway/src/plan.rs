@@ -23,6 +23,12 @@ struct Known {
     fetched: Instant,
 }
 
+/// `gateway_plan_lookups_total{outcome="cached"}`, counted on every request.
+fn cached_lookups() -> &'static metrics::Counter {
+    static CACHED: std::sync::OnceLock<metrics::Counter> = std::sync::OnceLock::new();
+    CACHED.get_or_init(|| metrics::counter!("gateway_plan_lookups_total", "outcome" => "cached"))
+}
+
 pub struct PlanResolver {
     cache: moka::future::Cache<i64, Known, foldhash::fast::RandomState>,
     fresh_for: Duration,
@@ -58,6 +64,18 @@ impl PlanResolver {
     }
 
     pub async fn plan(&self, partner_id: i64) -> Result<PlanType, GatewayError> {
+        // the hit path stays small: the fetch (an HTTP call's whole future) is built, boxed, only
+        // when the plan is missing or old
+        if let Some(known) = self.cache.get(&partner_id).await {
+            if known.fetched.elapsed() < self.fresh_for {
+                cached_lookups().increment(1);
+                return Ok(known.plan);
+            }
+        }
+        Box::pin(self.plan_from_coffee(partner_id)).await
+    }
+
+    async fn plan_from_coffee(&self, partner_id: i64) -> Result<PlanType, GatewayError> {
         let known = self.cache.try_get_with(partner_id, self.fetch(partner_id)).await.map_err(|e| match &*e {
             GatewayError::Forbidden(m) => GatewayError::Forbidden(m.clone()),
             GatewayError::Unavailable { what, retry_after } => {
@@ -66,7 +84,7 @@ impl PlanResolver {
             other => GatewayError::Upstream { what: "partner", cause: other.to_string() },
         })?;
         if known.fetched.elapsed() < self.fresh_for {
-            metrics::counter!("gateway_plan_lookups_total", "outcome" => "cached").increment(1);
+            cached_lookups().increment(1);
             return Ok(known.plan);
         }
         match self.fetch(partner_id).await {

@@ -174,19 +174,21 @@ where
     pub async fn check(&self, cost: u64) -> Result<Decision, Error> {
         let units = self.policy.lease_units();
         if units > 1 && cost == 1 {
-            return self.check_leased(units).await;
+            // one unit, from this process's lease of these keys (see [`crate::lease`]); spending
+            // it is the hot path and stays small: what waits on Redis is built, boxed, only when
+            // the lease is spent
+            self.validate(1)?;
+            let lease = self.limiter.leases.of(&self.lease_key());
+            if let Some(admitted) = self.spend(&lease, units) {
+                return Ok(admitted);
+            }
+            return Box::pin(self.take_lease(lease, units)).await;
         }
-        self.decide(cost, None).await
+        Box::pin(self.decide(cost, None)).await
     }
 
-    /// One unit, from this process's lease of these keys (see [`crate::lease`]).
-    async fn check_leased(&self, units: u64) -> Result<Decision, Error> {
-        self.validate(1)?;
-        let lease = self.limiter.leases.of(&self.lease_key());
-        if let Some(admitted) = self.spend(&lease, units) {
-            return Ok(admitted);
-        }
-        // none left: wait for a lease already being taken, or take one
+    /// No unit is left in process: wait for a lease already being taken, or take one.
+    async fn take_lease(&self, lease: Arc<Lease>, units: u64) -> Result<Decision, Error> {
         let _taking = lease.taking.lock().await;
         if let Some(admitted) = self.spend(&lease, units) {
             return Ok(admitted);

@@ -57,7 +57,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         metrics::counter!("gateway_spoofed_tenant_headers_total").increment(removed as u64);
     }
     let result = if is_public(req.uri().path()) {
-        public(&state, req, identity).await
+        // boxed: the hot path (a session's request) does not carry the login's larger future
+        Box::pin(public(&state, req, identity)).await
     } else {
         match caller(&state, req.headers()).await {
             Ok(caller) => {

@@ -174,6 +174,21 @@ impl SessionTiers {
     /// The session from memory, or loaded into it from the tiers below (one load per session
     /// at a time), and which tier answered.
     async fn lookup(&self, key: u128, sid: &str, token: &str) -> Result<(Arc<CachedSession>, Tier), GatewayError> {
+        // a hit stays small: the load (Redis and identity calls, whole futures) is built, boxed,
+        // only on a miss
+        if let Some(session) = self.memory.get(&key).await {
+            return Ok((session, Tier::Memory));
+        }
+        Box::pin(self.load_into_memory(key, sid, token)).await
+    }
+
+    /// The session loaded into memory from the tiers below, one load per session at a time.
+    async fn load_into_memory(
+        &self,
+        key: u128,
+        sid: &str,
+        token: &str,
+    ) -> Result<(Arc<CachedSession>, Tier), GatewayError> {
         let mut tier = Tier::Memory;
         let session = self
             .memory
