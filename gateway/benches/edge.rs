@@ -638,7 +638,7 @@ async fn main() {
          from a `u128` to a `u64` (no session data at all) grew the resident set by {floor:.0} bytes per entry. \
          The session itself (ids, expiry, name, the shared pointer) is the rest, so no moka-based tier can hold a \
          million sessions in 300 MB. For comparison, the same entries in quick_cache (a bounded concurrent cache \
-         with a CLOCK-Pro-like policy, not used by the gateway) grew it by {quick_floor:.0} bytes per entry.\n",
+         with the S3-FIFO policy, not used by the gateway) grew it by {quick_floor:.0} bytes per entry.\n",
         profile.join("\n"),
         profiled_route = profiled.split(':').next().unwrap_or_default(),
         profiled_connections = profiled.split(':').nth(1).unwrap_or_default(),

@@ -2,6 +2,8 @@
 //! `CORS_ORIGINS` are allowed. The layer sits outside authentication, so a preflight
 //! (`OPTIONS` with `Access-Control-Request-Method`) is answered without a token, as browsers
 //! send none. Tokens travel in `Authorization`, not cookies, so credentials are not allowed.
+//! Requests without `Origin` (not cross-origin) skip the policy and only get its `Vary`
+//! ([`platform::cors`]).
 
 use std::time::Duration;
 
