@@ -101,7 +101,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     let limiter = Limiter::new(redis.clone(), &config.redis_key_prefix)?.with_breaker(config.redis_breaker);
     let limits = SourceLimits::defaults();
     let stop_sync = tokio_util::sync::CancellationToken::new();
-    let sync = limits.clone().keep_in_sync(pg.clone(), stop_sync.clone());
+    let sync = limits.clone().keep_in_sync(pg.clone(), stop_sync.clone()).await;
     let mut sources = HashMap::new();
     for (platform, list) in &config.sources {
         let list = list

@@ -1,7 +1,8 @@
 //! Each source's own rate limit and on/off switch, from the `scrape_source` table, so an
 //! operator can change them without a deploy. Rows missing at start-up are created with the
 //! defaults below (the original service's limits); the table is read again every
-//! [`SYNC_EVERY`]. Until the first read succeeds (Postgres down at start-up), the defaults hold.
+//! [`SYNC_EVERY`]. The first read happens before beat serves; until one succeeds (Postgres down
+//! at start-up), the defaults hold.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -92,23 +93,32 @@ impl SourceLimits {
         Ok(())
     }
 
-    /// Keeps the limits in step with the table until `stop`.
-    pub fn keep_in_sync(
+    /// Reads the table once, then keeps the limits in step with it until `stop`. The first read
+    /// is awaited (under the pool's deadline) before this returns, so a beat that starts with
+    /// Postgres up serves its first request with the configured limits, and no read of the
+    /// table is left to meet whatever happens to Postgres later on.
+    pub async fn keep_in_sync(
         self,
         pg: store::pg::GuardedPool,
         stop: tokio_util::sync::CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
+        self.sync_now(&pg).await;
         tokio::spawn(async move {
             loop {
-                // under the pool's deadline: a silent database cannot hold the loop (or shutdown)
-                if let Err(e) = pg.run(self.sync(pg.pool())).await {
-                    tracing::warn!(error = %e, "source limits not read; keeping the last ones");
-                }
                 tokio::select! {
                     () = stop.cancelled() => return,
                     () = tokio::time::sleep(SYNC_EVERY) => {}
                 }
+                self.sync_now(&pg).await;
             }
         })
+    }
+
+    /// One read of the table under the pool's deadline: a silent database cannot hold the loop
+    /// (or start-up, or shutdown); a failed read keeps the last limits.
+    async fn sync_now(&self, pg: &store::pg::GuardedPool) {
+        if let Err(e) = pg.run(self.sync(pg.pool())).await {
+            tracing::warn!(error = %e, "source limits not read; keeping the last ones");
+        }
     }
 }
