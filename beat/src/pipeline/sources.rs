@@ -94,9 +94,9 @@ impl SourceLimits {
     }
 
     /// Reads the table once, then keeps the limits in step with it until `stop`. The first read
-    /// is awaited (under the pool's deadline) before this returns, so a beat that starts with
-    /// Postgres up serves its first request with the configured limits, and no read of the
-    /// table is left to meet whatever happens to Postgres later on.
+    /// is awaited (under the pool's deadline, so start-up waits at most `PG_QUERY_TIMEOUT_MS`)
+    /// before this returns: a beat that starts with Postgres up serves its first request with
+    /// the configured limits, and the start-up read never runs alongside the first requests.
     pub async fn keep_in_sync(
         self,
         pg: store::pg::GuardedPool,
