@@ -53,26 +53,16 @@ impl TraceContext {
         TraceId(self.trace_id)
     }
 
-    /// The `traceparent` naming this hop as the parent: `00-<trace id>-<span id>-<flags>`.
-    pub fn header(&self) -> String {
-        let mut out = [0u8; TRACEPARENT_LEN];
-        self.write(&mut out);
-        out.iter().map(|&b| char::from(b)).collect()
-    }
-
-    /// [`Self::header`] as a header value, built in place (this runs for every request).
+    /// The `traceparent` naming this hop as the parent, `00-<trace id>-<span id>-<flags>`, built
+    /// in place (this runs for every request).
     pub fn header_value(&self) -> HeaderValue {
         let mut out = [0u8; TRACEPARENT_LEN];
-        self.write(&mut out);
-        HeaderValue::from_bytes(&out).expect("hex digits and dashes")
-    }
-
-    fn write(&self, out: &mut [u8; TRACEPARENT_LEN]) {
         out[..3].copy_from_slice(b"00-");
         hex(&mut out[3..35], self.trace_id);
         out[35] = b'-';
         hex(&mut out[36..52], u128::from(self.span_id));
         out[52..].copy_from_slice(if self.sampled { b"-01" } else { b"-00" });
+        HeaderValue::from_bytes(&out).expect("hex digits and dashes")
     }
 }
 
@@ -116,7 +106,9 @@ mod tests {
         let ctx = TraceContext::continue_or_start(Some(parent));
         assert_eq!(ctx.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_ne!(ctx.span_id, 0x00f0_67aa_0ba9_02b7, "a hop has its own span id");
-        assert!(ctx.header().starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && ctx.header().ends_with("-01"));
+        let header = ctx.header_value();
+        let header = header.to_str().unwrap();
+        assert!(header.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && header.ends_with("-01"));
         for bad in [
             "",
             "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
@@ -129,9 +121,8 @@ mod tests {
         }
         let fresh = TraceContext::continue_or_start(Some("garbage"));
         assert_ne!(fresh.trace_id, 0);
-        assert_eq!(TraceContext::parse(&fresh.header()).map(|p| p.0), Some(fresh.trace_id));
+        assert_eq!(TraceContext::parse(fresh.header_value().to_str().unwrap()).map(|p| p.0), Some(fresh.trace_id));
         let unsampled = TraceContext { trace_id: 0xab, span_id: 0x1f, sampled: false };
-        assert_eq!(unsampled.header(), "00-000000000000000000000000000000ab-000000000000001f-00");
-        assert_eq!(unsampled.header_value(), unsampled.header().as_str());
+        assert_eq!(unsampled.header_value(), "00-000000000000000000000000000000ab-000000000000001f-00");
     }
 }
