@@ -7,7 +7,8 @@
 //! 2. **Edge limit**: one partner+client decision (one script on the Redis Cluster).
 //! 3. **End to end**: release builds of coffee and the gateway as their own processes, and
 //!    nginx (Debian's, a plain reverse proxy with upstream keep-alive, no auth), all loaded by
-//!    the same `wrk` for `BENCH_SECONDS` (default 30) per run: client → coffee, client → nginx →
+//!    the same `wrk` for `BENCH_SECONDS` (default 30) per target and cell, split into
+//!    `BENCH_ROUNDS` (default 5) interleaved segments: client → coffee, client → nginx →
 //!    coffee, client → bare proxy (the gateway's HTTP stack with none of its work) → coffee,
 //!    client → gateway → coffee, with each proxy's CPU time per request, on a cheap route (`/coffee/health`, so a proxy's own
 //!    cost shows) and on a profile (`/coffee/profiles/instagram/1`, Postgres), at 64 and at 1
@@ -425,9 +426,25 @@ async fn main() {
     .unwrap();
     // BENCH_PROFILE=route:connections profiles another of the gateway's runs (default its heaviest)
     let profiled = std::env::var("BENCH_PROFILE").unwrap_or_else(|_| "cheap:64".to_owned());
-    let mut runs = Vec::new();
+    // each cell (route, connections) runs in rounds: every round gives every target one segment,
+    // in an order that rotates, so drift on the shared machine (another process's burst, the
+    // page cache, frequency) falls on all targets alike and each round compares like with like
+    let rounds: u64 = std::env::var("BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5).max(1);
+    let segment_secs = (seconds / rounds).max(2);
+    let mut segments = Vec::new();
     for (route, path) in routes {
         for connections in [64u32, 1] {
+            let wrk = |url: &str, headers: &[String], secs: u64| {
+                let mut cmd = Command::new("wrk");
+                cmd.args(["-t", if connections > 1 { "2" } else { "1" }])
+                    .args(["-c", &connections.to_string(), "-d", &format!("{secs}s"), "--latency"])
+                    .args(["-s", lua.to_str().unwrap()]);
+                for h in headers {
+                    cmd.args(["-H", h]);
+                }
+                let out = cmd.arg(url).output().expect("wrk (cargo stack bench installs it)");
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            };
             for (target, base, headers) in targets {
                 let url = format!("{base}{path}");
                 // every target answers 200 before it is measured
@@ -438,52 +455,58 @@ async fn main() {
                 }
                 let status = check.send().await.unwrap().status();
                 assert_eq!(status, 200, "{target} {path}");
-                let wrk = |secs: u64| {
-                    let mut cmd = Command::new("wrk");
-                    cmd.args(["-t", if connections > 1 { "2" } else { "1" }])
-                        .args(["-c", &connections.to_string(), "-d", &format!("{secs}s"), "--latency"])
-                        .args(["-s", lua.to_str().unwrap()]);
-                    for h in headers.iter() {
-                        cmd.args(["-H", h]);
-                    }
-                    let out = cmd.arg(&url).output().expect("wrk (cargo stack bench installs it)");
-                    String::from_utf8_lossy(&out.stdout).into_owned()
-                };
-                wrk(2); // warm-up: connections, caches
-                        // where the gateway's time goes, sampled by perf during its heaviest run
-                let profiling = (target == "gateway" && profiled == format!("{route}:{connections}"))
+                wrk(&url, headers, 2); // warm-up: connections, caches
+            }
+            for round in 0..rounds {
+                for i in 0..targets.len() {
+                    let (target, base, headers) = targets[(i + round as usize) % targets.len()];
+                    let url = format!("{base}{path}");
+                    // where the gateway's time goes, sampled by perf during one of its segments
+                    let profiling = (target == "gateway"
+                        && round == rounds / 2
+                        && profiled == format!("{route}:{connections}"))
                     .then(|| {
                         Command::new("perf")
                             .args(["record", "-F", "499", "-g", "-o", perf_data.to_str().unwrap()])
-                            .args(["-p", &gateway_pid.to_string(), "--", "sleep", &(seconds.max(2) - 1).to_string()])
+                            .args(["-p", &gateway_pid.to_string(), "--", "sleep", &(segment_secs - 1).to_string()])
                             .stdout(Stdio::null())
                             .stderr(Stdio::null())
                             .spawn()
                             .ok()
                     })
                     .flatten();
-                let pids = proxy_pids(target);
-                let cpu_before = cpu_seconds(&pids);
-                let out = wrk(seconds);
-                let proxy_cpu = cpu_seconds(&pids) - cpu_before;
-                if let Some(mut perf) = profiling {
-                    let _ = perf.wait();
+                    let pids = proxy_pids(target);
+                    let cpu_before = cpu_seconds(&pids);
+                    let out = wrk(&url, headers, segment_secs);
+                    let proxy_cpu = cpu_seconds(&pids) - cpu_before;
+                    if let Some(mut perf) = profiling {
+                        let _ = perf.wait();
+                    }
+                    let line = out
+                        .lines()
+                        .find_map(|l| l.strip_prefix("BENCH "))
+                        .unwrap_or_else(|| panic!("wrk said: {out}"));
+                    let v: Vec<u64> = line.split(' ').map(|n| n.parse().unwrap()).collect();
+                    let (requests, duration_us, p50, p95, p99, bad_status, socket_errors) =
+                        (v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+                    assert_eq!((bad_status, socket_errors), (0, 0), "{target} {path}: every answer a 200: {out}");
+                    eprintln!(
+                        "{route} c={connections} round {round} {target}: {:.0} req/s p50 {p50} µs p99 {p99} µs",
+                        requests as f64 / (duration_us as f64 / 1e6)
+                    );
+                    segments.push(Segment {
+                        route,
+                        connections,
+                        target,
+                        round,
+                        requests,
+                        duration_us,
+                        p50,
+                        p95,
+                        p99,
+                        proxy_cpu: (!pids.is_empty()).then_some(proxy_cpu),
+                    });
                 }
-                let line =
-                    out.lines().find_map(|l| l.strip_prefix("BENCH ")).unwrap_or_else(|| panic!("wrk said: {out}"));
-                let v: Vec<u64> = line.split(' ').map(|n| n.parse().unwrap()).collect();
-                let (requests, duration_us, p50, p95, p99, bad_status, socket_errors) =
-                    (v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
-                assert_eq!((bad_status, socket_errors), (0, 0), "{target} {path}: every answer a 200: {out}");
-                let rps = requests as f64 / (duration_us as f64 / 1e6);
-                // the proxy's CPU per request (perf may add a little to the gateway's profiled run)
-                let cpu_us = (!pids.is_empty()).then(|| proxy_cpu * 1e6 / requests as f64);
-                eprintln!("{route} c={connections} {target}: {rps:.0} req/s p50 {p50} µs p99 {p99} µs cpu {cpu_us:?}");
-                runs.push(json!({
-                    "route": route, "path": path, "connections": connections, "target": target,
-                    "requests": requests, "rps": rps, "p50_us": p50, "p95_us": p95, "p99_us": p99,
-                    "proxy_cpu_us_per_request": cpu_us,
-                }));
             }
         }
     }
@@ -528,6 +551,41 @@ async fn main() {
     profile.sort_by(|a, b| b.1.total_cmp(&a.1));
     let profile: Vec<String> =
         profile.iter().filter(|(_, s)| *s > 0.0).map(|(name, share)| format!("{share:5.1}%  {name}")).collect();
+    // one row per cell and target, from its segments; comparisons are made round by round
+    let cell = |route: &str, c: u32, target: &str| -> Vec<&Segment> {
+        let mut of: Vec<&Segment> =
+            segments.iter().filter(|s| s.route == route && s.connections == c && s.target == target).collect();
+        of.sort_by_key(|s| s.round);
+        of
+    };
+    let per_round = |route: &str, c: u32, target: &str, against: &str, f: &dyn Fn(&Segment, &Segment) -> f64| {
+        Spread::of(cell(route, c, target).iter().zip(cell(route, c, against)).map(|(s, a)| f(s, a)))
+    };
+    let mut runs = Vec::new();
+    for (route, path) in routes {
+        for c in [64u32, 1] {
+            for target in ["direct", "nginx", "bare", "gateway"] {
+                let of = cell(route, c, target);
+                let requests: u64 = of.iter().map(|s| s.requests).sum();
+                let duration_us: u64 = of.iter().map(|s| s.duration_us).sum();
+                let cpu: Option<f64> = of.iter().map(|s| s.proxy_cpu).sum();
+                let vs_nginx = per_round(route, c, target, "nginx", &|s, n| s.rps() / n.rps());
+                let over_direct = per_round(route, c, target, "direct", &|s, d| s.p50 as f64 - d.p50 as f64);
+                runs.push(json!({
+                    "route": route, "path": path, "connections": c, "target": target, "rounds": of.len(),
+                    "requests": requests, "rps": requests as f64 / (duration_us as f64 / 1e6),
+                    "p50_us": median(of.iter().map(|s| s.p50 as f64).collect()),
+                    "p95_us": median(of.iter().map(|s| s.p95 as f64).collect()),
+                    "p99_us": median(of.iter().map(|s| s.p99 as f64).collect()),
+                    "proxy_cpu_us_per_request": cpu.map(|cpu| cpu * 1e6 / requests as f64),
+                    "rps_over_nginx": vs_nginx.json(), "p50_over_direct_us": over_direct.json(),
+                    "segments": of.iter().map(|s| json!({"round": s.round, "requests": s.requests,
+                        "duration_us": s.duration_us, "p50_us": s.p50, "p95_us": s.p95, "p99_us": s.p99}))
+                        .collect::<Vec<_>>(),
+                }));
+            }
+        }
+    }
     let find = |route: &str, c: u32, target: &str| {
         runs.iter().find(|r| r["route"] == route && r["connections"] == c && r["target"] == target).unwrap().clone()
     };
@@ -579,45 +637,58 @@ async fn main() {
     let _ = write!(
         md,
         "\n## End to end\n\n\
-         `wrk` for {seconds} s per run after a 2 s warm-up; release builds as separate processes. **direct**: client → \
-         coffee. **nginx**: client → nginx 1.22 (plain reverse proxy, upstream keep-alive, no auth) → coffee. \
-         **bare**: client → the gateway's HTTP stack alone (`gateway/examples/bare_proxy.rs`: the same axum server \
-         and hyper-util client, forwarding unchanged, no auth, limits, headers, metrics or tracing) → coffee. \
-         **gateway**: client → gateway (JWT, session, plan, partner and client limits in Redis, tenant headers stripped, \
-         injected and signed, trace context, proxy) → coffee. Direct and nginx requests carry the tenant headers the \
-         gateway would inject. **proxy CPU** is the CPU time (user and system) of the proxy's own processes during \
-         the run, per request: what one request costs the proxy, whatever the cores' sharing.\n\n\
-         | route | connections | target | req/s | p50 (µs) | p95 (µs) | p99 (µs) | req/s vs nginx | p50 over direct (µs) | proxy CPU (µs/request) |\n\
+         Release builds as separate processes, loaded by `wrk`. Each cell (route, connections) runs {rounds} rounds \
+         after a 2 s warm-up of every target; a round gives each target one {segment_secs} s segment, in an order \
+         that rotates from round to round, so a slow moment of the shared machine falls on all targets alike. \
+         **direct**: client → coffee. **nginx**: client → nginx 1.22 (plain reverse proxy, upstream keep-alive, \
+         no auth) → coffee. **bare**: client → the gateway's HTTP stack alone (`gateway/examples/bare_proxy.rs`: the \
+         same axum server and hyper-util client, forwarding unchanged, no auth, limits, headers, metrics or \
+         tracing) → coffee. **gateway**: client → gateway (JWT, session, plan, partner and client limits in Redis, \
+         tenant headers stripped, injected and signed, trace context, proxy) → coffee. Direct and nginx requests \
+         carry the tenant headers the gateway would inject.\n\n\
+         req/s is over all segments; p50/p95/p99 are the median of the segments' own. **vs nginx** and **over \
+         direct** are taken within each round (this target's segment against nginx's or direct's in the same \
+         round): the median of the rounds, then the lowest and highest round. **proxy CPU** is the CPU time (user \
+         and system) of the proxy's own processes during its segments, per request: what one request costs the \
+         proxy, whatever the cores' sharing.\n\n\
+         | route | connections | target | req/s | p50 (µs) | p95 (µs) | p99 (µs) | req/s vs nginx (rounds' range) | p50 over direct, µs (rounds' range) | proxy CPU (µs/request) |\n\
          |---|---|---|---|---|---|---|---|---|---|\n"
     );
     let mut ratios = Vec::new();
     for (route, _) in routes {
         for c in [64u32, 1] {
-            let direct = find(route, c, "direct");
             let nginx = find(route, c, "nginx");
-            let bare = find(route, c, "bare");
             for target in ["direct", "nginx", "bare", "gateway"] {
                 let r = find(route, c, target);
-                let vs_nginx = r["rps"].as_f64().unwrap() / nginx["rps"].as_f64().unwrap();
-                let over_direct = r["p50_us"].as_f64().unwrap() - direct["p50_us"].as_f64().unwrap();
+                let vs_nginx = per_round(route, c, target, "nginx", &|s, n| s.rps() / n.rps());
+                let over_direct = per_round(route, c, target, "direct", &|s, d| s.p50 as f64 - d.p50 as f64);
                 let _ = writeln!(
                     md,
-                    "| {route} | {c} | {target} | {:.0} | {} | {} | {} | {vs_nginx:.2} | {over_direct:+.0} | {} |",
+                    "| {route} | {c} | {target} | {:.0} | {} | {} | {} | {:.2} ({:.2}–{:.2}) | {:+.0} ({:+.0} to {:+.0}) | {} |",
                     r["rps"].as_f64().unwrap(),
                     r["p50_us"],
                     r["p95_us"],
                     r["p99_us"],
+                    vs_nginx.median,
+                    vs_nginx.min,
+                    vs_nginx.max,
+                    over_direct.median,
+                    over_direct.min,
+                    over_direct.max,
                     r["proxy_cpu_us_per_request"].as_f64().map_or("-".to_owned(), |c| format!("{c:.1}"))
                 );
                 if target == "gateway" {
-                    let vs_bare = r["rps"].as_f64().unwrap() / bare["rps"].as_f64().unwrap();
-                    ratios.push(json!({"route": route, "connections": c, "gateway_rps_over_nginx": vs_nginx,
-                        "gateway_rps_over_bare": vs_bare,
-                        "bare_rps_over_nginx": bare["rps"].as_f64().unwrap() / nginx["rps"].as_f64().unwrap(),
-                        "gateway_p50_over_direct_us": over_direct,
+                    let vs_bare = per_round(route, c, "gateway", "bare", &|g, b| g.rps() / b.rps());
+                    let bare_vs_nginx = per_round(route, c, "bare", "nginx", &|b, n| b.rps() / n.rps());
+                    let nginx_over_direct = per_round(route, c, "nginx", "direct", &|n, d| n.p50 as f64 - d.p50 as f64);
+                    ratios.push(json!({"route": route, "connections": c, "rounds": rounds,
+                        "gateway_rps_over_nginx": vs_nginx.json(),
+                        "gateway_rps_over_bare": vs_bare.json(),
+                        "bare_rps_over_nginx": bare_vs_nginx.json(),
+                        "gateway_p50_over_direct_us": over_direct.json(),
+                        "nginx_p50_over_direct_us": nginx_over_direct.json(),
                         "gateway_cpu_over_nginx": r["proxy_cpu_us_per_request"].as_f64().unwrap_or(f64::NAN)
-                            / nginx["proxy_cpu_us_per_request"].as_f64().unwrap_or(f64::NAN),
-                        "nginx_p50_over_direct_us": nginx["p50_us"].as_f64().unwrap() - direct["p50_us"].as_f64().unwrap()}));
+                            / nginx["proxy_cpu_us_per_request"].as_f64().unwrap_or(f64::NAN)}));
                 }
             }
         }
@@ -649,7 +720,7 @@ async fn main() {
         "jwt_us": {"p50": jwt.p50, "p95": jwt.p95, "p99": jwt.p99},
         "edge_limit_us": {"p50": limit.p50, "p95": limit.p95, "p99": limit.p99},
         "tiers": tiers_json,
-        "end_to_end": {"seconds": seconds, "runs": runs, "ratios": ratios},
+        "end_to_end": {"seconds": seconds, "rounds": rounds, "segment_seconds": segment_secs, "runs": runs, "ratios": ratios},
         "memory": {"sessions": held, "rss_growth_mib": rss_mib, "bytes_per_session": per_session,
             "moka_floor_bytes_per_entry": floor, "quick_cache_floor_bytes_per_entry": quick_floor},
         "gateway_profile": profile,
@@ -711,4 +782,56 @@ async fn moka_floor() -> f64 {
     cache.run_pending_tasks().await;
     let held = cache.entry_count();
     (rss_kib() - before) as f64 * 1024.0 / held as f64
+}
+
+/// One target's share of one round of an end-to-end cell: a `wrk` run.
+struct Segment {
+    route: &'static str,
+    connections: u32,
+    target: &'static str,
+    round: u64,
+    requests: u64,
+    duration_us: u64,
+    p50: u64,
+    p95: u64,
+    p99: u64,
+    /// CPU seconds of the proxy's own processes (`None` for direct).
+    proxy_cpu: Option<f64>,
+}
+
+impl Segment {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / (self.duration_us as f64 / 1e6)
+    }
+}
+
+/// A comparison made once per round: its median and the lowest and highest round.
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(values: impl Iterator<Item = f64>) -> Self {
+        let values: Vec<f64> = values.collect();
+        Self {
+            median: median(values.clone()),
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({"median": self.median, "min": self.min, "max": self.max})
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
