@@ -1,5 +1,6 @@
 //! beat's one error type for its HTTP API: every failure is an `application/problem+json`
-//! answer with the right status (the stacked limit's 429 keeps the original service's body);
+//! answer with the right status (the stacked limit's 429 keeps the body its existing clients
+//! read);
 //! internal causes are logged with their whole chain and never sent.
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
-    /// Over the stacked refresh limit: the original service's body, with RateLimit headers.
+    /// Over the stacked refresh limit: the body existing clients read, with RateLimit headers.
     #[error("concurrency limit exceeded")]
     ConcurrencyLimit(RateLimitHeaders),
     /// Nothing can be asked now; come back after the given time.
@@ -35,8 +36,8 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// The body of a refresh over the stacked limit: the original service's, which its clients
-/// read, rather than a problem.
+/// The body of a refresh over the stacked limit: the one its existing clients read, rather
+/// than a problem.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ConcurrencyLimited {
     /// "Concurrency Limit Exceeded"
@@ -56,21 +57,21 @@ impl From<Arc<RefreshError>> for ApiError {
         match &*e {
             RefreshError::NotFound => Self::NotFound("no such creator on the platform".into()),
             RefreshError::Throttled { retry_after, .. } => {
-                Self::Unavailable { detail: e.to_string(), retry_after: Some(*retry_after) }
+                Self::Unavailable { detail: e.public_detail(), retry_after: Some(*retry_after) }
             }
-            RefreshError::AllFailed { .. } => Self::BadGateway(e.to_string()),
-            RefreshError::Store(_) => Self::Internal(anyhow::anyhow!("{e}")),
-            RefreshError::DatabaseUnavailable { detail, retry_after } => Self::Unavailable {
-                detail: detail.clone(),
-                retry_after: Some(retry_after.unwrap_or(POSTGRES_RETRY_AFTER)),
-            },
+            // each source's failure was logged with its own words as it happened
+            RefreshError::AllFailed { .. } => Self::BadGateway(e.public_detail()),
+            RefreshError::Store(_) | RefreshError::Task(_) => Self::Internal(anyhow::Error::new(e.clone())),
+            RefreshError::DatabaseUnavailable { retry_after, .. } => {
+                tracing::warn!(error = %platform::problem::error_chain(&*e), "refresh without its database");
+                Self::Unavailable {
+                    detail: e.public_detail(),
+                    retry_after: Some(retry_after.unwrap_or(POSTGRES_RETRY_AFTER)),
+                }
+            }
             RefreshError::TimeSeries(_) => {
                 tracing::warn!(error = %e, "refresh without its time series");
-                Self::Unavailable {
-                    detail: "the analytics store is unavailable; the creator was stored, retry for its time series"
-                        .into(),
-                    retry_after: Some(Duration::from_secs(5)),
-                }
+                Self::Unavailable { detail: e.public_detail(), retry_after: Some(Duration::from_secs(5)) }
             }
         }
     }
@@ -81,8 +82,9 @@ impl From<ratelimit::Error> for ApiError {
         match e {
             ratelimit::Error::Unavailable { .. } => {
                 // Redis is away: a reconnect takes about as long as its timeouts
+                tracing::warn!(error = %e, "refresh limits unavailable");
                 Self::Unavailable {
-                    detail: format!("the refresh limits cannot be checked: {e}"),
+                    detail: "the refresh limits cannot be checked; retry shortly".to_owned(),
                     retry_after: Some(Duration::from_secs(2)),
                 }
             }
@@ -95,10 +97,13 @@ impl From<store::pg::PgError> for ApiError {
     fn from(e: store::pg::PgError) -> Self {
         match (e.unavailable(), e) {
             (_, store::pg::PgError::Sql(e)) => Self::Postgres(e),
-            (retry_after, e) => Self::Unavailable {
-                detail: format!("the database is unavailable: {e}"),
-                retry_after: Some(retry_after.flatten().unwrap_or(POSTGRES_RETRY_AFTER)),
-            },
+            (retry_after, e) => {
+                tracing::warn!(error = %platform::problem::error_chain(&e), "postgres unavailable");
+                Self::Unavailable {
+                    detail: "the database is unavailable; retry shortly".to_owned(),
+                    retry_after: Some(retry_after.flatten().unwrap_or(POSTGRES_RETRY_AFTER)),
+                }
+            }
         }
     }
 }

@@ -39,42 +39,95 @@ pub enum Depth {
     Full,
 }
 
+/// Why one source gave a refresh no answer: `what` in the words a client is told, `detail` in
+/// the words of logs and a task's last error (it may quote the provider's own answer).
+#[derive(Debug, Clone)]
+pub struct SourceFailure {
+    pub source: String,
+    pub what: &'static str,
+    pub detail: String,
+}
+
+impl SourceFailure {
+    fn new(source: &str, what: &'static str) -> Self {
+        Self { source: source.to_owned(), what, detail: what.to_owned() }
+    }
+
+    fn of(source: &str, e: &ProviderError) -> Self {
+        Self { source: source.to_owned(), what: e.summary(), detail: e.to_string() }
+    }
+}
+
+impl std::fmt::Display for SourceFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.source, self.detail)
+    }
+}
+
+fn joined(reasons: &[SourceFailure], part: impl Fn(&SourceFailure) -> String) -> String {
+    reasons.iter().map(part).collect::<Vec<_>>().join("; ")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
     #[error("no such creator")]
     NotFound,
     /// Nothing could be asked now; `retry_after` is when something heals.
-    #[error("every source is throttled for now: {}", reasons.join("; "))]
-    Throttled { retry_after: Duration, reasons: Vec<String> },
-    #[error("every source failed: {}", reasons.join("; "))]
-    AllFailed { reasons: Vec<String> },
-    #[error("storing the refresh failed: {0}")]
-    Store(String),
+    #[error("every source is throttled for now: {}", joined(reasons, ToString::to_string))]
+    Throttled { retry_after: Duration, reasons: Vec<SourceFailure> },
+    #[error("every source failed: {}", joined(reasons, ToString::to_string))]
+    AllFailed { reasons: Vec<SourceFailure> },
+    #[error("storing the refresh failed")]
+    Store(#[source] PgError),
+    #[error("the refresh stopped before it finished")]
+    Task(#[source] tokio::task::JoinError),
     /// Postgres is unavailable (unreachable, silent, or its breaker open). The refresh's write
     /// may or may not have committed (a deadline can pass during its COMMIT); it is an upsert,
     /// so a retry converges.
-    #[error("{detail}")]
-    DatabaseUnavailable { detail: String, retry_after: Option<Duration> },
+    #[error("the database is unavailable; the refresh may not have been stored, retry it")]
+    DatabaseUnavailable {
+        retry_after: Option<Duration>,
+        #[source]
+        cause: PgError,
+    },
     /// The profile and posts are stored in Postgres; the day's time series could not be
     /// written to ClickHouse (a retry writes it again, and the day is kept once).
     #[error("the analytics store is unavailable; the creator was stored, the day's time series was not: {0}")]
     TimeSeries(String),
 }
 
-impl From<PgError> for RefreshError {
-    fn from(e: PgError) -> Self {
-        match e.unavailable() {
-            Some(retry_after) => {
-                let detail =
-                    format!("the database is unavailable: {e}; the refresh may not have been stored, retry it");
-                Self::DatabaseUnavailable { detail, retry_after }
+impl RefreshError {
+    /// What a client may read of this failure: each source's failure by its kind, never a
+    /// provider's or a store's own words (those go to the logs and the task's last error).
+    pub fn public_detail(&self) -> String {
+        match self {
+            Self::Throttled { reasons, .. } => {
+                format!(
+                    "every source is throttled for now: {}",
+                    joined(reasons, |r| format!("{}: {}", r.source, r.what))
+                )
             }
-            None => Self::Store(e.to_string()),
+            Self::AllFailed { reasons } => {
+                format!("every source failed: {}", joined(reasons, |r| format!("{}: {}", r.source, r.what)))
+            }
+            Self::TimeSeries(_) => {
+                "the analytics store is unavailable; the creator was stored, retry for its time series".to_owned()
+            }
+            other => other.to_string(),
         }
     }
 }
 
-/// Everything a refresh needs, shared by the API and (later) the queue's workers.
+impl From<PgError> for RefreshError {
+    fn from(e: PgError) -> Self {
+        match e.unavailable() {
+            Some(retry_after) => Self::DatabaseUnavailable { retry_after, cause: e },
+            None => Self::Store(e),
+        }
+    }
+}
+
+/// Everything a refresh needs, shared by the API and the queue's workers.
 pub struct Refresher {
     pub http: reqwest::Client,
     pub sources: HashMap<Platform, Vec<Source>>,
@@ -107,7 +160,7 @@ impl Refresher {
             .run(key, move || async move {
                 tokio::spawn(async move { this.run(&handle, depth, None).await.map_err(Arc::new) })
                     .await
-                    .unwrap_or_else(|e| Err(Arc::new(RefreshError::Store(format!("the refresh task failed: {e}")))))
+                    .unwrap_or_else(|e| Err(Arc::new(RefreshError::Task(e))))
             })
             .await
     }
@@ -126,7 +179,7 @@ impl Refresher {
         let mut own_limit: Option<Duration> = None;
         for source in sources {
             let Some(credential) = self.credentials.pick(&source.name).await? else {
-                reasons.push(format!("{}: no usable credential", source.name));
+                reasons.push(SourceFailure::new(&source.name, "no usable credential"));
                 continue;
             };
             let call = Call {
@@ -167,22 +220,22 @@ impl Refresher {
                     };
                     let until = self.credentials.bench(credential.id, retry_after).await?;
                     tracing::info!(source = %source.name, credential = credential.id, %until, error = %e, "credential benched");
-                    reasons.push(format!("{}: {e}", source.name));
+                    reasons.push(SourceFailure::of(&source.name, &e));
                 }
                 Err(ProviderError::Throttled { retry_after }) => {
                     own_limit = Some(own_limit.map_or(retry_after, |o| o.min(retry_after)));
-                    reasons.push(format!("{}: its own limit is spent", source.name));
+                    reasons.push(SourceFailure::new(&source.name, "its own limit is spent"));
                 }
                 Err(e @ (ProviderError::Unavailable(_) | ProviderError::Malformed(_))) => {
                     tracing::warn!(source = %source.name, error = %e, "source failed; trying the next");
                     failed = true;
-                    reasons.push(format!("{}: {e}", source.name));
+                    reasons.push(SourceFailure::of(&source.name, &e));
                 }
             }
             metrics::counter!("beat_failovers_total", "source" => source.name.clone()).increment(1);
         }
         if sources.is_empty() {
-            reasons.push(format!("no source is configured for {}", handle.platform()));
+            reasons.push(SourceFailure::new(&handle.platform().to_string(), "no source is configured"));
         }
         if failed || sources.is_empty() {
             return Err(RefreshError::AllFailed { reasons });

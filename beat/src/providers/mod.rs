@@ -53,6 +53,21 @@ pub enum ProviderError {
     Malformed(String),
 }
 
+impl ProviderError {
+    /// The kind of failure, in words a client may read (the message itself can quote the
+    /// provider's answer).
+    pub fn summary(&self) -> &'static str {
+        match self {
+            Self::NotFound => "no such creator",
+            Self::RateLimited { .. } => "rate limited by the provider",
+            Self::CredentialRefused(_) => "credential refused",
+            Self::Throttled { .. } => "its own limit is spent",
+            Self::Unavailable(_) => "unavailable",
+            Self::Malformed(_) => "malformed answer",
+        }
+    }
+}
+
 /// One adapter: how a source is asked and how its answers read.
 pub trait Provider: Send + Sync + 'static {
     fn platform(&self) -> Platform;
@@ -212,7 +227,9 @@ impl Call<'_> {
             let body = resp.bytes().await?;
             Ok::<_, reqwest::Error>(Exchange { status, retry_after, body })
         }
-        .await;
+        .await
+        // the URL can carry the credential (`key=`, `access_token=`): never in a log or an answer
+        .map_err(reqwest::Error::without_url);
         let duration = started.elapsed();
         let (status, error) = match &result {
             Ok(x) if x.status < 400 => (Some(x.status), None),

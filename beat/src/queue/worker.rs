@@ -174,7 +174,7 @@ async fn execute(shared: &Shared, flow: &Flow, task: Task) {
                 Err(Failure::Defer { reason: "every source throttled".into(), until: retry_after })
             }
             Err(e) => Err(Failure::Retry {
-                error: e.to_string(),
+                error: platform::problem::error_chain(&e),
                 backoff: repo::backoff(task.attempts, shared.config.retry_base, shared.config.retry_cap),
             }),
         },

@@ -229,6 +229,47 @@ async fn every_provider_call_is_logged() {
 }
 
 #[tokio::test]
+async fn an_unreachable_source_is_a_502_that_never_shows_its_credential() {
+    // the Data API and the Graph API carry their credentials in the query string, which the
+    // HTTP client's errors quote
+    let unreachable = |name: &str| beat::config::SourceConfig {
+        name: name.to_owned(),
+        base_url: format!("http://127.0.0.1:1/{name}"),
+    };
+    let w = world_with(|c| {
+        c.sources = vec![
+            (domain::Platform::Instagram, vec![unreachable("graphapi")]),
+            (domain::Platform::Youtube, vec![unreachable("youtube-data-api")]),
+        ];
+    })
+    .await;
+    let secrets = ["key-google", "graph-token"];
+    for (path, source) in [
+        ("/profiles/youtube/byhandle/veritasium", "youtube-data-api"),
+        ("/profiles/instagram/byhandle/natgeo", "graphapi"),
+    ] {
+        let (status, _, body) = w.get(path).await;
+        assert_eq!(status, 502, "{body}");
+        assert_eq!(body["detail"], format!("every source failed: {source}: unavailable"), "{body}");
+    }
+    let mut errors: Vec<Option<String>> = Vec::new();
+    for _ in 0..50 {
+        errors =
+            sqlx::query_scalar("SELECT error FROM scrape_request_log ORDER BY id").fetch_all(&w.pg.pool).await.unwrap();
+        if errors.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(errors.len(), 2, "both failures are logged: {errors:?}");
+    for error in &errors {
+        let error = error.as_deref().expect("a failed call logs its error");
+        assert!(error.contains("error sending request"), "the log says what failed: {error}");
+        assert!(!secrets.iter().any(|s| error.contains(s)), "no credential in the request log: {error}");
+    }
+}
+
+#[tokio::test]
 async fn a_log_store_outage_does_not_fail_refreshes() {
     let w = world_with(|c| c.log_pg.port = 1).await;
     let (status, _, body) = w.get("/profiles/instagram/byhandle/nasa?full_refresh=true").await;
