@@ -1,9 +1,10 @@
-//! beat's configuration, from the original environment variable names plus its own.
+//! beat's configuration: the environment variable names existing deployments already set
+//! (`PG_HOST`, `REDIS_URL`, ...) plus beat's own (sources, limits, queue workers).
 
 use std::time::Duration;
 
 use domain::Platform;
-use platform::config::{ChConfig, ConfigError, Env, PgConfig, ServerConfig};
+use platform::config::{ChConfig, ConfigError, Env, ExposeSecret, PgConfig, SecretString, ServerConfig};
 use ratelimit::StackPolicy;
 
 use crate::credentials::Backoff;
@@ -40,7 +41,7 @@ pub struct Config {
     pub log_pg: PgConfig,
     pub ch: ChConfig,
     /// `REDIS_URL`: the single Redis node holding rate-limit counters.
-    pub redis_url: String,
+    pub redis_url: SecretString,
     /// `REDIS_BREAKER_FAILURES` (5) rate-limit checks in a row that Redis did not answer open
     /// the limiter's breaker for `REDIS_BREAKER_COOLDOWN` seconds (5): refreshes then take the
     /// limits' failure mode at once (beat's fail closed: 503 + `Retry-After`).
@@ -149,8 +150,10 @@ fn url_var(source: &str) -> String {
 
 impl Config {
     pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
-        let redis_url: String = env.required("REDIS_URL");
-        if !redis_url.is_empty() && !redis_url.starts_with("redis://") && !redis_url.starts_with("rediss://") {
+        // a secret: the URL may carry the password
+        let redis_url = env.secret("REDIS_URL");
+        let url = redis_url.expose_secret();
+        if !url.is_empty() && !url.starts_with("redis://") && !url.starts_with("rediss://") {
             env.invalid("REDIS_URL", "must start with redis:// or rediss://");
         }
         let pg = PgConfig::from_env(&mut env);
@@ -223,6 +226,21 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_redis_password_is_not_in_debug_output() {
+        let cfg = Config::from_env(Env::from_pairs([
+            ("REDIS_URL", "redis://:hunter2@redis:6379"),
+            ("PG_HOST", "pg"),
+            ("PG_USER", "beat"),
+            ("PG_DB", "beat"),
+            ("CH_HOST", "ch"),
+            ("CH_DB", "beat"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.redis_url.expose_secret(), "redis://:hunter2@redis:6379");
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+    }
 
     #[test]
     fn redis_url_is_validated() {

@@ -27,7 +27,7 @@ pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, simulator: &str) -> Co
         pg: pg.config.clone(),
         log_pg: pg.config.clone(),
         ch: ch.config.clone(),
-        redis_url: testkit::redis_url(),
+        redis_url: testkit::redis_url().into(),
         redis_breaker: breaker::Settings::default(),
         redis_key_prefix: testkit::redis_prefix(),
         refresh_limits: StackPolicy::parse("refresh_profile", DEFAULT_REFRESH_LIMITS).expect("the defaults are valid"),

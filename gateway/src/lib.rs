@@ -83,7 +83,11 @@ async fn heartbeat(State(state): State<AppState>) -> Response {
     let mut conn = state.redis.clone();
     match tokio::time::timeout(state.config.redis.timeout * 2, store::redis_cluster::ping(&mut conn)).await {
         Ok(Ok(())) => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
-        Ok(Err(e)) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, format!("redis: {e}")).into_response(),
+        Ok(Err(e)) => {
+            // the cause is the operators' (logged), not the caller's
+            tracing::warn!(error = %e, "heartbeat: redis failed");
+            Problem::new(StatusCode::SERVICE_UNAVAILABLE, "redis is unavailable").into_response()
+        }
         Err(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "redis did not answer in time").into_response(),
     }
 }
@@ -110,11 +114,15 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         config.session_cache_ttl + config.server.request_timeout,
         config.hooks.clone(),
     ));
+    // the background work ends with the state: when the server has stopped and the last
+    // request holding the state is done
+    let background = tokio_util::sync::CancellationToken::new();
     session::invalidation::listen(
         config.redis.clone(),
         &config.redis_key_prefix,
         sessions.clone(),
         config.invalidation_ping,
+        background.clone(),
     )
     .await;
     sample_cache_size(&sessions);
@@ -148,6 +156,7 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         sessions,
         redis,
         config,
+        _background: background.drop_guard(),
     }))
 }
 

@@ -122,7 +122,7 @@ async fn a_postgres_restart_costs_at_most_one_503_and_keeps_every_acknowledged_t
 async fn a_redis_restart_is_a_503_while_away_and_served_again_without_a_restart() {
     let redis_port = testkit::stack().redis_single_port.expect("the test stack runs a single Redis node");
     let mut relay = testkit::relay::Relay::to(redis_port).await;
-    let w = world_with(|cfg| cfg.redis_url = format!("redis://127.0.0.1:{}", relay.port)).await;
+    let w = world_with(|cfg| cfg.redis_url = format!("redis://127.0.0.1:{}", relay.port).into()).await;
     let refresh = |handle: &'static str| {
         let w = &w;
         async move { w.get(&format!("/profiles/instagram/byhandle/{handle}?full_refresh=true")).await }

@@ -19,7 +19,7 @@ pub fn env_for(config: &beat::Config) -> Vec<(String, String)> {
         ("CH_PORT", config.ch.port.to_string()),
         ("CH_USER", config.ch.user.clone()),
         ("CH_DB", config.ch.database.clone()),
-        ("REDIS_URL", config.redis_url.clone()),
+        ("REDIS_URL", config.redis_url.expose_secret().to_owned()),
         ("REDIS_KEY_PREFIX", config.redis_key_prefix.clone()),
         ("PROVIDER_TIMEOUT", config.provider_timeout.as_secs().to_string()),
         ("CH_QUERY_TIMEOUT_MS", config.ch_write_timeout.as_millis().to_string()),

@@ -1,7 +1,7 @@
 //! Typed configuration from environment variables.
 //!
-//! Services keep the variable names of the original system (`PG_HOST`, `REDIS_CLUSTER_ADDRESSES`,
-//! `SERVER_TIMEOUT`, ...). [`Env`] reads them, parses them into typed values and collects *every*
+//! Services keep the variable names existing deployments already set (`PG_HOST`,
+//! `REDIS_CLUSTER_ADDRESSES`, `SERVER_TIMEOUT`, ...). [`Env`] reads them, parses them into typed values and collects *every*
 //! problem before failing, so an operator sees all misconfigured variables at once, each named.
 //! Secrets are wrapped in [`SecretString`] and never appear in `Debug` output or logs.
 
@@ -54,10 +54,19 @@ impl fmt::Display for ConfigError {
 /// Build it from the process environment with [`Env::from_process`] or from a map in tests with
 /// [`Env::from_map`]; read variables; then call [`Env::finish`] to turn collected problems into a
 /// [`ConfigError`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Env {
     vars: HashMap<String, String>,
     errors: Vec<VarError>,
+}
+
+/// The variables' names only: their values include every secret of the process.
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Env").field("variables", &names).field("errors", &self.errors).finish()
+    }
 }
 
 impl Env {
@@ -174,7 +183,7 @@ impl Env {
         }
     }
 
-    /// A duration given in whole seconds (the original system's convention, e.g. `SERVER_TIMEOUT=30`).
+    /// A duration given in whole seconds (the deployed variables' convention, e.g. `SERVER_TIMEOUT=30`).
     pub fn seconds(&mut self, name: &str, default_secs: u64) -> Duration {
         Duration::from_secs(self.or(name, default_secs))
     }
@@ -386,6 +395,13 @@ impl RedisClusterConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_names_variables_without_their_values() {
+        let env = Env::from_pairs([("HMAC_SECRET", "c2VjcmV0LXNlY3JldC1zZWNyZXQ=")]);
+        let shown = format!("{env:?}");
+        assert!(shown.contains("HMAC_SECRET") && !shown.contains("c2VjcmV0"), "{shown}");
+    }
 
     #[test]
     fn collects_every_problem_and_names_each_variable() {

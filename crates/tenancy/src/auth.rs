@@ -1,5 +1,6 @@
 //! The downstream `Authorization` value the gateway hands to modules:
-//! `base64(userId~userName~isLoggedIn~accountId:password)`, as in the original coffee context.
+//! `base64(userId~userName~isLoggedIn~accountId:password)`, the wire format the modules' existing
+//! clients already read.
 //!
 //! Parsing splits from the right, so a user name may itself contain `~` or `:`; the password (a
 //! client secret) may contain `:` but not `~`, which is what keeps the format unambiguous. Empty
@@ -8,7 +9,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct DownstreamAuth {
     pub user_id: Option<i64>,
     pub user_name: Option<String>,
@@ -16,6 +17,19 @@ pub struct DownstreamAuth {
     pub account_id: Option<i64>,
     /// The client secret part after `:`; never logged.
     pub password: String,
+}
+
+/// Everything but the password, which shows only whether there is one.
+impl std::fmt::Debug for DownstreamAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DownstreamAuth")
+            .field("user_id", &self.user_id)
+            .field("user_name", &self.user_name)
+            .field("is_logged_in", &self.is_logged_in)
+            .field("account_id", &self.account_id)
+            .field("password", &if self.password.is_empty() { "" } else { "[redacted]" })
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +106,13 @@ impl DownstreamAuth {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_hides_the_password() {
+        let auth = DownstreamAuth { user_id: Some(1), password: "s3cret-client".into(), ..Default::default() };
+        let shown = format!("{auth:?}");
+        assert!(!shown.contains("s3cret-client") && shown.contains("[redacted]"), "{shown}");
+    }
 
     #[test]
     fn round_trips_full_and_anonymous_values() {

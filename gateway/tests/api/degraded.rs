@@ -30,6 +30,8 @@ async fn a_redis_outage_mid_flight_costs_no_500_and_recovers() {
     cluster.stop();
     let (status, body) = edge.gateway.get("/heartbeat").await;
     assert_eq!(status, 503, "{body}");
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(detail.starts_with("redis "), "it says what is missing, and no more: {body}");
     // memory hit: served; miss: Redis fails fast, identity answers; limits fail open
     let resp = edge.http.get(edge.url("/beat/x")).bearer_auth(&cached).send().await.unwrap();
     assert_eq!(resp.status(), 200);

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use platform::config::Env;
+use platform::config::{Env, ExposeSecret};
 use serde_norway::Value;
 
 fn compose() -> Value {
@@ -178,7 +178,7 @@ fn each_service_environment_is_a_valid_configuration() {
     assert_eq!(coffee.pg.host, "postgres");
     assert_eq!(coffee.ch.host, "clickhouse");
     let beat = beat::Config::from_env(env("beat")).expect("beat's compose environment");
-    assert_eq!(beat.redis_url, "redis://redis:6379");
+    assert_eq!(beat.redis_url.expose_secret(), "redis://redis:6379");
     let gateway = gateway::Config::from_env(env("gateway")).expect("gateway's compose environment");
     assert_eq!(gateway.redis.addresses, vec!["redis-1:6379", "redis-2:6379", "redis-3:6379"]);
     assert_eq!(gateway.coffee_url, "http://coffee:7179", "the gateway proxies to the coffee service");
