@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use breaker::Breaker;
+use platform::config::ExposeSecret;
 use platform::http::{check, ops_router, optional, required, with_common_layers, Server};
 use ratelimit::{Limiter, StackPolicy};
 use redis::aio::ConnectionManager;
@@ -90,8 +91,10 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         config.pg_query_timeout,
         Breaker::new("beat_breaker_open", "postgres_request_log", config.pg_breaker),
     );
+    // closed once everything that writes through them has drained
+    let pools = [pg.clone(), log_pg.clone()];
     let ch = store::ch::client_for_service(&config.ch).await;
-    let redis = redis::Client::open(config.redis_url.as_str())?
+    let redis = redis::Client::open(config.redis_url.expose_secret())?
         .get_connection_manager_with_config(
             redis::aio::ConnectionManagerConfig::new()
                 .set_connection_timeout(Some(Duration::from_secs(2)))
@@ -179,5 +182,6 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         if tokio::time::timeout(Duration::from_secs(10), drained).await.is_err() {
             tracing::warn!("request log or snapshots not drained within 10 s");
         }
+        futures::future::join_all(pools.iter().map(store::pg::GuardedPool::close)).await;
     }))
 }

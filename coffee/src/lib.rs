@@ -162,15 +162,18 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
 const REVOCATION_RETRY_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Connects to the stores and binds `SERVER_HOST:PORT` (port 0 picks a free port); serve with
-/// [`Server::run_until_stopped`], which writes the usage log's queued events before returning.
+/// [`Server::run_until_stopped`], which writes the usage log's queued events and closes the
+/// Postgres connections before returning.
 pub async fn build(config: Config) -> anyhow::Result<Server> {
     let addr = config.server.addr();
     let state = state(config).await?;
     let usage_log = state.usage_log.clone();
+    let pg = state.pg.clone();
     let stop = tokio_util::sync::CancellationToken::new();
     identity::revocations::spawn(state.pg.pool().clone(), state.sessions.clone(), REVOCATION_RETRY_EVERY, stop.clone());
     Ok(Server::bind(&addr, router(state)).await?.on_stopped(async move {
         stop.cancel();
         usage_log.shutdown().await;
+        pg.close().await;
     }))
 }

@@ -22,4 +22,6 @@ pub struct Services {
     pub http: HttpClient,
     pub upstreams: crate::proxy::Upstreams,
     pub documents: crate::openapi::Documents,
+    /// Cancels the background work (the logout subscription) when the state is dropped.
+    pub(crate) _background: tokio_util::sync::DropGuard,
 }

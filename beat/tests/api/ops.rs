@@ -11,6 +11,8 @@ async fn ready_checks_every_dependency() {
         assert_eq!(body["checks"][dep]["ok"], true, "{dep}: {body}");
     }
     w.beat.stop().await;
+    // stopped, it holds no connection to Postgres (the main pool's and the request log's)
+    assert_eq!(testkit::freeze::service_backends_after_stop(&w.pg).await, 0, "backends still connected");
 }
 
 #[tokio::test]

@@ -31,6 +31,8 @@ async fn ready_checks_every_store_and_metrics_count_requests() {
         "{metrics}"
     );
     app.stop().await;
+    // stopped, it holds no connection to Postgres (the main pool's and the usage log's)
+    assert_eq!(testkit::freeze::service_backends_after_stop(&pg).await, 0, "backends still connected");
 }
 
 #[tokio::test]

@@ -184,6 +184,14 @@ impl GuardedPool {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Closes the pool at shutdown, so its connections go back to the server now rather than
+    /// when the process exits; a silent server gets no longer than one piece of work would.
+    pub async fn close(&self) {
+        if tokio::time::timeout(self.deadline(), self.pool.close()).await.is_err() {
+            tracing::warn!("postgres connections not closed within the deadline");
+        }
+    }
 }
 
 impl std::ops::Deref for GuardedPool {

@@ -54,6 +54,20 @@ pub async fn service_backends(pg: &TestPg) -> usize {
         .len()
 }
 
+/// [`service_backends`] once they are gone, or after 5 s: a service that stopped has closed its
+/// connections, but a closed connection's backend takes a moment to leave `pg_stat_activity`.
+pub async fn service_backends_after_stop(pg: &TestPg) -> usize {
+    let mut left = service_backends(pg).await;
+    for _ in 0..50 {
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        left = service_backends(pg).await;
+    }
+    left
+}
+
 /// Terminates every backend serving a service's connections to `pg`'s database, as a server
 /// restart does; returns how many there were.
 pub async fn terminate_service_backends(pg: &TestPg) -> usize {

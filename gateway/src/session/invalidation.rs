@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use platform::config::{ExposeSecret, RedisClusterConfig};
+use tokio_util::sync::CancellationToken;
 
 use super::SessionTiers;
 
@@ -91,12 +92,13 @@ async fn pump(pubsub: redis::aio::PubSub, sessions: &SessionTiers, ping_every: D
 
 /// Subscribes now if Redis answers (so a gateway that has started hears every later logout),
 /// else keeps trying in the background so the gateway can start without Redis; then listens
-/// for as long as the process runs.
+/// until `stop` is cancelled (the subscription's connection is closed then).
 pub async fn listen(
     cfg: RedisClusterConfig,
     prefix: &str,
     sessions: Arc<SessionTiers>,
     ping_every: Duration,
+    stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let channel = format!("{prefix}{}", tenancy::INVALIDATION_CHANNEL);
     let mut ready = match subscribe(&cfg, &channel).await {
@@ -106,7 +108,7 @@ pub async fn listen(
             None
         }
     };
-    tokio::spawn(async move {
+    let listening = async move {
         let mut first = ready.is_some();
         loop {
             let pubsub = match ready.take() {
@@ -137,6 +139,12 @@ pub async fn listen(
                     tracing::warn!("session invalidation subscription stopped answering pings; resubscribing");
                 }
             }
+        }
+    };
+    tokio::spawn(async move {
+        tokio::select! {
+            () = stop.cancelled() => {}
+            () = listening => {}
         }
     })
 }

@@ -33,6 +33,34 @@ async fn a_logout_through_one_gateway_is_refused_by_another_within_a_second() {
     edge.stop().await;
 }
 
+/// Subscribers to the test's logout channel, over every node of the cluster (a subscription
+/// lives on the one node it was made on).
+async fn subscribers(edge: &Edge) -> i64 {
+    let channel = format!("{}{}", edge.prefix, tenancy::INVALIDATION_CHANNEL);
+    let mut total = 0;
+    for addr in testkit::redis_cluster_config().addresses {
+        let client = redis::Client::open(format!("redis://{addr}")).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let (_, n): (String, i64) =
+            redis::cmd("PUBSUB").arg("NUMSUB").arg(&channel).query_async(&mut conn).await.unwrap();
+        total += n;
+    }
+    total
+}
+
+#[tokio::test]
+async fn a_stopped_gateway_closes_its_logout_subscription() {
+    let edge = edge().await;
+    let peer = edge.peer().await;
+    assert_eq!(subscribers(&edge).await, 2, "both gateways listen");
+    peer.gateway.stop().await;
+    assert!(
+        eventually(Duration::from_secs(5), || async { subscribers(&edge).await == 1 }).await,
+        "the stopped gateway's listener ended with it"
+    );
+    edge.stop().await;
+}
+
 /// A request misses memory and loads the session from Redis; before the load is inserted into
 /// memory, a logout's invalidation arrives. Without the fence, the stale session would be
 /// inserted after the invalidation and served from memory for the cache's TTL.

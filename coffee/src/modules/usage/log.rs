@@ -182,6 +182,8 @@ async fn write_loop(pool: GuardedPool, slow: Duration, mut rx: mpsc::Receiver<Qu
             let _ = queued.done.send(outcome);
         }
     }
+    // the connection is the log's alone (see `UsageLog::start`)
+    pool.close().await;
 }
 
 /// Writes the batch in one statement; returns the partners that exist (events of other
