@@ -18,7 +18,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    platform::telemetry::init("info");
+    platform::telemetry::init("provider-simulator", "info");
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     tracing::warn!(addr = %listener.local_addr()?, "PROVIDER SIMULATOR listening: simulated data, not a real provider");

@@ -31,14 +31,17 @@ where
     Run: FnOnce(C, CancellationToken) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    telemetry::init("info");
-    let config = match load(config::Env::from_process()) {
+    // the log settings are read with the rest, so one message names every unreadable variable
+    let mut env = config::Env::from_process();
+    let (format, filter) = telemetry::settings(&mut env, "info");
+    let config = match load(env) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{service}: {e}");
             return ExitCode::from(2);
         }
     };
+    telemetry::install(format, filter);
     match run(config, shutdown::token_on_signal()).await {
         Ok(()) => {
             tracing::info!(service, "stopped");

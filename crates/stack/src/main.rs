@@ -299,7 +299,7 @@ async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    platform::telemetry::init("warn");
+    platform::telemetry::init("cargo stack", "warn");
     match run(Cli::parse()).await {
         Ok(code) => code,
         Err(e) => {

@@ -43,7 +43,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init("warn");
+    platform::telemetry::init("datagen", "warn");
     let a = Args::parse();
     anyhow::ensure!(a.profiles >= 1 && a.days >= 1, "--profiles and --days must be at least 1");
     anyhow::ensure!(a.partners >= 2, "--partners must be at least 2 (the two demo partners)");

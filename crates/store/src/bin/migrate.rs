@@ -5,7 +5,7 @@ use platform::config::{ChConfig, Env, PgConfig};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init("info");
+    platform::telemetry::init("migrate", "info");
     let mut env = Env::from_process();
     let pg = PgConfig::from_env(&mut env);
     let ch = ChConfig::from_env(&mut env);
