@@ -1,4 +1,5 @@
-//! coffee's configuration, from the original environment variable names.
+//! coffee's configuration: the environment variable names existing deployments already set
+//! (`PG_HOST`, `REDIS_CLUSTER_ADDRESSES`, `HMAC_SECRET`, ...), typed and checked at start-up.
 
 use std::time::Duration;
 

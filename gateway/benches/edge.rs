@@ -482,10 +482,8 @@ async fn main() {
                     if let Some(mut perf) = profiling {
                         let _ = perf.wait();
                     }
-                    let line = out
-                        .lines()
-                        .find_map(|l| l.strip_prefix("BENCH "))
-                        .unwrap_or_else(|| panic!("wrk said: {out}"));
+                    let line =
+                        out.lines().find_map(|l| l.strip_prefix("BENCH ")).unwrap_or_else(|| panic!("wrk said: {out}"));
                     let v: Vec<u64> = line.split(' ').map(|n| n.parse().unwrap()).collect();
                     let (requests, duration_us, p50, p95, p99, bad_status, socket_errors) =
                         (v[0], v[1], v[2], v[3], v[4], v[5], v[6]);

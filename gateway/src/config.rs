@@ -1,4 +1,5 @@
-//! gateway's configuration, from the original environment variable names plus the edge's own
+//! gateway's configuration: the environment variable names existing deployments already set
+//! (`REDIS_CLUSTER_ADDRESSES`, `HMAC_SECRET`, ...) plus the edge's own
 //! (token checks, limits, body size, CORS, degraded-mode bounds).
 
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! The reverse proxy: `/{module}/{*rest}` goes to the module's upstream with the method, path,
 //! query, body and (already rewritten) headers, streamed both ways. coffee serves its modules
-//! under their own prefixes, so their paths pass unchanged; beat serves its original paths at
+//! under their own prefixes, so their paths pass unchanged; beat serves its callers' paths at
 //! its root, so `/beat/{*rest}` reaches it as `/{rest}`.
 //!
 //! On the way: hop-by-hop headers are dropped (the standard ones and any named in

@@ -1,4 +1,4 @@
-//! beat's HTTP API, on the original service's paths: `GET /profiles/{platform}/byhandle/
+//! beat's HTTP API, on the paths its existing callers use: `GET /profiles/{platform}/byhandle/
 //! {handle}` (coffee and operators call it; the gateway routes `/beat/*` here), the task queue
 //! (`/tasks`), and the OpenAPI document at `/openapi.json`.
 

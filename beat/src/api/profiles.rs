@@ -39,7 +39,7 @@ struct Refresh {
         (status = 200, body = StoredProfile),
         (status = 400, description = "unknown platform or invalid handle"),
         (status = 404, description = "no such creator"),
-        (status = 429, description = "over the stacked refresh limit (the original service's body); see Retry-After",
+        (status = 429, description = "over the stacked refresh limit (the body existing clients read); see Retry-After",
             body = crate::error::ConcurrencyLimited),
         (status = 502, description = "every source failed"),
         (status = 503, description = "every source is throttled; see Retry-After"),

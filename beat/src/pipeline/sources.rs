@@ -1,6 +1,6 @@
 //! Each source's own rate limit and on/off switch, from the `scrape_source` table, so an
 //! operator can change them without a deploy. Rows missing at start-up are created with the
-//! defaults below (the original service's limits); the table is read again every
+//! defaults below (each provider's contracted rate); the table is read again every
 //! [`SYNC_EVERY`]. The first read happens before beat serves; until one succeeds (Postgres down
 //! at start-up), the defaults hold.
 

@@ -2,7 +2,7 @@
 //! answers the channel (`channelId`, `stats.subscribers` …, integers; verification as a
 //! `VERIFIED_CHANNEL` badge), `GET /channel/videos/?id=UC…&filter=videos_latest&cursor=` a page
 //! of videos without publish dates or likes, so each video's `GET /video/details/?id=` is
-//! asked too (as the original service did). Lookup by `@handle` and the not-found answer (a
+//! asked too (one call per video, within the source's limit). Lookup by `@handle` and the not-found answer (a
 //! body with an `error` and no `channelId`, or a 404) are modelled on what its clients show;
 //! the exact bodies are not documented.
 

@@ -1,4 +1,4 @@
-//! Header names, exactly as the original system spells them.
+//! Header names, spelled exactly as every module and existing client reads them.
 
 use http::{HeaderMap, HeaderName};
 

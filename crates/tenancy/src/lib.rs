@@ -3,7 +3,7 @@
 //! The gateway authenticates the caller, strips any `x-bb-*` header the client sent (a client must
 //! never choose its own tenant), and injects the trusted ones defined here. Modules parse them
 //! back into a [`TenantIdentity`] and forward them on their own outgoing calls
-//! ([`TenantIdentity::write_headers`], the original `PopulateHeadersForHttpReq`).
+//! ([`TenantIdentity::write_headers`]), so a call between modules carries its caller's tenant.
 //!
 //! Parsing is strict: a malformed header is an error, never silently ignored.
 
