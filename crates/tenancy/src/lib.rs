@@ -13,6 +13,7 @@ mod identity;
 mod plan;
 mod session;
 mod signing;
+mod token;
 
 pub use auth::{DownstreamAuth, DownstreamAuthError};
 pub use headers::{strip_tenant_headers, TENANT_HEADERS};
@@ -21,3 +22,4 @@ pub use identity::{TenancyError, TenantIdentity};
 pub use plan::{PlanType, UnknownPlan};
 pub use session::{revoked_key, session_key, SessionInfo, DEFAULT_ISSUER, INVALIDATION_CHANNEL};
 pub use signing::{carries_tenant, SignatureError, SigningKey, MAX_AGE_SECS, SIGNATURE};
+pub use token::{session_id, token_validation, TOKEN_ALGORITHM};

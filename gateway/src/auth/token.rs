@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 
 use crate::error::{AuthFailure, GatewayError};
@@ -37,11 +37,7 @@ const VERIFIED_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl TokenVerifier {
     pub fn new(hmac_key: &[u8], issuer: &str, leeway: std::time::Duration) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "sid"]);
-        validation.set_issuer(&[issuer]);
-        validation.validate_nbf = true;
-        validation.leeway = leeway.as_secs();
+        let validation = tenancy::token_validation(issuer, leeway);
         let verified = moka::sync::Cache::builder()
             .max_capacity(VERIFIED_CAPACITY)
             .time_to_live(VERIFIED_TTL)
@@ -101,7 +97,7 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Result<&str, GatewayError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::{EncodingKey, Header};
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
     use std::time::Duration;
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";

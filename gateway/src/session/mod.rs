@@ -96,7 +96,7 @@ fn clock() -> u32 {
 
 /// A session id as the in-process tier keys it (`None`: not a session id at all).
 pub fn key_of(sid: &str) -> Option<u128> {
-    uuid::Uuid::parse_str(sid).ok().map(|u| u.as_u128())
+    tenancy::session_id(sid)
 }
 
 type Hasher = foldhash::fast::RandomState;

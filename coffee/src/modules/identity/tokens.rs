@@ -1,8 +1,8 @@
 //! Session tokens: HS256 JWTs with the session id (`sid`), issuer (`iss`, `JWT_ISSUER`) and
-//! the usual time claims. The key is decoded once at start-up; the gateway verifies the same
-//! way (signature, `exp`, `nbf`, `iss`).
+//! the usual time claims. The key is decoded once at start-up; the rules are the gateway's
+//! too (`tenancy::token_validation`).
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -21,6 +21,9 @@ pub struct Claims {
     pub exp: i64,
 }
 
+/// Clock skew allowed on `exp` and `nbf`.
+const COFFEE_LEEWAY: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -29,15 +32,14 @@ pub struct TokenKeys {
 
 impl TokenKeys {
     pub fn new(hmac_key: &[u8], issuer: &str) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "sid"]);
-        validation.set_issuer(&[issuer]);
-        validation.validate_nbf = true;
+        // at verify and logout; the skew allowed is at least the edge's (`JWT_LEEWAY`, 30 s by
+        // default), so coffee never refuses a token the gateway has just accepted
+        let validation = tenancy::token_validation(issuer, COFFEE_LEEWAY);
         Self { encoding: EncodingKey::from_secret(hmac_key), decoding: DecodingKey::from_secret(hmac_key), validation }
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+        jsonwebtoken::encode(&Header::new(tenancy::TOKEN_ALGORITHM), claims, &self.encoding)
             .map_err(|e| ApiError::Internal(e.into()))
     }
 
@@ -46,7 +48,7 @@ impl TokenKeys {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|d| d.claims)
             .map_err(|e| ApiError::Unauthorized(format!("invalid token: {e}")))?;
-        if uuid::Uuid::parse_str(&claims.sid).is_err() {
+        if tenancy::session_id(&claims.sid).is_none() {
             return Err(ApiError::Unauthorized("invalid token: bad sid".into()));
         }
         Ok(claims)
