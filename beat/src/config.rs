@@ -68,6 +68,11 @@ pub struct Config {
     /// `PG_BREAKER_FAILURES` (5) unreachable-or-silent Postgres calls in a row open the database
     /// breaker for `PG_BREAKER_COOLDOWN` seconds (5): the API then answers 503 at once.
     pub pg_breaker: breaker::Settings,
+    /// `SLOW_QUERY_MS` (default 500): statements slower than this are logged at warn.
+    pub slow_query: Duration,
+    /// `HOSTNAME` (default `beat`): the start of this process's queue-worker id (then its pid and
+    /// a random suffix), as task leases record it.
+    pub instance: String,
     /// `CREDENTIAL_BACKOFF` / `CREDENTIAL_BACKOFF_MAX` seconds (60 / 3600).
     pub backoff: Backoff,
     /// `INSTAGRAM_SOURCES` / `YOUTUBE_SOURCES`: the sources tried, in order.
@@ -211,6 +216,8 @@ impl Config {
             ch_breaker: env.breaker("CH"),
             pg_query_timeout: env.store_deadline("PG_QUERY_TIMEOUT_MS", 10_000, request_timeout),
             pg_breaker: env.breaker("PG"),
+            slow_query: Duration::from_millis(env.or("SLOW_QUERY_MS", 500)),
+            instance: env.or("HOSTNAME", "beat".to_owned()),
             backoff: Backoff {
                 base: env.seconds("CREDENTIAL_BACKOFF", 60),
                 max: env.seconds("CREDENTIAL_BACKOFF_MAX", 3600),

@@ -82,12 +82,12 @@ fn ops(pg: &sqlx::PgPool, ch: &clickhouse::Client, redis: &ConnectionManager) ->
 /// and uses the default source limits until it can read them.
 pub async fn build(config: Config) -> anyhow::Result<Server> {
     let pg = store::pg::GuardedPool::new(
-        store::pg::pool(&config.pg, Duration::from_millis(500)),
+        store::pg::pool(&config.pg, config.slow_query),
         config.pg_query_timeout,
         Breaker::new("beat_breaker_open", "postgres", config.pg_breaker),
     );
     let log_pg = store::pg::GuardedPool::new(
-        store::pg::pool(&config.log_pg, Duration::from_millis(500)),
+        store::pg::pool(&config.log_pg, config.slow_query),
         config.pg_query_timeout,
         Breaker::new("beat_breaker_open", "postgres_request_log", config.pg_breaker),
     );
@@ -138,12 +138,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     let stop_workers = tokio_util::sync::CancellationToken::new();
     let workers = config.workers.as_ref().map(|w| {
         let worker = queue::worker::WorkerConfig {
-            id: format!(
-                "{}-{}-{:08x}",
-                std::env::var("HOSTNAME").unwrap_or_else(|_| "beat".into()),
-                std::process::id(),
-                rand::random::<u32>()
-            ),
+            id: format!("{}-{}-{:08x}", config.instance, std::process::id(), rand::random::<u32>()),
             lease: w.lease,
             poll: w.poll,
             drain: w.drain,

@@ -37,6 +37,8 @@ pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, simulator: &str) -> Co
         ch_breaker: breaker::Settings::default(),
         pg_query_timeout: Duration::from_secs(10),
         pg_breaker: breaker::Settings::default(),
+        slow_query: Duration::from_millis(500),
+        instance: "beat-test".to_owned(),
         backoff: Backoff { base: Duration::from_secs(60), max: Duration::from_secs(3600) },
         sources: sources_at(simulator),
         workers: None,

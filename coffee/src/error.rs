@@ -121,7 +121,7 @@ impl StoreError {
                 }
                 None => (StatusCode::INTERNAL_SERVER_ERROR, None),
             },
-            Self::ClickHouse(e) if crate::core::error::clickhouse_unreachable(e) => {
+            Self::ClickHouse(e) if store::ch::unreachable(e) => {
                 (StatusCode::SERVICE_UNAVAILABLE, Some("the analytics store is unavailable; retry shortly".into()))
             }
             Self::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, Some(self.to_string())),

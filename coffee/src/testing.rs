@@ -5,11 +5,7 @@ use std::time::Duration;
 
 use crate::Config;
 
-/// base64 of the 32-byte HS256 key tests sign session tokens with.
-pub const HMAC_SECRET: &str = "dGVzdC1vbmx5LWhtYWMtc2VjcmV0LTMyLWJ5dGVzLWxvbmc=";
-
-/// base64 of the 32-byte key tests sign tenant headers with (distinct from [`HMAC_SECRET`]).
-pub const TENANT_SIGNING_SECRET: &str = "dGVzdC1vbmx5LXRlbmFudC1zaWduaW5nLWtleS0zMmI=";
+pub use testkit::{HMAC_SECRET, TENANT_SIGNING_SECRET};
 
 /// The decoded [`TENANT_SIGNING_SECRET`], for tests that sign their own tenant headers.
 pub fn tenant_signing_key() -> tenancy::SigningKey {

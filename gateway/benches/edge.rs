@@ -214,24 +214,18 @@ async fn main() {
     let sid = login["session"]["sid"].as_str().unwrap().to_owned();
     let partner_id = login["session"]["partner_id"].as_i64().unwrap();
     let gateway_env = |coffee_url: &str, port: u16| -> Vec<(String, String)> {
-        [
-            ("PORT", port.to_string()),
-            ("SERVER_HOST", "127.0.0.1".to_owned()),
-            ("REDIS_CLUSTER_ADDRESSES", testkit::redis_cluster_config().addresses.join(",")),
-            ("HMAC_SECRET", HMAC_SECRET.to_owned()),
-            ("TENANT_SIGNING_SECRET", coffee::testing::TENANT_SIGNING_SECRET.to_owned()),
-            ("COFFEE_URL", coffee_url.to_owned()),
-            ("SESSION_CACHE_TTL", "3600".to_owned()),
-            ("REDIS_KEY_PREFIX", prefix.clone()),
-            ("RATE_LIMIT_SAAS", "partner=100000/1s".to_owned()),
-            ("RATE_LIMIT_CLIENT", "client=100000/1s".to_owned()),
-            ("RUST_LOG", "warn".to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
+        let mut env =
+            gateway::testing::env(coffee_url, "http://127.0.0.1:1", &prefix, &testkit::redis_cluster_config());
+        gateway::testing::set(&mut env, "PORT", port.to_string());
+        gateway::testing::set(&mut env, "SESSION_CACHE_TTL", "3600");
+        gateway::testing::set(&mut env, "RUST_LOG", "warn");
         // settings to try without editing the bench: BENCH_GATEWAY_<VAR>=value sets <VAR>
-        .chain(std::env::vars().filter_map(|(k, v)| Some((k.strip_prefix("BENCH_GATEWAY_")?.to_owned(), v))))
-        .collect()
+        for (k, v) in std::env::vars() {
+            if let Some(name) = k.strip_prefix("BENCH_GATEWAY_") {
+                gateway::testing::set(&mut env, name, v);
+            }
+        }
+        env
     };
     let config = gateway::Config::from_env(platform::config::Env::from_map(
         gateway_env(&coffee.base_url, 0).into_iter().collect(),

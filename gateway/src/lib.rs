@@ -28,6 +28,8 @@ pub mod plan;
 pub mod proxy;
 pub mod session;
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod upstream;
 
 use std::sync::Arc;

@@ -20,11 +20,9 @@ struct Args {
 async fn main() -> std::io::Result<()> {
     platform::telemetry::init("provider-simulator", "info");
     let args = Args::parse();
-    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
-    tracing::warn!(addr = %listener.local_addr()?, "PROVIDER SIMULATOR listening: simulated data, not a real provider");
-    axum::serve(listener, beat::simulator::Simulator::new().router())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let addr = format!("{}:{}", args.host, args.port);
+    let server = platform::http::Server::bind(&addr, beat::simulator::Simulator::new().router()).await?;
+    tracing::warn!(addr = %server.local_addr(), "PROVIDER SIMULATOR listening: simulated data, not a real provider");
+    // stops on SIGTERM as on Ctrl-C, as the services do
+    server.run_until_stopped(platform::shutdown::token_on_signal()).await
 }

@@ -21,7 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clickhouse::Row;
 use serde::Serialize;
 
-use breaker::Breaker;
+use breaker::{Breaker, Guarded};
 use tokio::sync::{mpsc, oneshot};
 
 #[derive(Debug, Clone, Row, Serialize)]
@@ -95,21 +95,15 @@ async fn write(client: clickhouse::Client, mut rx: mpsc::Receiver<Batch>, deadli
     while rx.recv_many(&mut batches, 1024).await > 0 {
         let profiles: Vec<&ProfileDay> = batches.iter().flat_map(|b| &b.profiles).collect();
         let posts: Vec<&PostDay> = batches.iter().flat_map(|b| &b.posts).collect();
-        let result = match breaker.admit() {
-            Err(wait) => Err(format!("ClickHouse is unavailable (breaker open for {} s more)", wait.as_secs().max(1))),
-            Ok(()) => {
-                let outcome = tokio::time::timeout(deadline, insert_all(&client, &profiles, &posts)).await;
-                // only an unreachable or silent ClickHouse counts against the breaker
-                let reachable = !matches!(
-                    outcome,
-                    Err(_) | Ok(Err(clickhouse::error::Error::Network(_) | clickhouse::error::Error::TimedOut))
-                );
-                breaker.record(reachable);
-                match outcome {
-                    Ok(done) => done.map_err(|e| e.to_string()),
-                    Err(_) => Err(format!("ClickHouse did not answer within {deadline:?}")),
-                }
+        // only an unreachable or silent ClickHouse counts against the breaker
+        let result = match breaker.call(deadline, insert_all(&client, &profiles, &posts), store::ch::unreachable).await
+        {
+            Ok(()) => Ok(()),
+            Err(Guarded::Open(wait)) => {
+                Err(format!("ClickHouse is unavailable (breaker open for {} s more)", wait.as_secs().max(1)))
             }
+            Err(Guarded::TimedOut(_)) => Err(format!("ClickHouse did not answer within {deadline:?}")),
+            Err(Guarded::Failed(e)) => Err(e.to_string()),
         };
         if let Err(e) = &result {
             tracing::error!(error = %e, rows = profiles.len() + posts.len(), "snapshot insert failed");

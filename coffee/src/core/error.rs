@@ -31,20 +31,9 @@ impl StoreError {
     pub fn is_outage(&self) -> bool {
         match self {
             Self::Postgres(e) => store::pg::unavailable(e),
-            Self::ClickHouse(e) => clickhouse_unreachable(e),
+            Self::ClickHouse(e) => store::ch::unreachable(e),
             Self::Unavailable { .. } | Self::InvalidQuery(_) | Self::Misuse(_) => false,
         }
-    }
-}
-
-/// ClickHouse could not be reached or did not answer in time (as opposed to a query it refused).
-pub fn clickhouse_unreachable(e: &clickhouse::error::Error) -> bool {
-    use clickhouse::error::Error;
-    match e {
-        Error::Network(_) | Error::TimedOut => true,
-        // the server gave up at `max_execution_time` (TIMEOUT_EXCEEDED)
-        Error::BadResponse(body) => body.contains("Code: 159"),
-        _ => false,
     }
 }
 

@@ -82,6 +82,18 @@ pub async fn client_for_service(cfg: &ChConfig) -> Client {
 /// How long a starting service waits for ClickHouse to say its version.
 const START_PROBE: Duration = Duration::from_secs(3);
 
+/// ClickHouse could not be reached or did not answer in time, as opposed to a query or insert
+/// it refused: what counts against a breaker.
+pub fn unreachable(e: &clickhouse::error::Error) -> bool {
+    use clickhouse::error::Error;
+    match e {
+        Error::Network(_) | Error::TimedOut => true,
+        // the server gave up at `max_execution_time` (TIMEOUT_EXCEEDED)
+        Error::BadResponse(body) => body.contains("Code: 159"),
+        _ => false,
+    }
+}
+
 /// `SELECT 1`, for readiness checks.
 pub async fn ping(client: &Client) -> Result<(), String> {
     client.query("SELECT 1").fetch_one::<u8>().await.map(drop).map_err(|e| e.to_string())

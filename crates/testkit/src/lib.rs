@@ -5,6 +5,13 @@
 //! milliseconds), its own ClickHouse database (DDL applied), and its own Redis key prefix, so the
 //! whole suite runs in parallel without tests seeing each other's rows.
 
+/// base64 of the 32-byte HS256 key tests sign session tokens with (coffee signs, the gateway
+/// checks).
+pub const HMAC_SECRET: &str = "dGVzdC1vbmx5LWhtYWMtc2VjcmV0LTMyLWJ5dGVzLWxvbmc=";
+
+/// base64 of the 32-byte key tests sign tenant headers with (distinct from [`HMAC_SECRET`]).
+pub const TENANT_SIGNING_SECRET: &str = "dGVzdC1vbmx5LXRlbmFudC1zaWduaW5nLWtleS0zMmI=";
+
 pub mod bench;
 pub mod contract;
 pub mod freeze;

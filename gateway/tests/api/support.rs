@@ -95,32 +95,9 @@ pub async fn edge_with(setup: Setup) -> Edge {
             url
         }
     };
-    let mut env: Vec<(String, String)> = [
-        ("PORT", "0".to_owned()),
-        ("SERVER_HOST", "127.0.0.1".to_owned()),
-        ("REDIS_CLUSTER_ADDRESSES", setup.redis.addresses.join(",")),
-        ("REDIS_TIMEOUT_MS", setup.redis.timeout.as_millis().to_string()),
-        ("REDIS_BREAKER_FAILURES", setup.redis.breaker.failures.to_string()),
-        ("REDIS_BREAKER_COOLDOWN", setup.redis.breaker.cooldown.as_secs().to_string()),
-        ("HMAC_SECRET", HMAC_SECRET.to_owned()),
-        ("TENANT_SIGNING_SECRET", coffee::testing::TENANT_SIGNING_SECRET.to_owned()),
-        ("COFFEE_URL", coffee.base_url.clone()),
-        ("BEAT_URL", beat_url),
-        ("SESSION_CACHE_TTL", "600".to_owned()),
-        ("REDIS_KEY_PREFIX", prefix.clone()),
-        ("RATE_LIMIT_FREE", "partner=100000/1s".to_owned()),
-        ("RATE_LIMIT_SAAS", "partner=100000/1s".to_owned()),
-        ("RATE_LIMIT_PAID", "partner=100000/1s".to_owned()),
-        ("RATE_LIMIT_CLIENT", "client=100000/1s".to_owned()),
-        ("RATE_LIMIT_IP", "ip=100000/1s".to_owned()),
-        ("RATE_LIMIT_LOGIN", "login=100000/1s".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
+    let mut env = gateway::testing::env(&coffee.base_url, &beat_url, &prefix, &setup.redis);
     for (k, v) in setup.env {
-        env.retain(|(name, _)| name != k);
-        env.push((k.to_owned(), v));
+        gateway::testing::set(&mut env, k, v);
     }
     let (gateway, state) = start_gateway(&env).await;
     Edge {
