@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform::problem::Problem;
 use ratelimit::RateLimitHeaders;
@@ -126,11 +126,7 @@ impl IntoResponse for ApiError {
             // the request's data, not the database: a client error, as in every service
             Self::Postgres(e) if store::pg::refusal(e).is_some() => {
                 let refusal = store::pg::refusal(e).expect("checked by the guard");
-                let status = match refusal {
-                    store::pg::Refusal::Duplicate(_) => StatusCode::CONFLICT,
-                    _ => StatusCode::UNPROCESSABLE_ENTITY,
-                };
-                (status, refusal.to_string())
+                (refusal.status(), refusal.to_string())
             }
             Self::Postgres(e) if store::pg::unavailable(e) => {
                 tracing::warn!(error = %e, "postgres unavailable");
@@ -141,13 +137,10 @@ impl IntoResponse for ApiError {
                 return Problem::internal(&self);
             }
         };
-        let mut response = Problem::new(status, detail).into_response();
-        if let Self::Unavailable { retry_after: Some(after), .. } = self {
-            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        let response = Problem::new(status, detail).into_response();
+        match self {
+            Self::Unavailable { retry_after: Some(after), .. } => platform::problem::with_retry_after(response, after),
+            _ => response,
         }
-        response
     }
 }

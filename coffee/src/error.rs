@@ -2,7 +2,7 @@
 //! the right status: client mistakes say what to fix; constraint violations map to 409/422;
 //! anything internal is a 500 whose cause is logged but never sent.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform::problem::Problem;
 
@@ -106,13 +106,7 @@ impl StoreError {
     fn classify(&self) -> (StatusCode, Option<String>) {
         match self {
             Self::Postgres(e) => match store::pg::refusal(e) {
-                Some(refusal) => {
-                    let status = match refusal {
-                        store::pg::Refusal::Duplicate(_) => StatusCode::CONFLICT,
-                        _ => StatusCode::UNPROCESSABLE_ENTITY,
-                    };
-                    (status, Some(refusal.to_string()))
-                }
+                Some(refusal) => (refusal.status(), Some(refusal.to_string())),
                 None if matches!(e, sqlx::Error::PoolTimedOut) => {
                     (StatusCode::SERVICE_UNAVAILABLE, Some("the database is busy; retry shortly".into()))
                 }
@@ -132,18 +126,18 @@ impl StoreError {
 }
 
 /// How long a client should wait before retrying an unavailable dependency.
-const RETRY_AFTER_SECS: &str = "5";
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, detail) = self.classify();
         let Some(detail) = detail else { return Problem::internal(&self) };
-        let mut resp = Problem::new(status, detail).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            tracing::warn!(error = %self, "dependency unavailable");
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        let resp = Problem::new(status, detail).into_response();
+        if status != StatusCode::SERVICE_UNAVAILABLE {
+            return resp;
         }
-        resp
+        tracing::warn!(error = %self, "dependency unavailable");
+        platform::problem::with_retry_after(resp, RETRY_AFTER)
     }
 }
 

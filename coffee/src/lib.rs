@@ -65,9 +65,7 @@ struct ApiDoc;
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(profile::api::router())
-        .merge(collection::api::profiles::router())
-        .merge(collection::api::posts::router())
-        .merge(collection::api::summary::router())
+        .merge(collection::api::router())
         .merge(leaderboard::api::router())
         .merge(analytics::api::router())
         .merge(usage::api::router())
@@ -96,11 +94,11 @@ fn document(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api().split_for_parts();
-    let doc = Arc::new(document(doc));
+    let doc = document(doc);
     let api = api
         .route_layer(from_fn_with_state(state.clone(), session))
         .route_layer(from_fn_with_state(state.clone(), context))
-        .route("/coffee/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
+        .route("/coffee/openapi.json", platform::openapi::route(&doc))
         // liveness under the module's own prefix, so it is reachable through the gateway: an
         // authenticated caller can check the whole path (edge, auth, proxy, coffee) in one call
         .route("/coffee/health", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))

@@ -96,9 +96,8 @@ impl IntoResponse for GatewayError {
                 return response;
             }
             Self::Unavailable { retry_after, .. } => {
-                let mut response = Problem::new(StatusCode::SERVICE_UNAVAILABLE, self.to_string()).into_response();
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
-                return response;
+                let response = Problem::new(StatusCode::SERVICE_UNAVAILABLE, self.to_string()).into_response();
+                return platform::problem::with_retry_after(response, *retry_after);
             }
             Self::UnknownModule(_) => (StatusCode::NOT_FOUND, self.to_string()),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),

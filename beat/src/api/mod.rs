@@ -5,7 +5,6 @@
 mod profiles;
 mod tasks;
 
-use axum::routing::get;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -24,6 +23,5 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(tasks::router())
         .split_for_parts();
     platform::openapi::declare_problems(&mut doc);
-    let doc = std::sync::Arc::new(doc);
-    router.route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) })).with_state(state)
+    router.route("/openapi.json", platform::openapi::route(&doc)).with_state(state)
 }

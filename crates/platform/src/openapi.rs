@@ -2,13 +2,23 @@
 //! operation lists the problem+json statuses it can return (bad input for operations that take
 //! input, 404 for those addressed by path, 415/422 for JSON bodies, and the edge's and the
 //! platform's 401, 429, 500, 503, 504), all with one `Problem` schema. Contract testers
-//! (schemathesis) then find undocumented statuses only where the code is wrong.
+//! (schemathesis) then find undocumented statuses only where the code is wrong. [`route`]
+//! serves the document.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{Content, OpenApi, RefOr, Response};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::problem::{Problem, CONTENT_TYPE};
+
+/// A `GET` route answering `doc` as JSON, serialized once here rather than on every request.
+pub fn route<S: Clone + Send + Sync + 'static>(doc: &OpenApi) -> axum::routing::MethodRouter<S> {
+    let body = axum::body::Bytes::from(serde_json::to_vec(doc).expect("an OpenAPI document serializes"));
+    axum::routing::get(move || {
+        let body = body.clone();
+        async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
+    })
+}
 
 /// Adds the `Problem` schema and, to every operation, each error status it can answer that it
 /// does not document yet; documented error statuses without a body get the problem body.

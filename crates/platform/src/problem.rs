@@ -41,6 +41,14 @@ impl IntoResponse for Problem {
     }
 }
 
+/// `response` with `Retry-After: after` in whole seconds, rounded up and at least 1 (what every
+/// service's 503 says about when to come back).
+pub fn with_retry_after(mut response: Response, after: std::time::Duration) -> Response {
+    let secs = (after.as_secs() + u64::from(after.subsec_nanos() > 0)).max(1);
+    response.headers_mut().insert(header::RETRY_AFTER, secs.into());
+    response
+}
+
 /// Fallback for unknown routes: a 404 problem instead of an empty body.
 pub async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "no such route")
@@ -93,6 +101,16 @@ pub async fn log_internal_errors(response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_whole_seconds_rounded_up_and_at_least_one() {
+        use std::time::Duration;
+        for (after, want) in [(Duration::ZERO, "1"), (Duration::from_millis(1200), "2"), (Duration::from_secs(5), "5")]
+        {
+            let response = with_retry_after(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "x").into_response(), after);
+            assert_eq!(response.headers()[header::RETRY_AFTER], want, "{after:?}");
+        }
+    }
 
     #[test]
     fn serializes_as_problem_json() {

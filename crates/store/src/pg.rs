@@ -236,6 +236,17 @@ pub enum Refusal {
     UnstorableText,
 }
 
+impl Refusal {
+    /// The answer a refused write gets: 409 when what was written already exists, else 422 (the
+    /// request's data is at fault, never the server).
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            Self::Duplicate(_) => http::StatusCode::CONFLICT,
+            _ => http::StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
 /// Postgres could not be used, as opposed to refusing a statement: the connection was lost or
 /// never made (a restart, a failover, a network fault), the pool had none to give in time, or
 /// the server is shutting down, starting up or out of connections. Services answer these 503

@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
 
 use super::entity::{CollectionDto, ItemDto};
 use super::kind::CollectionKind;
@@ -13,6 +16,11 @@ pub struct CollectionDetail {
     #[serde(flatten)]
     pub collection: CollectionDto,
     pub items: Vec<ItemDto>,
+}
+
+/// Every collection route: both kinds, and the post collections' summaries.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(profiles::router()).merge(posts::router()).merge(summary::router())
 }
 
 pub(super) async fn detail<K: CollectionKind>(
