@@ -22,7 +22,7 @@ const LEASE: Duration = Duration::from_secs(60);
 
 fn noop(i: usize) -> NewTask {
     NewTask {
-        flow: "noop".into(),
+        flow: "noop".parse().unwrap(),
         platform: Platform::Instagram,
         target: format!("t{i}"),
         priority: Some((i % 3) as i16),
@@ -180,8 +180,9 @@ async fn end_to_end() -> Value {
         .execute(&pg.pool)
         .await
         .unwrap();
-    let tasks: Vec<NewTask> =
-        (0..N).map(|i| NewTask { flow: "profile_refresh".into(), target: format!("creator_{i}"), ..noop(i) }).collect();
+    let tasks: Vec<NewTask> = (0..N)
+        .map(|i| NewTask { flow: "profile_refresh".parse().unwrap(), target: format!("creator_{i}"), ..noop(i) })
+        .collect();
     repo::enqueue_many(&pg.pool, &tasks).await.unwrap();
     let mut config = beat::testing::config(&pg, &ch, &simulator.base_url);
     config.provider_timeout = Duration::from_secs(10);

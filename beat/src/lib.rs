@@ -21,6 +21,7 @@ pub mod error;
 pub mod pipeline;
 pub mod providers;
 pub mod queue;
+pub mod service;
 pub mod simulator;
 #[cfg(feature = "testing")]
 pub mod testing;

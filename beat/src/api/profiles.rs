@@ -7,14 +7,13 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use domain::{Handle, Platform};
 use platform::extract::{Path, Query};
-use ratelimit::Decision;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
-use crate::pipeline::repo::{self, StoredProfile};
-use crate::pipeline::Depth;
+use crate::pipeline::repo::StoredProfile;
+use crate::service::profiles;
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -52,24 +51,9 @@ async fn by_handle(
     let platform: Platform =
         platform.parse().map_err(|e: domain::UnknownPlatform| ApiError::BadRequest(e.to_string()))?;
     let handle = Handle::parse(platform, &handle).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let stored = state.pg.run(repo::find_by_handle(&state.pg, &handle)).await?;
-    let fresh = stored.as_ref().and_then(|p| p.last_scraped_at).is_some_and(|at| {
-        chrono::Utc::now().signed_duration_since(at).to_std().is_ok_and(|age| age < state.refresh_max_age)
-    });
-    if let Some(profile) = stored.filter(|_| fresh && !refresh.force_refresh) {
-        return Ok(axum::Json(profile).into_response());
-    }
-    if !refresh.full_refresh {
-        return Ok(axum::Json(state.refresher.refresh(&handle, Depth::Basic).await?).into_response());
-    }
-    let key = handle.as_str().to_ascii_lowercase();
-    let decision =
-        state.limiter.stack(&state.refresh_limits).shard(platform.as_str()).key("handle", &key).check(1).await?;
-    match decision {
-        Decision::Rejected(_) => Err(ApiError::ConcurrencyLimit(decision.headers())),
-        Decision::Admitted(_) => {
-            let profile = state.refresher.refresh(&handle, Depth::Full).await?;
-            Ok((decision.headers(), axum::Json(profile)).into_response())
-        }
-    }
+    let asked = profiles::Refresh { full: refresh.full_refresh, force: refresh.force_refresh };
+    Ok(match profiles::by_handle(&state, &handle, asked).await? {
+        (profile, Some(limit)) => (limit, axum::Json(profile)).into_response(),
+        (profile, None) => axum::Json(profile).into_response(),
+    })
 }

@@ -8,6 +8,8 @@ use domain::Platform;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
+use super::FlowName;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
 #[sqlx(type_name = "text", rename_all = "SCREAMING_SNAKE_CASE")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -21,8 +23,11 @@ pub enum TaskStatus {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Task {
     pub id: i64,
-    pub flow: String,
-    pub platform: String,
+    #[schema(value_type = String)]
+    pub flow: FlowName,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub platform: Platform,
     pub target: String,
     pub priority: i16,
     pub status: TaskStatus,
@@ -42,7 +47,8 @@ const COLUMNS: &str = "id, flow, platform, target, priority, status, attempts, m
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewTask {
-    pub flow: String,
+    #[schema(value_type = String)]
+    pub flow: FlowName,
     #[schema(value_type = String)]
     pub platform: Platform,
     pub target: String,
@@ -114,8 +120,10 @@ pub async fn enqueue_many(pg: &PgPool, tasks: &[NewTask]) -> Result<Vec<(Task, b
     for (i, t) in tasks.iter().enumerate() {
         asked.entry((t.flow.as_str(), t.platform.as_str(), t.target.as_str())).or_insert(i);
     }
-    let answered: std::collections::HashSet<(String, String, String)> =
-        out.iter().map(|(t, _)| (t.flow.clone(), t.platform.clone(), t.target.clone())).collect();
+    let answered: std::collections::HashSet<(String, String, String)> = out
+        .iter()
+        .map(|(t, _)| (t.flow.as_str().to_owned(), t.platform.as_str().to_owned(), t.target.clone()))
+        .collect();
     // duplicates of RUNNING tasks come back from no insert: read them
     let keys: Vec<String> = asked
         .keys()
@@ -339,7 +347,7 @@ pub async fn depth(pg: &PgPool) -> Result<Vec<(String, String, i64)>, sqlx::Erro
 pub async fn list(
     pg: &PgPool,
     status: Option<TaskStatus>,
-    flow: Option<&str>,
+    flow: Option<&FlowName>,
     page: i64,
     size: i64,
 ) -> Result<(Vec<Task>, i64), sqlx::Error> {
@@ -348,14 +356,14 @@ pub async fn list(
         "SELECT {COLUMNS} FROM scrape_task WHERE {filter} ORDER BY id DESC LIMIT $3 OFFSET $4"
     ))
     .bind(status)
-    .bind(flow)
+    .bind(flow.map(FlowName::as_str))
     .bind(size)
     .bind((page - 1) * size)
     .fetch_all(pg)
     .await?;
     let total = sqlx::query_scalar(&format!("SELECT count(*) FROM scrape_task WHERE {filter}"))
         .bind(status)
-        .bind(flow)
+        .bind(flow.map(FlowName::as_str))
         .fetch_one(pg)
         .await?;
     Ok((items, total))
@@ -385,7 +393,7 @@ pub async fn schedule_stale(pg: &PgPool, max_age: Duration, limit: i64) -> Resul
             let platform = if platform == "youtube" { Platform::Youtube } else { Platform::Instagram };
             let flow = if platform == Platform::Youtube { "channel_refresh" } else { "profile_refresh" };
             NewTask {
-                flow: flow.into(),
+                flow: FlowName::known(flow),
                 platform,
                 target: handle,
                 priority: Some(-1),

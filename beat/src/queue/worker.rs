@@ -111,13 +111,7 @@ pub async fn run(
 async fn runnable(shared: &Shared, platform: Platform) -> bool {
     let sources: Vec<String> =
         shared.refresher.sources.get(&platform).map(|s| s.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
-    let usable = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM credential WHERE source = ANY($1) AND enabled
-                        AND (disabled_till IS NULL OR disabled_till <= now()))",
-    )
-    .bind(&sources)
-    .fetch_one(shared.pg.pool());
-    shared.pg.run(usable).await.unwrap_or(false)
+    shared.refresher.credentials.any_usable(&sources).await.unwrap_or(false)
 }
 
 async fn flow_loop(shared: Arc<Shared>, flow: Flow, tasks: tokio_util::task::TaskTracker, stop: CancellationToken) {

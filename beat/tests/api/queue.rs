@@ -9,7 +9,7 @@ use domain::Platform;
 
 fn task(target: &str, priority: i16) -> NewTask {
     NewTask {
-        flow: "profile_refresh".into(),
+        flow: "profile_refresh".parse().unwrap(),
         platform: Platform::Instagram,
         target: target.into(),
         priority: Some(priority),

@@ -7,6 +7,14 @@ use crate::core::context::RequestContext;
 use crate::core::observe::Store;
 use crate::error::ApiResult;
 
+/// Whether a user may sign in (`users.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserStatus {
+    Active,
+    Disabled,
+}
+
 #[derive(sqlx::FromRow)]
 pub struct UserRow {
     pub id: i64,
@@ -14,7 +22,7 @@ pub struct UserRow {
     pub account_id: Option<i64>,
     pub name: String,
     pub password_hash: String,
-    pub status: String,
+    pub status: UserStatus,
 }
 
 #[derive(sqlx::FromRow)]

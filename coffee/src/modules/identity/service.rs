@@ -97,7 +97,7 @@ pub async fn login(
     let Some(UserRow { id: user_id, partner_id, account_id, name, status, .. }) = user.filter(|_| verified) else {
         return Err(unauthorized());
     };
-    if status != "ACTIVE" {
+    if status != repo::UserStatus::Active {
         return Err(ApiError::Unauthorized("this user is disabled".into()));
     }
 

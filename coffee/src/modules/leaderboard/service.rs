@@ -34,7 +34,7 @@ pub struct Entry {
 pub struct Leaderboard {
     pub platform: Platform,
     pub month: NaiveDate,
-    pub metric: String,
+    pub metric: Metric,
     pub category: Option<String>,
     pub entries: Vec<Entry>,
 }
@@ -86,6 +86,5 @@ pub async fn monthly(
             e
         })
         .collect();
-    let metric = serde_json::to_value(metric).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     Ok(Leaderboard { platform, month, metric, category: category.map(str::to_owned), entries })
 }

@@ -72,7 +72,7 @@ pub async fn record_search(ctx: &RequestContext, log: &UsageLog) -> ApiResult<()
 pub struct UsageDto {
     /// first day of the month
     pub month: NaiveDate,
-    pub plan: String,
+    pub plan: tenancy::PlanType,
     pub profile_views: i32,
     pub unique_profiles: i32,
     pub searches: i32,
@@ -90,7 +90,7 @@ pub async fn current(ctx: &RequestContext) -> ApiResult<UsageDto> {
     let profile_quota = quota(ctx, ctx.config.free_profile_view_quota);
     Ok(UsageDto {
         month,
-        plan: ctx.plan().to_string(),
+        plan: ctx.plan(),
         profile_views,
         unique_profiles,
         searches,

@@ -7,6 +7,8 @@
 //! heals by itself when that time passes; no job re-enables it. `enabled = false` stays the
 //! operator's switch.
 
+mod repo;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -54,51 +56,28 @@ impl Credentials {
     /// A random usable credential of `source`, marked as used; `None` when every one is
     /// disabled or benched.
     pub async fn pick(&self, source: &str) -> Result<Option<Credential>, PgError> {
-        let pick = sqlx::query_as(
-            "UPDATE credential SET last_used_at = now()
-             WHERE id = (SELECT id FROM credential
-                         WHERE source = $1 AND enabled AND (disabled_till IS NULL OR disabled_till <= now())
-                         ORDER BY random() LIMIT 1)
-             RETURNING id, source, key",
-        )
-        .bind(source)
-        .fetch_optional(self.pg.pool());
-        let row: Option<(i64, String, String)> = self.pg.run(pick).await?;
+        let row = self.pg.run(repo::pick(self.pg.pool(), source)).await?;
         Ok(row.map(|(id, source, key)| Credential { id, source, key: SecretString::from(key) }))
     }
 
-    /// Benches a credential the provider throttled or refused; returns until when.
+    /// Benches a credential the provider throttled or refused; returns until when: the
+    /// provider's `retry_after`, else the base back-off doubled per consecutive failure, capped.
     pub async fn bench(&self, id: i64, retry_after: Option<Duration>) -> Result<DateTime<Utc>, PgError> {
-        let bench = sqlx::query_scalar(
-            "UPDATE credential SET
-                 disabled_till = now() + make_interval(secs => COALESCE($2, least($3 * power(2, least(failure_count, 30)), $4))),
-                 failure_count = failure_count + 1
-             WHERE id = $1
-             RETURNING disabled_till",
-        )
-        .bind(id)
-        .bind(retry_after.map(|d| d.as_secs_f64()))
-        .bind(self.backoff.base.as_secs_f64())
-        .bind(self.backoff.max.as_secs_f64())
-        .fetch_one(self.pg.pool());
-        self.pg.run(bench).await
+        self.pg.run(repo::bench(self.pg.pool(), id, retry_after, self.backoff)).await
     }
 
     /// A success ends a run of failures.
     pub async fn succeeded(&self, id: i64) -> Result<(), PgError> {
-        let reset = sqlx::query("UPDATE credential SET failure_count = 0 WHERE id = $1 AND failure_count > 0")
-            .bind(id)
-            .execute(self.pg.pool());
-        self.pg.run(reset).await.map(drop)
+        self.pg.run(repo::reset_failures(self.pg.pool(), id)).await
     }
 
     /// When the first benched credential of these sources heals (`None`: none will by itself).
     pub async fn next_healing(&self, sources: &[String]) -> Result<Option<DateTime<Utc>>, PgError> {
-        let next = sqlx::query_scalar(
-            "SELECT min(disabled_till) FROM credential WHERE source = ANY($1) AND enabled AND disabled_till > now()",
-        )
-        .bind(sources)
-        .fetch_one(self.pg.pool());
-        self.pg.run(next).await
+        self.pg.run(repo::next_healing(self.pg.pool(), sources)).await
+    }
+
+    /// Whether any of these sources has a credential usable now.
+    pub async fn any_usable(&self, sources: &[String]) -> Result<bool, PgError> {
+        self.pg.run(repo::any_usable(self.pg.pool(), sources)).await
     }
 }
