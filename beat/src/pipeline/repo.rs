@@ -1,11 +1,13 @@
 //! beat's SQL for creators: the stored profile as the API answers it, and the refresh's upsert
-//! of a profile with its posts in one transaction.
+//! of a profile with its posts in one transaction; and for what surrounds a refresh: the
+//! request log's batched insert and the sources' limits (`scrape_source`).
 
 use chrono::{DateTime, Utc};
 use domain::{Handle, Platform};
 use serde::Serialize;
 use sqlx::PgPool;
 
+use super::request_log::LogEntry;
 use crate::providers::{Post, Profile};
 
 /// A creator as stored, in one shape for both platforms.
@@ -273,4 +275,64 @@ pub async fn save(
     let profile = find_by_id(&mut tx, profile.platform, id).await?;
     tx.commit().await?;
     Ok(Saved { profile, post_ids })
+}
+
+/// One statement for a batch of provider calls.
+pub(super) async fn insert_request_log(pool: &PgPool, batch: &[LogEntry]) -> Result<(), sqlx::Error> {
+    let mut task = Vec::with_capacity(batch.len());
+    let mut source = Vec::with_capacity(batch.len());
+    let mut credential = Vec::with_capacity(batch.len());
+    let mut endpoint = Vec::with_capacity(batch.len());
+    let mut status = Vec::with_capacity(batch.len());
+    let mut duration = Vec::with_capacity(batch.len());
+    let mut error = Vec::with_capacity(batch.len());
+    for e in batch {
+        task.push(e.task_id);
+        source.push(e.source.as_str());
+        credential.push(e.credential_id);
+        endpoint.push(e.endpoint);
+        status.push(e.status.map(|s| s as i16));
+        duration.push(i32::try_from(e.duration.as_millis()).unwrap_or(i32::MAX));
+        error.push(e.error.as_deref().map(|s| s.chars().take(1000).collect::<String>()));
+    }
+    sqlx::query(
+        "INSERT INTO scrape_request_log (task_id, source, credential_id, endpoint, status_code, duration_ms, error)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::smallint[], $6::int[], $7::text[])",
+    )
+    .bind(task)
+    .bind(source)
+    .bind(credential)
+    .bind(endpoint)
+    .bind(status)
+    .bind(duration)
+    .bind(error)
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+/// Creates the `scrape_source` rows missing of these (source, platform, requests, per seconds).
+pub(super) async fn add_missing_sources(
+    pg: &PgPool,
+    names: &[&str],
+    platforms: &[&str],
+    requests: &[i32],
+    periods: &[i32],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO scrape_source (source, platform, requests, per_seconds)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) ON CONFLICT (source) DO NOTHING",
+    )
+    .bind(names)
+    .bind(platforms)
+    .bind(requests)
+    .bind(periods)
+    .execute(pg)
+    .await
+    .map(drop)
+}
+
+/// Every source's (name, requests, per seconds, enabled).
+pub(super) async fn sources(pg: &PgPool) -> Result<Vec<(String, i32, i32, bool)>, sqlx::Error> {
+    sqlx::query_as("SELECT source, requests, per_seconds, enabled FROM scrape_source").fetch_all(pg).await
 }

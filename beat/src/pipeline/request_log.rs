@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use sqlx::PgPool;
 use store::pg::GuardedPool;
 use tokio::sync::mpsc;
 
@@ -55,7 +54,7 @@ async fn write(pool: GuardedPool, mut rx: mpsc::Receiver<LogEntry>) {
         let n = batch.len() as u64;
         // under the log pool's deadline and breaker: a silent log store costs entries, never a
         // writer stuck behind it (nor a shutdown waiting on it)
-        if let Err(e) = pool.run(insert(pool.pool(), &batch)).await {
+        if let Err(e) = pool.run(super::repo::insert_request_log(pool.pool(), &batch)).await {
             tracing::warn!(error = %e, entries = n, "request log entries dropped: the log store did not take them");
             metrics::counter!("beat_request_log_dropped_total", "reason" => "store").increment(n);
         } else {
@@ -63,37 +62,4 @@ async fn write(pool: GuardedPool, mut rx: mpsc::Receiver<LogEntry>) {
         }
         batch.clear();
     }
-}
-
-async fn insert(pool: &PgPool, batch: &[LogEntry]) -> Result<(), sqlx::Error> {
-    let mut task = Vec::with_capacity(batch.len());
-    let mut source = Vec::with_capacity(batch.len());
-    let mut credential = Vec::with_capacity(batch.len());
-    let mut endpoint = Vec::with_capacity(batch.len());
-    let mut status = Vec::with_capacity(batch.len());
-    let mut duration = Vec::with_capacity(batch.len());
-    let mut error = Vec::with_capacity(batch.len());
-    for e in batch {
-        task.push(e.task_id);
-        source.push(e.source.as_str());
-        credential.push(e.credential_id);
-        endpoint.push(e.endpoint);
-        status.push(e.status.map(|s| s as i16));
-        duration.push(i32::try_from(e.duration.as_millis()).unwrap_or(i32::MAX));
-        error.push(e.error.as_deref().map(|s| s.chars().take(1000).collect::<String>()));
-    }
-    sqlx::query(
-        "INSERT INTO scrape_request_log (task_id, source, credential_id, endpoint, status_code, duration_ms, error)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::smallint[], $6::int[], $7::text[])",
-    )
-    .bind(task)
-    .bind(source)
-    .bind(credential)
-    .bind(endpoint)
-    .bind(status)
-    .bind(duration)
-    .bind(error)
-    .execute(pool)
-    .await
-    .map(drop)
 }

@@ -66,18 +66,8 @@ impl SourceLimits {
                 pe.push(*per);
                 (n, pl, r, pe)
             });
-        sqlx::query(
-            "INSERT INTO scrape_source (source, platform, requests, per_seconds)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) ON CONFLICT (source) DO NOTHING",
-        )
-        .bind(&names)
-        .bind(&platforms)
-        .bind(&requests)
-        .bind(&periods)
-        .execute(pg)
-        .await?;
-        let rows: Vec<(String, i32, i32, bool)> =
-            sqlx::query_as("SELECT source, requests, per_seconds, enabled FROM scrape_source").fetch_all(pg).await?;
+        super::repo::add_missing_sources(pg, &names, &platforms, &requests, &periods).await?;
+        let rows = super::repo::sources(pg).await?;
         let mut current = self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         for (source, requests, per_seconds, enabled) in rows {
             let unchanged = current.get(&source).and_then(Option::as_ref).is_some_and(|p| {

@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::dao::{AnalyticsDao, ChAnalyticsDao, Granularity, GrowthRow, MonthRow, Point};
+use super::dao::{AnalyticsDao, ChAnalyticsDao, Granularity, GrowthRow, Metric, MonthRow, MonthlyStat, Point};
 use crate::core::context::RequestContext;
 use crate::domain::Platform;
 use crate::error::{ApiError, ApiResult};
@@ -162,6 +162,19 @@ pub struct PlatformMonth {
     pub followers_start: u64,
     pub followers_end: u64,
     pub followers_change_pct: Option<f64>,
+}
+
+/// A month's `limit` top profiles of `platform` by `metric`, optionally within one category,
+/// from the monthly aggregates (the leaderboard's ranking).
+pub async fn top(
+    ctx: &RequestContext,
+    platform: Platform,
+    month: NaiveDate,
+    metric: Metric,
+    category: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<MonthlyStat>> {
+    Ok(ChAnalyticsDao.top(ctx, platform, month, metric, category, limit).await?)
 }
 
 pub async fn monthly_growth(

@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use crate::core::context::RequestContext;
 use crate::domain::{CategorySlug, Month, Platform};
 use crate::error::{ApiError, ApiResult};
-use crate::modules::analytics::dao::{AnalyticsDao, ChAnalyticsDao, Metric};
+use crate::modules::analytics::dao::Metric;
+use crate::modules::analytics::service as analytics;
 use crate::modules::profile::service::{self as profiles, ProfileDto};
 
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -52,7 +53,7 @@ pub async fn monthly(
         return Err(ApiError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}")));
     }
     let (month, category) = (month.first_day(), category.map(CategorySlug::as_str));
-    let stats = ChAnalyticsDao.top(ctx, platform, month, metric, category, limit).await?;
+    let stats = analytics::top(ctx, platform, month, metric, category, limit).await?;
     let ids: Vec<i64> = stats.iter().map(|s| s.profile_id as i64).collect();
     let mut found = profiles::by_ids(ctx, platform, &ids).await?;
     let entries = stats

@@ -26,7 +26,6 @@
 //! FREE plans are not logged here: their quota must be checked against the counters under a
 //! row lock, inside the request's transaction (see [`super::service`]).
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -159,7 +158,7 @@ async fn write_loop(pool: GuardedPool, slow: Duration, mut rx: mpsc::Receiver<Qu
         metrics::histogram!("coffee_usage_log_batch_events").record(batch.len() as f64);
         metrics::gauge!("coffee_usage_log_queued").set(rx.len() as f64);
         let events: Vec<&UsageEvent> = batch.iter().map(|q| &q.event).collect();
-        let written = pool.run(write(pool.pool(), &events));
+        let written = pool.run(super::repo::write_log_batch(pool.pool(), &events));
         let result = observe::query(Store::Postgres, "usage_log_write", slow, written).await;
         let known = match result {
             Ok(known) => Ok(known),
@@ -184,91 +183,6 @@ async fn write_loop(pool: GuardedPool, slow: Duration, mut rx: mpsc::Receiver<Qu
     }
     // the connection is the log's alone (see `UsageLog::start`)
     pool.close().await;
-}
-
-/// Writes the batch in one statement; returns the partners that exist (events of other
-/// partners were skipped).
-const WRITE: &str = "\
-WITH e AS (
-    SELECT e.kind, e.partner_id, u.id AS user_id, e.platform, e.profile_id, e.month, e.at
-    FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::int8[], $6::date[], $7::timestamptz[])
-         AS e (kind, partner_id, user_id, platform, profile_id, month, at)
-    JOIN partner p ON p.id = e.partner_id
-    LEFT JOIN users u ON u.id = e.user_id
-), tracked AS (
-    INSERT INTO partner_profile_page_track AS t
-        (partner_id, user_id, platform, profile_id, month, view_count, first_viewed_at, last_viewed_at)
-    SELECT partner_id, max(user_id), platform, profile_id, month, count(*), min(at), max(at)
-    FROM e WHERE kind = 'view'
-    GROUP BY partner_id, platform, profile_id, month
-    ON CONFLICT (partner_id, platform, profile_id, month) DO UPDATE
-    SET view_count = t.view_count + EXCLUDED.view_count,
-        last_viewed_at = greatest(t.last_viewed_at, EXCLUDED.last_viewed_at)
-    RETURNING t.partner_id, t.month, (t.xmax = 0) AS first_view
-), activity AS (
-    INSERT INTO activity_tracker (partner_id, user_id, activity_type, entity_type, entity_id, platform, created_at)
-    SELECT partner_id, user_id, 'PROFILE_VIEW', 'profile', profile_id, platform, at FROM e WHERE kind = 'view'
-), totals AS (
-    SELECT partner_id, month,
-           count(*) FILTER (WHERE kind = 'view') AS views,
-           count(*) FILTER (WHERE kind = 'search') AS searches
-    FROM e GROUP BY partner_id, month
-), firsts AS (
-    SELECT partner_id, month, count(*) FILTER (WHERE first_view) AS n FROM tracked GROUP BY partner_id, month
-)
-INSERT INTO partner_usage AS pu (partner_id, month, profile_views, unique_profiles, searches)
-SELECT totals.partner_id, totals.month, totals.views, coalesce(firsts.n, 0), totals.searches
-FROM totals LEFT JOIN firsts USING (partner_id, month)
-ON CONFLICT (partner_id, month) DO UPDATE
-SET profile_views = pu.profile_views + EXCLUDED.profile_views,
-    unique_profiles = pu.unique_profiles + EXCLUDED.unique_profiles,
-    searches = pu.searches + EXCLUDED.searches
-RETURNING pu.partner_id";
-
-async fn write(pool: &sqlx::PgPool, events: &[&UsageEvent]) -> sqlx::Result<HashSet<i64>> {
-    let n = events.len();
-    let (mut kind, mut partner, mut user, mut platform, mut profile, mut month, mut at) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for event in events {
-        match **event {
-            UsageEvent::ProfileView { partner_id, user_id, platform: p, profile_id, at: t } => {
-                kind.push("view");
-                partner.push(partner_id);
-                user.push(user_id);
-                platform.push(Some(p.as_str()));
-                profile.push(Some(profile_id));
-                month.push(month_of(t));
-                at.push(t);
-            }
-            UsageEvent::Search { partner_id, user_id, at: t } => {
-                kind.push("search");
-                partner.push(partner_id);
-                user.push(user_id);
-                platform.push(None);
-                profile.push(None);
-                month.push(month_of(t));
-                at.push(t);
-            }
-        }
-    }
-    let known: Vec<i64> = sqlx::query_scalar(WRITE)
-        .bind(kind)
-        .bind(partner)
-        .bind(user)
-        .bind(platform)
-        .bind(profile)
-        .bind(month)
-        .bind(at)
-        .fetch_all(pool)
-        .await?;
-    Ok(known.into_iter().collect())
 }
 
 #[cfg(test)]
