@@ -119,7 +119,14 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
             .collect();
         sources.insert(*platform, list);
     }
-    let http = reqwest::Client::builder().timeout(config.provider_timeout).user_agent("bulbul-beat/0.1").build()?;
+    // a provider request carries its credential (in the query or a header): a redirect is not
+    // followed, so neither goes to another host, and no `Referer` repeats the URL
+    let http = reqwest::Client::builder()
+        .timeout(config.provider_timeout)
+        .user_agent("bulbul-beat/0.1")
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
+        .build()?;
     let (log, log_writer) = RequestLog::start(log_pg);
     let breaker = Breaker::new("beat_breaker_open", "clickhouse", config.ch_breaker);
     let (snapshots, snapshot_writer) = Snapshots::start(ch.clone(), config.ch_write_timeout, breaker);

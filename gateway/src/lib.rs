@@ -127,6 +127,8 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         background.clone(),
     )
     .await;
+    // guarded from here on, so a failure below ends the listener too
+    let background = background.drop_guard();
     sample_cache_size(&sessions);
     Ok(AppState::new(state::Services {
         tokens: TokenVerifier::new(config.hmac_key.expose_secret(), &config.jwt_issuer, config.jwt_leeway),
@@ -158,7 +160,7 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         sessions,
         redis,
         config,
-        _background: background.drop_guard(),
+        _background: background,
     }))
 }
 

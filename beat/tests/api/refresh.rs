@@ -270,6 +270,38 @@ async fn an_unreachable_source_is_a_502_that_never_shows_its_credential() {
 }
 
 #[tokio::test]
+async fn a_redirecting_source_is_not_followed_so_its_credential_stays_home() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // a second host counting what reaches it, and a source that redirects there
+    let caught = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = caught.clone();
+    let elsewhere = axum::Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            "{}"
+        }
+    });
+    let elsewhere = testkit::serve(platform::http::Server::bind("127.0.0.1:0", elsewhere).await.unwrap());
+    let target = format!("{}/collect", elsewhere.base_url);
+    let redirecting = axum::Router::new().fallback(move || {
+        let target = target.clone();
+        async move { axum::response::Redirect::temporary(&target) }
+    });
+    let redirecting = testkit::serve(platform::http::Server::bind("127.0.0.1:0", redirecting).await.unwrap());
+    let base_url = format!("{}/youtube-data-api", redirecting.base_url);
+    let w = world_with(|c| {
+        c.sources.retain(|(p, _)| *p != domain::Platform::Youtube);
+        let source = beat::config::SourceConfig { name: "youtube-data-api".to_owned(), base_url };
+        c.sources.push((domain::Platform::Youtube, vec![source]));
+    })
+    .await;
+    let (status, _, body) = w.get("/profiles/youtube/byhandle/veritasium").await;
+    assert_eq!(status, 502, "a redirect is not an answer: {body}");
+    assert_eq!(caught.load(Ordering::SeqCst), 0, "nothing (and no key) reached the other host");
+}
+
+#[tokio::test]
 async fn a_log_store_outage_does_not_fail_refreshes() {
     let w = world_with(|c| c.log_pg.port = 1).await;
     let (status, _, body) = w.get("/profiles/instagram/byhandle/nasa?full_refresh=true").await;

@@ -1,8 +1,9 @@
 //! The session token's rules, held once for the module that issues tokens (coffee's identity)
 //! and the edge that checks them (the gateway), so the two can never disagree on what a valid
-//! token is: HS256 only (no `none`, no key confusion with another algorithm); `exp`, `nbf`,
-//! `iss` and `sid` required; the issuer pinned; and the `sid` a UUID (anything else, `""`
-//! included, is not a session id).
+//! token is: HS256 only (no `none`, no key confusion with another algorithm); `exp`, `nbf` and
+//! `iss` required (a `sid` too: each service's claims declare it, so a token without one does
+//! not decode); the issuer pinned; and the `sid` a UUID (anything else, `""` included, is not a
+//! session id).
 
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ pub const TOKEN_ALGORITHM: Algorithm = Algorithm::HS256;
 /// `iss` equal to `issuer`.
 pub fn token_validation(issuer: &str, leeway: Duration) -> Validation {
     let mut validation = Validation::new(TOKEN_ALGORITHM);
-    validation.set_required_spec_claims(&["exp", "nbf", "iss", "sid"]);
+    validation.set_required_spec_claims(&["exp", "nbf", "iss"]);
     validation.set_issuer(&[issuer]);
     validation.validate_nbf = true;
     validation.leeway = leeway.as_secs();
@@ -45,7 +46,7 @@ mod tests {
         assert_eq!(v.algorithms, vec![Algorithm::HS256]);
         assert!(v.validate_nbf && v.validate_exp);
         assert_eq!(v.leeway, 30);
-        for claim in ["exp", "nbf", "iss", "sid"] {
+        for claim in ["exp", "nbf", "iss"] {
             assert!(v.required_spec_claims.contains(claim), "{claim}");
         }
     }
