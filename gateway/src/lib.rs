@@ -61,10 +61,13 @@ pub fn router(state: AppState) -> Router {
     // and identity, and its limits fail open
     let checks = vec![optional("redis_cluster", store::redis_cluster::ready_check(&state.redis))];
     let mut modules = Router::new();
-    for module in proxy::COFFEE_MODULES.iter().chain([&proxy::BEAT_MODULE]) {
+    for module in proxy::COFFEE_MODULES {
         modules = modules
             .route(&format!("/{module}"), any(proxy::forward))
             .route(&format!("/{module}/{{*rest}}"), any(proxy::forward));
+    }
+    for part in proxy::BEAT_ROUTES {
+        modules = modules.route(&format!("/{}/{part}/{{*rest}}", proxy::BEAT_MODULE), any(proxy::forward));
     }
     let modules = modules
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate))

@@ -116,8 +116,10 @@ pub fn edge_document(coffee: Value, beat: Value) -> Value {
     let paths = doc.as_object_mut().map(|d| d.entry("paths").or_insert_with(|| json!({})));
     let Some(paths) = paths.and_then(Value::as_object_mut) else { return doc };
     paths.retain(|path, _| !OPS_PATHS.contains(&path.as_str()));
+    // only the part of beat the edge routes
+    let routed = |path: &str| crate::proxy::BEAT_ROUTES.iter().any(|part| path.starts_with(&format!("/{part}/")));
     for (path, item) in beat_paths {
-        if !OPS_PATHS.contains(&path.as_str()) {
+        if routed(&path) {
             paths.insert(format!("/beat{path}"), item);
         }
     }
@@ -161,7 +163,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn beat_nests_under_its_prefix_colliding_schemas_are_renamed_and_the_edge_answers_added() {
+    fn beat_nests_under_its_prefix_unrouted_paths_are_left_out_colliding_schemas_renamed_edge_answers_added() {
         let coffee = json!({
             "openapi": "3.1.0",
             "paths": {
@@ -172,15 +174,19 @@ mod tests {
             "components": { "schemas": { "Problem": { "type": "object" }, "Task": { "type": "string" } } },
         });
         let beat = json!({
-            "paths": { "/tasks": { "get": { "responses": {
-                "200": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Task" } } } }
-            } } } },
+            "paths": {
+                "/profiles/x": { "get": { "responses": {
+                    "200": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Task" } } } }
+                } } },
+                "/tasks": { "get": { "responses": {} } },
+            },
             "components": { "schemas": { "Problem": { "type": "object" }, "Task": { "type": "integer" } } },
         });
         let doc = edge_document(coffee, beat);
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.keys().collect::<Vec<_>>(), ["/beat/tasks", "/coffee/x", "/identity/login"]);
-        let tasks = &doc["paths"]["/beat/tasks"]["get"];
+        // beat's queue is not routed by the edge, so not in its document
+        assert_eq!(paths.keys().collect::<Vec<_>>(), ["/beat/profiles/x", "/coffee/x", "/identity/login"]);
+        let tasks = &doc["paths"]["/beat/profiles/x"]["get"];
         assert_eq!(
             tasks["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/BeatTask"

@@ -1,7 +1,8 @@
 //! The reverse proxy: `/{module}/{*rest}` goes to the module's upstream with the method, path,
 //! query, body and (already rewritten) headers, streamed both ways. coffee serves its modules
 //! under their own prefixes, so their paths pass unchanged; beat serves its callers' paths at
-//! its root, so `/beat/{*rest}` reaches it as `/{rest}`.
+//! its root, so `/beat/{*rest}` reaches it as `/{rest}` (only the part of beat in
+//! [`BEAT_ROUTES`] is routed).
 //!
 //! On the way: hop-by-hop headers are dropped (the standard ones and any named in
 //! `Connection`), `X-Forwarded-For` gets the peer's address and `X-Forwarded-Proto` is set if
@@ -34,6 +35,11 @@ use crate::state::AppState;
 pub const COFFEE_MODULES: [&str; 3] = ["coffee", "identity", "partners"];
 /// beat, the scraping service.
 pub const BEAT_MODULE: &str = "beat";
+/// What callers of the edge may reach of beat: creator lookups (`/beat/profiles/…`). beat's task
+/// queue (`/tasks`, which lists every tenant's targets and enqueues thousands of provider calls
+/// at once) stays on the internal network, for operators and coffee: through the edge it is
+/// an unknown route.
+pub const BEAT_ROUTES: [&str; 1] = ["profiles"];
 
 pub type HttpClient = Client<HttpConnector, Body>;
 

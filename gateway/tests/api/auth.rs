@@ -153,8 +153,9 @@ async fn logout_with_only_the_bearer_header_ends_the_session() {
     edge.stop().await;
 }
 
-/// `/beat/{*rest}` reaches beat as `/{rest}` (beat serves its original paths at its root), with
-/// the caller's tenant injected and signed; without a session it does not reach beat at all.
+/// `/beat/profiles/…` reaches beat as `/profiles/…` (beat serves its callers' paths at its root),
+/// with the caller's tenant injected and signed; without a session it does not reach beat at
+/// all; beat's task queue is not routed by the edge, with a session or without.
 #[tokio::test]
 async fn beat_is_routed_under_its_module_prefix() {
     let beat = echo_upstream().await;
@@ -177,6 +178,14 @@ async fn beat_is_routed_under_its_module_prefix() {
     assert_eq!(key.verify(now, &Method::GET, "/profiles/instagram/byhandle/nasa?full_refresh=true", &received), Ok(()));
     let (status, _) = edge.call(Method::GET, "/beat/profiles/instagram/byhandle/nasa", None, None).await;
     assert_eq!(status, 401);
+    for (method, path) in
+        [(Method::GET, "/beat/tasks"), (Method::POST, "/beat/tasks/bulk"), (Method::GET, "/beat/openapi.json")]
+    {
+        for token in [Some(token.as_str()), None] {
+            let (status, body) = edge.call(method.clone(), path, token, Some(json!({}))).await;
+            assert_eq!(status, 404, "{method} {path}: {body}");
+        }
+    }
     edge.stop().await;
     beat.stop().await;
 }

@@ -25,7 +25,7 @@ async fn a_redis_outage_mid_flight_costs_no_500_and_recovers() {
     .await;
     let cached = edge.login(datagen::DEMO_SAAS_EMAIL).await;
     let other = edge.login(datagen::DEMO_FREE_EMAIL).await;
-    assert_eq!(edge.get("/beat/x", &cached).await, 200); // now in memory, plan known
+    assert_eq!(edge.get("/beat/profiles/x", &cached).await, 200); // now in memory, plan known
 
     cluster.stop();
     let (status, body) = edge.gateway.get("/heartbeat").await;
@@ -33,13 +33,13 @@ async fn a_redis_outage_mid_flight_costs_no_500_and_recovers() {
     let detail = body["detail"].as_str().unwrap_or_default();
     assert!(detail.starts_with("redis "), "it says what is missing, and no more: {body}");
     // memory hit: served; miss: Redis fails fast, identity answers; limits fail open
-    let resp = edge.http.get(edge.url("/beat/x")).bearer_auth(&cached).send().await.unwrap();
+    let resp = edge.http.get(edge.url("/beat/profiles/x")).bearer_auth(&cached).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(!resp.headers().contains_key("ratelimit"), "no decision was made, so none is claimed");
-    assert_eq!(edge.get("/beat/x", &other).await, 200, "a session no tier had cached: identity knew");
+    assert_eq!(edge.get("/beat/profiles/x", &other).await, 200, "a session no tier had cached: identity knew");
     // logins keep working (the session lives in Postgres)
     let during = edge.login(datagen::DEMO_SAAS_EMAIL).await;
-    assert_eq!(edge.get("/beat/x", &during).await, 200);
+    assert_eq!(edge.get("/beat/profiles/x", &during).await, 200);
     // a logout is recorded, and says Redis was not told
     let (status, body) = edge.call(Method::POST, "/identity/logout", None, Some(json!({"token": during}))).await;
     assert_eq!((status, body["propagated"].as_bool()), (202, Some(false)), "{body}");
@@ -55,8 +55,8 @@ async fn a_redis_outage_mid_flight_costs_no_500_and_recovers() {
         "heartbeat recovers"
     );
     // the propagator reaches Redis and every gateway: the logout made during the outage holds
-    assert!(eventually(Duration::from_secs(20), || async { edge.get("/beat/x", &during).await == 401 }).await);
-    let resp = edge.http.get(edge.url("/beat/x")).bearer_auth(&cached).send().await.unwrap();
+    assert!(eventually(Duration::from_secs(20), || async { edge.get("/beat/profiles/x", &during).await == 401 }).await);
+    let resp = edge.http.get(edge.url("/beat/profiles/x")).bearer_auth(&cached).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(resp.headers().contains_key("ratelimit"), "limits decide again");
     edge.stop().await;
@@ -80,7 +80,7 @@ async fn one_redis_cluster_master_lost_costs_no_500_and_no_wait_and_recovers() {
     })
     .await;
     let cached = edge.login(datagen::DEMO_SAAS_EMAIL).await;
-    assert_eq!(edge.get("/beat/x", &cached).await, 200);
+    assert_eq!(edge.get("/beat/profiles/x", &cached).await, 200);
     let key = tenancy::session_key(&edge.prefix, &edge.sid(&cached).await);
     cluster.stop_node(cluster.node_of(&key).await);
 
@@ -93,10 +93,14 @@ async fn one_redis_cluster_master_lost_costs_no_500_and_no_wait_and_recovers() {
             tokio::time::sleep(Duration::from_secs(4)).await;
         }
         let started = std::time::Instant::now();
-        assert_eq!(edge.get("/beat/x", &cached).await, 200, "{phase}: the session held in memory");
+        assert_eq!(edge.get("/beat/profiles/x", &cached).await, 200, "{phase}: the session held in memory");
         for email in [datagen::DEMO_SAAS_EMAIL, datagen::DEMO_FREE_EMAIL] {
             let token = edge.login(email).await;
-            assert_eq!(edge.get("/beat/x", &token).await, 200, "{phase}: a new session, vouched for by Postgres");
+            assert_eq!(
+                edge.get("/beat/profiles/x", &token).await,
+                200,
+                "{phase}: a new session, vouched for by Postgres"
+            );
             during.push(token);
         }
         let waited = started.elapsed();
@@ -112,11 +116,11 @@ async fn one_redis_cluster_master_lost_costs_no_500_and_no_wait_and_recovers() {
         "heartbeat recovers"
     );
     assert!(
-        eventually(Duration::from_secs(20), || async { edge.get("/beat/x", &during[0]).await == 401 }).await,
+        eventually(Duration::from_secs(20), || async { edge.get("/beat/profiles/x", &during[0]).await == 401 }).await,
         "the logout made during the outage holds once Redis is back"
     );
     for token in during.iter().skip(1).chain([&cached]) {
-        assert_eq!(edge.get("/beat/x", token).await, 200);
+        assert_eq!(edge.get("/beat/profiles/x", token).await, 200);
     }
     edge.stop().await;
     beat.stop().await;
@@ -154,7 +158,7 @@ async fn a_frozen_redis_cluster_costs_its_timeout_a_few_times_then_nothing_and_r
     let mut took = Vec::new();
     for token in &tokens {
         let started = std::time::Instant::now();
-        assert_eq!(edge.get("/beat/x", token).await, 200, "served through identity");
+        assert_eq!(edge.get("/beat/profiles/x", token).await, 200, "served through identity");
         took.push(started.elapsed());
     }
     let (sessions_open, limits_open) =
@@ -173,7 +177,7 @@ async fn a_frozen_redis_cluster_costs_its_timeout_a_few_times_then_nothing_and_r
     );
     assert!(
         eventually(Duration::from_secs(20), || async {
-            let resp = edge.http.get(edge.url("/beat/x")).bearer_auth(&tokens[0]).send().await.unwrap();
+            let resp = edge.http.get(edge.url("/beat/profiles/x")).bearer_auth(&tokens[0]).send().await.unwrap();
             resp.status() == 200 && resp.headers().contains_key("ratelimit")
         })
         .await,
@@ -182,7 +186,7 @@ async fn a_frozen_redis_cluster_costs_its_timeout_a_few_times_then_nothing_and_r
     // the next miss is the session tier's trial (its cooldown has passed with the limits'):
     // Redis answers and the breaker closes
     let token = edge.login(datagen::DEMO_SAAS_EMAIL).await;
-    assert_eq!(edge.get("/beat/x", &token).await, 200);
+    assert_eq!(edge.get("/beat/profiles/x", &token).await, 200);
     assert!(!edge.state.sessions.redis().breaker().is_open(), "the session tier asks Redis again");
     edge.stop().await;
     beat.stop().await;
@@ -203,7 +207,7 @@ async fn the_gateway_starts_and_serves_without_redis() {
     let (status, body) = edge.gateway.get("/ready").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("degraded")), "{body}");
     let token = edge.login(datagen::DEMO_SAAS_EMAIL).await;
-    assert_eq!(edge.get("/beat/x", &token).await, 200, "identity vouched for the session");
+    assert_eq!(edge.get("/beat/profiles/x", &token).await, 200, "identity vouched for the session");
     edge.stop().await;
     beat.stop().await;
 }
@@ -224,7 +228,7 @@ async fn with_identity_down_cached_sessions_serve_misses_fail_fast_and_plans_go_
     let in_memory = edge.login(datagen::DEMO_SAAS_EMAIL).await;
     let in_redis = edge.login(datagen::DEMO_SAAS_EMAIL).await;
     let unknown = edge.login(datagen::DEMO_FREE_EMAIL).await;
-    assert_eq!(edge.get("/beat/x", &in_memory).await, 200);
+    assert_eq!(edge.get("/beat/profiles/x", &in_memory).await, 200);
     // `unknown` is in no cache: not in memory, and its Redis entry is gone
     let mut redis = store::redis_cluster::connect(&testkit::redis_cluster_config()).await.unwrap();
     let key = tenancy::session_key(&edge.prefix, &edge.sid(&unknown).await);
@@ -232,19 +236,19 @@ async fn with_identity_down_cached_sessions_serve_misses_fail_fast_and_plans_go_
     edge.stop_coffee().await;
     tokio::time::sleep(Duration::from_millis(1100)).await; // the plan is no longer fresh
 
-    assert_eq!(edge.get("/beat/x", &in_memory).await, 200, "memory, and the stale plan");
-    assert_eq!(edge.get("/beat/x", &in_redis).await, 200, "an L2 hit needs no identity");
+    assert_eq!(edge.get("/beat/profiles/x", &in_memory).await, 200, "memory, and the stale plan");
+    assert_eq!(edge.get("/beat/profiles/x", &in_redis).await, 200, "an L2 hit needs no identity");
     for _ in 0..2 {
-        let (status, body) = edge.call(Method::GET, "/beat/x", Some(&unknown), None).await;
+        let (status, body) = edge.call(Method::GET, "/beat/profiles/x", Some(&unknown), None).await;
         assert_eq!(status, 502, "{body}");
     }
     let started = std::time::Instant::now();
-    let resp = edge.http.get(edge.url("/beat/x")).bearer_auth(&unknown).send().await.unwrap();
+    let resp = edge.http.get(edge.url("/beat/profiles/x")).bearer_auth(&unknown).send().await.unwrap();
     assert_eq!(resp.status(), 503, "the breaker is open");
     assert!(resp.headers().contains_key("retry-after"));
     assert!(started.elapsed() < Duration::from_secs(1), "refused without waiting on identity");
     assert!(edge.state.sessions.identity().breaker().is_open());
-    assert_eq!(edge.get("/beat/x", &in_memory).await, 200, "memory hits keep serving");
+    assert_eq!(edge.get("/beat/profiles/x", &in_memory).await, 200, "memory hits keep serving");
     let metrics = edge.metrics().await;
     assert!(has_series(&metrics, "gateway_plan_lookups_total", "outcome=\"stale\""), "stale plans are counted");
     edge.stop().await;

@@ -27,17 +27,18 @@ async fn bodies_over_the_limit_are_413_declared_or_streamed() {
     let token = edge.login(datagen::DEMO_SAAS_EMAIL).await;
     // 20 MB against the default 10 MiB, declared up front
     let big = vec![b'x'; 20 * 1024 * 1024];
-    let resp = edge.http.post(edge.url("/beat/tasks")).bearer_auth(&token).body(big.clone()).send().await.unwrap();
+    let resp = edge.http.post(edge.url("/beat/profiles/x")).bearer_auth(&token).body(big.clone()).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
     // the same, streamed without a length
     let frames: Vec<Result<http_body::Frame<bytes::Bytes>, std::io::Error>> =
         big.chunks(64 * 1024).map(|c| Ok(http_body::Frame::data(bytes::Bytes::copy_from_slice(c)))).collect();
     let streamed = reqwest::Body::wrap(http_body_util::StreamBody::new(futures::stream::iter(frames)));
-    let resp = edge.http.post(edge.url("/beat/tasks")).bearer_auth(&token).body(streamed).send().await.unwrap();
+    let resp = edge.http.post(edge.url("/beat/profiles/x")).bearer_auth(&token).body(streamed).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // under the limit passes
-    let resp = edge.http.post(edge.url("/beat/tasks")).bearer_auth(&token).body(vec![b'x'; 1024]).send().await.unwrap();
+    let resp =
+        edge.http.post(edge.url("/beat/profiles/x")).bearer_auth(&token).body(vec![b'x'; 1024]).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.json::<serde_json::Value>().await.unwrap()["body_len"], 1024);
     edge.stop().await;
@@ -85,7 +86,7 @@ async fn trace_context_forwarded_and_hop_by_hop_headers_are_handled() {
     let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let resp = edge
         .http
-        .get(edge.url("/beat/anything"))
+        .get(edge.url("/beat/profiles/anything"))
         .bearer_auth(&token)
         .header("traceparent", parent)
         .header("connection", "x-hop-secret")
@@ -103,7 +104,7 @@ async fn trace_context_forwarded_and_hop_by_hop_headers_are_handled() {
     assert_eq!(headers["x-forwarded-for"], "203.0.113.7, 127.0.0.1");
     assert_eq!(headers["x-forwarded-proto"], "http");
     // no traceparent: a trace starts at the gateway
-    let (_, body) = edge.call(Method::GET, "/beat/anything", Some(&token), None).await;
+    let (_, body) = edge.call(Method::GET, "/beat/profiles/anything", Some(&token), None).await;
     let started = body["headers"]["traceparent"].as_str().unwrap();
     assert!(platform::trace_context::TraceContext::parse(started).is_some(), "{started}");
     edge.stop().await;
@@ -124,7 +125,7 @@ async fn upstream_down_is_502_and_slow_is_504() {
     })
     .await;
     let token = edge.login(datagen::DEMO_SAAS_EMAIL).await;
-    let (status, body) = edge.call(Method::GET, "/beat/x", Some(&token), None).await;
+    let (status, body) = edge.call(Method::GET, "/beat/profiles/x", Some(&token), None).await;
     assert_eq!(status, 504, "{body}");
     let mut edge = edge;
     edge.stop_coffee().await;
@@ -157,7 +158,7 @@ async fn large_responses_are_streamed_not_buffered() {
     let upstream = testkit::serve(platform::http::Server::bind("127.0.0.1:0", upstream).await.unwrap());
     let edge = edge_with(Setup { beat_url: upstream.base_url.clone(), ..Setup::default() }).await;
     let token = edge.login(datagen::DEMO_SAAS_EMAIL).await;
-    let resp = edge.http.get(edge.url("/beat/export")).bearer_auth(&token).send().await.unwrap();
+    let resp = edge.http.get(edge.url("/beat/profiles/export")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let mut resp = resp;
     let mut received = 0usize;
