@@ -166,7 +166,8 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         refresh_max_age: config.refresh_max_age,
     });
     // the API's requests end at SERVER_TIMEOUT, whatever a store or a source does meanwhile
-    let api = platform::http::with_deadline(api::router(state), config.server.request_timeout);
+    let api = platform::http::body_limit(api::router(state), config.server.max_body_bytes);
+    let api = platform::http::with_deadline(api, config.server.request_timeout);
     let router = with_common_layers(ops(&pg, &ch, &redis).merge(api));
     let server = Server::bind(&config.server.addr(), router).await?;
     Ok(server.on_stopped(async move {

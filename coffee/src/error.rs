@@ -132,7 +132,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, detail) = self.classify();
         let Some(detail) = detail else { return Problem::internal(&self) };
-        let resp = Problem::new(status, detail).into_response();
+        let mut resp = Problem::new(status, detail).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
         if status != StatusCode::SERVICE_UNAVAILABLE {
             return resp;
         }

@@ -103,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         // authenticated caller can check the whole path (edge, auth, proxy, coffee) in one call
         .route("/coffee/health", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
         .with_state(state.clone());
+    let api = platform::http::body_limit(api, state.config.server.max_body_bytes);
     let checks = vec![
         // coffee's core job (identity, profiles, collections, usage) is Postgres; analytics
         // answer 503 without ClickHouse, sessions fall back to Postgres without Redis

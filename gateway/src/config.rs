@@ -46,8 +46,6 @@ pub struct Config {
     /// `INVALIDATION_PING_MS`: how often the invalidation subscription is pinged; an unanswered
     /// ping means the connection is dead and the in-process sessions are dropped.
     pub invalidation_ping: Duration,
-    /// `MAX_BODY_BYTES`: largest request body forwarded (default 10 MiB); larger is 413.
-    pub max_body_bytes: u64,
     /// `CORS_ORIGINS`: browser origins allowed to call the API (comma-separated; empty: none).
     pub cors_origins: Vec<String>,
     /// `DASHBOARD_DIR`: the built partner dashboard (a folder with `index.html` and hashed
@@ -154,7 +152,6 @@ impl Config {
             identity_timeout: env.millis("IDENTITY_TIMEOUT_MS", 2000),
             identity_breaker: env.breaker("IDENTITY"),
             invalidation_ping: env.millis("INVALIDATION_PING_MS", 5000),
-            max_body_bytes: env.or("MAX_BODY_BYTES", 10 * 1024 * 1024),
             cors_origins: env.list("CORS_ORIGINS"),
             dashboard_dir: env.optional("DASHBOARD_DIR"),
             limits,
@@ -190,7 +187,6 @@ impl Config {
         for (name, zero) in [
             ("IDENTITY_TIMEOUT_MS", cfg.identity_timeout.is_zero()),
             ("INVALIDATION_PING_MS", cfg.invalidation_ping.is_zero()),
-            ("MAX_BODY_BYTES", cfg.max_body_bytes == 0),
             ("SESSION_CACHE_CAPACITY", cfg.session_cache_capacity == 0),
         ] {
             if zero {
@@ -230,7 +226,7 @@ mod tests {
         let base = [("REDIS_CLUSTER_ADDRESSES", "127.0.0.1:1"), ("HMAC_SECRET", KEY)];
         let cfg = Config::from_env(Env::from_pairs(base)).unwrap();
         assert_eq!(cfg.jwt_leeway, Duration::from_secs(30));
-        assert_eq!(cfg.max_body_bytes, 10 * 1024 * 1024);
+        assert_eq!(cfg.server.max_body_bytes, 10 * 1024 * 1024);
         let names: Vec<_> = cfg.limits.for_plan(PlanType::Free).limits().iter().map(|l| l.name().to_owned()).collect();
         assert_eq!(names, ["partner", "client"]);
         let names: Vec<_> = cfg.limits.login.limits().iter().map(|l| l.name().to_owned()).collect();

@@ -79,6 +79,8 @@ async fn headers(req: Request, next: Next) -> Response {
     }
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, if ok && hashed { IMMUTABLE } else { REVALIDATE });
+    // the same URL is served as brotli, gzip or plain bytes, by what the client accepts
+    h.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html")) {

@@ -80,10 +80,46 @@ pub async fn document(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Whether the edge routes beat's `path` (see `proxy::BEAT_ROUTES`).
+fn routed(path: &str) -> bool {
+    crate::proxy::BEAT_ROUTES
+        .iter()
+        .any(|part| path.strip_prefix('/').and_then(|p| p.strip_prefix(part)).is_some_and(|rest| rest.starts_with('/')))
+}
+
+/// The names of the schemas `root` refers to, directly or through other schemas of `schemas`.
+fn used_schemas(root: &Value, schemas: &Map<String, Value>) -> std::collections::BTreeSet<String> {
+    const REF: &str = "\"#/components/schemas/";
+    let mut used = std::collections::BTreeSet::new();
+    let mut pending = vec![root.to_string()];
+    while let Some(text) = pending.pop() {
+        for (at, _) in text.match_indices(REF) {
+            let name: String = text[at + REF.len()..].chars().take_while(|c| *c != '"').collect();
+            if let Some(schema) = schemas.get(&name) {
+                if used.insert(name) {
+                    pending.push(schema.to_string());
+                }
+            }
+        }
+    }
+    used
+}
+
 /// coffee's document with beat's nested under `/beat` and the edge's part added.
-pub fn edge_document(coffee: Value, beat: Value) -> Value {
+pub fn edge_document(coffee: Value, mut beat: Value) -> Value {
     let mut doc = coffee;
-    let beat_schemas = beat.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
+    let info = doc.as_object_mut().map(|d| d.entry("info").or_insert_with(|| json!({})));
+    if let Some(info) = info.and_then(Value::as_object_mut) {
+        info.insert("title".to_owned(), json!("bulbul partner API"));
+    }
+    // only the part of beat the edge routes, and the schemas that part uses
+    if let Some(paths) = beat.get_mut("paths").and_then(Value::as_object_mut) {
+        paths.retain(|path, _| routed(path));
+    }
+    let all_beat_schemas = beat.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
+    let used = used_schemas(&beat["paths"], &all_beat_schemas);
+    let beat_schemas: Map<String, Value> =
+        all_beat_schemas.into_iter().filter(|(name, _)| used.contains(name)).collect();
     let schemas = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut);
     let mut schemas = schemas.map(std::mem::take).unwrap_or_default();
     // a beat schema named like a different coffee schema is renamed, with its references
@@ -116,12 +152,8 @@ pub fn edge_document(coffee: Value, beat: Value) -> Value {
     let paths = doc.as_object_mut().map(|d| d.entry("paths").or_insert_with(|| json!({})));
     let Some(paths) = paths.and_then(Value::as_object_mut) else { return doc };
     paths.retain(|path, _| !OPS_PATHS.contains(&path.as_str()));
-    // only the part of beat the edge routes
-    let routed = |path: &str| crate::proxy::BEAT_ROUTES.iter().any(|part| path.starts_with(&format!("/{part}/")));
     for (path, item) in beat_paths {
-        if routed(&path) {
-            paths.insert(format!("/beat{path}"), item);
-        }
+        paths.insert(format!("/beat{path}"), item);
     }
     for (path, item) in paths.iter_mut() {
         let public = path.starts_with("/identity/");
@@ -180,7 +212,10 @@ mod tests {
                 } } },
                 "/tasks": { "get": { "responses": {} } },
             },
-            "components": { "schemas": { "Problem": { "type": "object" }, "Task": { "type": "integer" } } },
+            "components": { "schemas": {
+                "Problem": { "type": "object" }, "Task": { "type": "integer" },
+                "TaskPage": { "type": "object", "properties": { "items": { "$ref": "#/components/schemas/Task" } } },
+            } },
         });
         let doc = edge_document(coffee, beat);
         let paths = doc["paths"].as_object().unwrap();
@@ -192,6 +227,8 @@ mod tests {
             "#/components/schemas/BeatTask"
         );
         assert_eq!(doc["components"]["schemas"]["BeatTask"], json!({ "type": "integer" }));
+        assert!(doc["components"]["schemas"].get("TaskPage").is_none(), "a schema only the queue uses is left out");
+        assert_eq!(doc["info"]["title"], "bulbul partner API");
         assert_eq!(doc["components"]["schemas"]["Task"], json!({ "type": "string" }));
         assert_eq!(tasks["security"], json!([{ "bearer": [] }]));
         assert!(tasks["responses"]["502"].is_object() && tasks["responses"].get("413").is_none());

@@ -206,7 +206,7 @@ pub async fn forward(State(state): State<AppState>, req: Request) -> Response {
         let signed = parts.uri.path_and_query().map_or("/", PathAndQuery::as_str);
         key.sign(chrono::Utc::now().timestamp(), &parts.method, signed, &mut parts.headers);
     }
-    let limit = usize::try_from(state.config.max_body_bytes).unwrap_or(usize::MAX);
+    let limit = usize::try_from(state.config.server.max_body_bytes).unwrap_or(usize::MAX);
     let req = Request::from_parts(parts, Body::new(Limited::new(body, limit)));
 
     let started = std::time::Instant::now();
@@ -225,7 +225,7 @@ pub async fn forward(State(state): State<AppState>, req: Request) -> Response {
     let outcome = match tokio::time::timeout(state.config.server.request_timeout, exchange).await {
         Ok(Ok(response)) => response,
         Ok(Err(e)) if is_length_limit(&*e) => {
-            GatewayError::PayloadTooLarge(state.config.max_body_bytes).into_response()
+            GatewayError::PayloadTooLarge(state.config.server.max_body_bytes).into_response()
         }
         Ok(Err(e)) => GatewayError::Upstream { what, cause: platform::problem::error_chain(&*e) }.into_response(),
         Err(_) => GatewayError::UpstreamTimeout(what).into_response(),

@@ -247,7 +247,13 @@ pub struct ServerConfig {
     pub port: u16,
     /// `SERVER_TIMEOUT` in seconds: the per-request deadline.
     pub request_timeout: Duration,
+    /// `MAX_BODY_BYTES` (default 10 MiB): the largest request body read (413 past it). The
+    /// gateway forwards no larger body, and the services behind it read as much as it forwards.
+    pub max_body_bytes: u64,
 }
+
+/// [`ServerConfig::max_body_bytes`] when `MAX_BODY_BYTES` is unset.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
 
 impl ServerConfig {
     /// Reads `SERVER_HOST`, `PORT` (service default when unset) and `SERVER_TIMEOUT`.
@@ -256,7 +262,16 @@ impl ServerConfig {
         if request_timeout.is_zero() {
             env.invalid("SERVER_TIMEOUT", "must be at least 1 second");
         }
-        Self { host: env.or("SERVER_HOST", "0.0.0.0".to_owned()), port: env.or("PORT", default_port), request_timeout }
+        let max_body_bytes = env.or("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES);
+        if max_body_bytes == 0 {
+            env.invalid("MAX_BODY_BYTES", "must be at least 1");
+        }
+        Self {
+            host: env.or("SERVER_HOST", "0.0.0.0".to_owned()),
+            port: env.or("PORT", default_port),
+            request_timeout,
+            max_body_bytes,
+        }
     }
 
     pub fn addr(&self) -> String {

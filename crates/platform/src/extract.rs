@@ -31,6 +31,10 @@ impl From<JsonRejection> for Rejection {
             JsonRejection::MissingJsonContentType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the body as application/json".to_owned())
             }
+            // axum's body limit (`MAX_BODY_BYTES`, see `http::body_limit`)
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than this service reads".to_owned())
+            }
             other => (StatusCode::BAD_REQUEST, other.body_text()),
         };
         Self(Problem::new(status, detail))

@@ -166,10 +166,17 @@ pub fn common_layers_with(router: Router, cors: Option<tower_http::cors::CorsLay
         }))
         // inside the span, so the log line carries the request and trace ids
         .layer(axum::middleware::map_response(crate::problem::log_internal_errors))
+        .layer(axum::middleware::map_response(crate::problem::empty_errors_as_problems))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .map_response(axum::response::IntoResponse::into_response)
         .service(routes);
     Router::new().fallback_service(layered)
+}
+
+/// Lets the body extractors of `router` read up to `max_bytes` (`MAX_BODY_BYTES`) instead of
+/// axum's 2 MiB, so a service reads every body the gateway forwards; past it they answer 413.
+pub fn body_limit(router: Router, max_bytes: u64) -> Router {
+    router.layer(axum::extract::DefaultBodyLimit::max(usize::try_from(max_bytes).unwrap_or(usize::MAX)))
 }
 
 /// Bounds every request of `router` by `deadline` (`SERVER_TIMEOUT`): past it the request's

@@ -25,7 +25,7 @@ impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         let title = status.canonical_reason().unwrap_or("Error").to_owned();
         let kind = format!("https://bulbul.dev/problems/{}", title.to_ascii_lowercase().replace(' ', "-"));
-        Self { kind, title, status: status.as_u16(), detail: Some(detail.into()) }
+        Self { kind, title, status: status.as_u16(), detail: Some(capped(detail.into())) }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -39,6 +39,42 @@ impl IntoResponse for Problem {
         let body = serde_json::to_vec(&self).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
     }
+}
+
+/// An error answer without a body (axum's 405 for a route that does not take the method, with
+/// its `Allow`) made a problem like every other, keeping its headers.
+pub async fn empty_errors_as_problems(response: Response) -> Response {
+    use axum::body::HttpBody;
+    let status = response.status();
+    let empty = response.body().size_hint().exact() == Some(0);
+    if !(status.is_client_error() || status.is_server_error())
+        || !empty
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "this route does not take this method (see Allow)".to_owned(),
+        other => other.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    let (mut parts, _) = response.into_parts();
+    let problem = Problem::new(status, detail).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let (problem_parts, body) = problem.into_parts();
+    parts.headers.extend(problem_parts.headers);
+    Response::from_parts(parts, body)
+}
+
+/// The longest detail an answer carries: details quote the input they refuse, and a client
+/// that sends 100 KB of it does not get it back.
+const DETAIL_MAX_CHARS: usize = 500;
+
+fn capped(mut detail: String) -> String {
+    if let Some((cut, _)) = detail.char_indices().nth(DETAIL_MAX_CHARS) {
+        detail.truncate(cut);
+        detail.push('…');
+    }
+    detail
 }
 
 /// `response` with `Retry-After: after` in whole seconds, rounded up and at least 1 (what every
@@ -101,6 +137,29 @@ pub async fn log_internal_errors(response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn details_are_capped_and_empty_errors_become_problems() {
+        let long = Problem::new(StatusCode::BAD_REQUEST, format!("unknown field `{}`", "ü".repeat(5000)));
+        let detail = long.detail.unwrap();
+        assert_eq!(detail.chars().count(), DETAIL_MAX_CHARS + 1);
+        assert!(detail.ends_with('…'));
+        let short = Problem::new(StatusCode::BAD_REQUEST, "fine");
+        assert_eq!(short.detail.as_deref(), Some("fine"));
+
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let bare = Response::builder()
+            .status(StatusCode::METHOD_NOT_ALLOWED)
+            .header(header::ALLOW, "POST")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let problem = rt.block_on(empty_errors_as_problems(bare));
+        assert_eq!(problem.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(problem.headers()[header::ALLOW], "POST");
+        assert_eq!(problem.headers()[header::CONTENT_TYPE], CONTENT_TYPE);
+        let ok = rt.block_on(empty_errors_as_problems(StatusCode::NO_CONTENT.into_response()));
+        assert!(ok.headers().get(header::CONTENT_TYPE).is_none(), "success is left alone");
+    }
 
     #[test]
     fn retry_after_is_whole_seconds_rounded_up_and_at_least_one() {

@@ -259,6 +259,7 @@ pub fn server_config() -> platform::config::ServerConfig {
         host: "127.0.0.1".into(),
         port: 0,
         request_timeout: std::time::Duration::from_secs(30),
+        max_body_bytes: platform::config::DEFAULT_MAX_BODY_BYTES,
     }
 }
 

@@ -25,7 +25,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tenancy::{DownstreamAuth, TenantIdentity};
 
-use crate::error::GatewayError;
+use crate::error::{AuthFailure, GatewayError};
 use crate::limits::PartnerCaller;
 use crate::proxy::declared_length;
 use crate::state::AppState;
@@ -48,8 +48,8 @@ fn peer_ip(req: &Request) -> IpAddr {
 }
 
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    if declared_length(req.headers()).is_some_and(|n| n > state.config.max_body_bytes) {
-        return GatewayError::PayloadTooLarge(state.config.max_body_bytes).into_response();
+    if declared_length(req.headers()).is_some_and(|n| n > state.config.server.max_body_bytes) {
+        return GatewayError::PayloadTooLarge(state.config.server.max_body_bytes).into_response();
     }
     let mut identity = client_headers(req.headers());
     let removed = tenancy::strip_tenant_headers(req.headers_mut());
@@ -129,13 +129,13 @@ async fn public(
     let empty = declared_length(&parts.headers).is_none_or(|n| n == 0)
         && !parts.headers.contains_key(header::TRANSFER_ENCODING);
     if parts.method == Method::POST && path == "/identity/logout" && empty {
-        if let Some(token) = bearer {
-            // a browser logs out with its bearer header; identity reads the token from the body
-            let json = serde_json::to_vec(&serde_json::json!({ "token": token })).unwrap_or_default();
-            parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(json.len()));
-            body = Body::from(json);
-        }
+        // nothing to log out with: the edge says so, instead of identity's "send JSON"
+        let Some(token) = bearer else { return Err(GatewayError::Unauthorized(AuthFailure::Missing)) };
+        // a browser logs out with its bearer header; identity reads the token from the body
+        let json = serde_json::to_vec(&serde_json::json!({ "token": token })).unwrap_or_default();
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(json.len()));
+        body = Body::from(json);
     }
     identity.write_headers(&mut parts.headers);
     Ok((Request::from_parts(parts, body), limit_headers))

@@ -51,6 +51,9 @@ async fn hashed_assets_are_immutable_and_sent_precompressed() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
     assert_eq!(resp.headers()[header::CONTENT_ENCODING], "gzip");
+    // a shared cache keeps one copy per encoding
+    let vary: Vec<&str> = resp.headers().get_all(header::VARY).iter().filter_map(|v| v.to_str().ok()).collect();
+    assert!(vary.iter().any(|v| v.contains("accept-encoding")), "{vary:?}");
     assert!(resp.headers()[header::CONTENT_TYPE].to_str().unwrap().contains("javascript"));
     assert_eq!(&resp.bytes().await.unwrap()[..], GZ_TWIN);
     // without gzip accepted, the plain file

@@ -45,6 +45,50 @@ async fn bodies_over_the_limit_are_413_declared_or_streamed() {
     beat.stop().await;
 }
 
+/// coffee reads every body the edge forwards (axum's own limit is 2 MiB), so a body under
+/// `MAX_BODY_BYTES` is coffee's to judge and one over it is the edge's 413, streamed or not,
+/// never a 400 or a 502 from coffee giving up first.
+#[tokio::test]
+async fn coffee_reads_what_the_edge_forwards_and_larger_bodies_are_413() {
+    let edge = edge().await;
+    let token = edge.login(datagen::DEMO_SAAS_EMAIL).await;
+    let url = edge.url("/coffee/profiles/instagram/search");
+    let mut three_mb = vec![b' '; 3 * 1024 * 1024];
+    three_mb.extend_from_slice(b"{}");
+    let resp = edge.http.post(&url).bearer_auth(&token).header("content-type", "application/json").body(three_mb);
+    let resp = resp.send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    for _ in 0..3 {
+        let frames: Vec<Result<http_body::Frame<bytes::Bytes>, std::io::Error>> =
+            (0..176).map(|_| Ok(http_body::Frame::data(bytes::Bytes::from(vec![b' '; 64 * 1024])))).collect();
+        let streamed = reqwest::Body::wrap(http_body_util::StreamBody::new(futures::stream::iter(frames)));
+        let resp = edge.http.post(&url).bearer_auth(&token).header("content-type", "application/json").body(streamed);
+        let resp = resp.send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE, "11 MiB streamed");
+    }
+    // coffee's own answer past its limit, for a caller who reaches it directly
+    let huge = vec![b' '; 11 * 1024 * 1024];
+    let resp = edge.http.post(format!("{}/identity/login", edge.coffee_url)).header("content-type", "application/json");
+    let resp = resp.body(huge).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    edge.stop().await;
+}
+
+/// A route that does not take the method answers a problem too, with its `Allow`.
+#[tokio::test]
+async fn a_wrong_method_is_a_405_problem() {
+    let edge = edge().await;
+    let resp = edge.http.get(edge.url("/identity/login")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(resp.headers()["allow"], "POST");
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let resp = edge.http.post(edge.url("/heartbeat")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(resp.json::<serde_json::Value>().await.unwrap()["status"], 405);
+    edge.stop().await;
+}
+
 #[tokio::test]
 async fn cors_preflights_are_answered_before_authentication_for_configured_origins() {
     let edge =

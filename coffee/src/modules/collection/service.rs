@@ -42,7 +42,7 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error>
     let n = serde_json::Number::deserialize(d)?;
     n.as_i64()
         .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
-        .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number")))
+        .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number between -2^63 and 2^63-1")))
 }
 
 /// A patch field that, when sent, carries a value: `null` is refused (422) rather than read as

@@ -47,10 +47,22 @@ impl TokenKeys {
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|d| d.claims)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid token: {e}")))?;
+            .map_err(|e| ApiError::Unauthorized(refused(e.kind()).into()))?;
         if tenancy::session_id(&claims.sid).is_none() {
             return Err(ApiError::Unauthorized("invalid token: bad sid".into()));
         }
         Ok(claims)
+    }
+}
+
+/// Why a token was refused, in the words the gateway uses for the same checks.
+fn refused(kind: &jsonwebtoken::errors::ErrorKind) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match kind {
+        ErrorKind::ExpiredSignature => "the token has expired; log in again",
+        ErrorKind::ImmatureSignature => "the token is not valid yet",
+        ErrorKind::InvalidSignature => "the token's signature does not match",
+        ErrorKind::InvalidIssuer => "the token was not issued by this service",
+        _ => "the token is malformed",
     }
 }
