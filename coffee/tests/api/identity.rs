@@ -73,7 +73,14 @@ async fn login_verify_logout_round_trip() {
     );
     assert_eq!(app.post(INTERNAL, "/identity/verify", json!({"token": token})).await.0, 401);
 
-    assert_eq!(app.post(INTERNAL, "/identity/verify", json!({"token": "not.a.jwt"})).await.0, 401);
+    let (status, body) = app.post(INTERNAL, "/identity/verify", json!({"token": "not.a.jwt"})).await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (401, Some("the token is malformed")),
+        "in words, not the JWT library's"
+    );
+    let resp = app.request(INTERNAL, reqwest::Method::POST, "/identity/verify").json(&json!({"token": "x"}));
+    assert_eq!(resp.send().await.unwrap().headers()["www-authenticate"], "Bearer");
     let forged = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
         &json!({"sid": sid, "exp": 4102444800u64}),
