@@ -58,7 +58,8 @@ async fn growth_compare_and_monthly_growth() {
     assert_eq!((cmp[0]["profile"]["id"].as_i64(), cmp[1]["profile"]["id"].as_i64()), (Some(3), Some(1)));
     assert_eq!(cmp[0]["growth"]["followers_end"], last);
     assert_eq!(app.get(SAAS, "/coffee/analytics/youtube/compare?ids=3,999&from=2026-09-01&to=2026-10-31").await.0, 404);
-    assert_eq!(app.get(SAAS, "/coffee/analytics/youtube/compare?ids=1,1&from=2026-09-01&to=2026-10-31").await.0, 400);
+    let (status, body) = app.get(SAAS, "/coffee/analytics/youtube/compare?ids=1,1&from=2026-09-01&to=2026-10-31").await;
+    assert_eq!((status, body["detail"].as_str()), (400, Some("ids: each profile id may appear once")));
     assert_eq!(
         app.get(SAAS, "/coffee/analytics/youtube/compare?ids=1,2,3,4,5,6,7,8,9,10,11&from=2026-09-01&to=2026-10-31")
             .await

@@ -124,7 +124,10 @@ pub fn parse_ids(raw: &str) -> ApiResult<Vec<i64>> {
     let mut unique = ids.clone();
     unique.sort_unstable();
     unique.dedup();
-    if unique.is_empty() || unique.len() > MAX_COMPARE || unique.len() != ids.len() {
+    if unique.len() != ids.len() {
+        return Err(ApiError::BadRequest("ids: each profile id may appear once".into()));
+    }
+    if unique.is_empty() || unique.len() > MAX_COMPARE {
         return Err(ApiError::BadRequest(format!("ids takes 1 to {MAX_COMPARE} distinct profile ids")));
     }
     Ok(ids)
