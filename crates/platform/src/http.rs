@@ -154,7 +154,9 @@ pub fn common_layers(router: Router) -> Router {
 /// this machine (the gateway's HTTP stack alone: 42k against 46k requests/s). Only the metrics
 /// layer stays a route layer, since it labels requests by their matched route.
 pub fn common_layers_with(router: Router, cors: Option<tower_http::cors::CorsLayer>) -> Router {
-    let routes = router.route_layer(axum::middleware::from_fn(crate::metrics::track_requests));
+    let routes = router
+        .method_not_allowed_fallback(crate::problem::method_not_allowed)
+        .route_layer(axum::middleware::from_fn(crate::metrics::track_requests));
     let layered = tower::ServiceBuilder::new()
         .option_layer(cors.map(crate::cors::CrossOriginLayer))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -166,7 +168,6 @@ pub fn common_layers_with(router: Router, cors: Option<tower_http::cors::CorsLay
         }))
         // inside the span, so the log line carries the request and trace ids
         .layer(axum::middleware::map_response(crate::problem::log_internal_errors))
-        .layer(axum::middleware::map_response(crate::problem::empty_errors_as_problems))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .map_response(axum::response::IntoResponse::into_response)
         .service(routes);
