@@ -61,6 +61,13 @@ impl From<Arc<RefreshError>> for ApiError {
             }
             // each source's failure was logged with its own words as it happened
             RefreshError::AllFailed { .. } => Self::BadGateway(e.public_detail()),
+            RefreshError::Store(store::pg::PgError::Sql(cause)) if store::pg::contention(cause) => {
+                tracing::info!(error = %platform::problem::error_chain(&*e), "refresh rolled back by a concurrent one");
+                Self::Unavailable {
+                    detail: store::pg::CONTENTION_DETAIL.to_owned(),
+                    retry_after: Some(store::pg::CONTENTION_RETRY_AFTER),
+                }
+            }
             RefreshError::Store(_) | RefreshError::Task(_) => Self::Internal(anyhow::Error::new(e.clone())),
             RefreshError::DatabaseUnavailable { retry_after, .. } => {
                 tracing::warn!(error = %platform::problem::error_chain(&*e), "refresh without its database");
@@ -127,6 +134,12 @@ impl IntoResponse for ApiError {
             Self::Postgres(e) if store::pg::refusal(e).is_some() => {
                 let refusal = store::pg::refusal(e).expect("checked by the guard");
                 (refusal.status(), refusal.to_string())
+            }
+            Self::Postgres(e) if store::pg::contention(e) => {
+                tracing::info!(error = %e, "rolled back after meeting a concurrent transaction");
+                let detail = store::pg::CONTENTION_DETAIL.to_owned();
+                return Self::Unavailable { detail, retry_after: Some(store::pg::CONTENTION_RETRY_AFTER) }
+                    .into_response();
             }
             Self::Postgres(e) if store::pg::unavailable(e) => {
                 tracing::warn!(error = %e, "postgres unavailable");

@@ -82,13 +82,17 @@ fn ops(pg: &sqlx::PgPool, ch: &clickhouse::Client, redis: &ConnectionManager) ->
 /// [`Server::run_until_stopped`]. Postgres may be down at start-up: beat then reports not ready
 /// and uses the default source limits until it can read them.
 pub async fn build(config: Config) -> anyhow::Result<Server> {
-    let pg = store::pg::GuardedPool::new(
-        store::pg::pool(&config.pg, config.slow_query),
+    let pg = store::pg::GuardedPool::connect(
+        &config.pg,
+        config.slow_query,
+        "bulbul",
         config.pg_query_timeout,
         Breaker::new("beat_breaker_open", "postgres", config.pg_breaker),
     );
-    let log_pg = store::pg::GuardedPool::new(
-        store::pg::pool(&config.log_pg, config.slow_query),
+    let log_pg = store::pg::GuardedPool::connect(
+        &config.log_pg,
+        config.slow_query,
+        "bulbul",
         config.pg_query_timeout,
         Breaker::new("beat_breaker_open", "postgres_request_log", config.pg_breaker),
     );

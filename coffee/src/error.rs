@@ -113,6 +113,9 @@ impl StoreError {
                 None if store::pg::unavailable(e) => {
                     (StatusCode::SERVICE_UNAVAILABLE, Some("the database is unavailable; retry shortly".into()))
                 }
+                None if store::pg::contention(e) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, Some(store::pg::CONTENTION_DETAIL.into()))
+                }
                 None => (StatusCode::INTERNAL_SERVER_ERROR, None),
             },
             Self::ClickHouse(e) if store::ch::unreachable(e) => {
@@ -139,6 +142,12 @@ impl IntoResponse for ApiError {
         }
         if status != StatusCode::SERVICE_UNAVAILABLE {
             return resp;
+        }
+        if let Self::Store(StoreError::Postgres(e)) = &self {
+            if store::pg::contention(e) {
+                tracing::info!(error = %e, "rolled back after meeting a concurrent transaction");
+                return platform::problem::with_retry_after(resp, store::pg::CONTENTION_RETRY_AFTER);
+            }
         }
         tracing::warn!(error = %self, "dependency unavailable");
         platform::problem::with_retry_after(resp, RETRY_AFTER)

@@ -117,8 +117,10 @@ pub fn router(state: AppState) -> Router {
 /// Connects to the stores and builds the state (pools are sized by `PG_MAX_OPEN_CONN`,
 /// `PG_MAX_IDLE_CONN` and `CH_MAX_OPEN_CONN`; the usage log has one connection of its own).
 pub async fn state(config: Config) -> anyhow::Result<AppState> {
-    let pg = store::pg::GuardedPool::new(
-        store::pg::pool(&config.pg, config.slow_query),
+    let pg = store::pg::GuardedPool::connect(
+        &config.pg,
+        config.slow_query,
+        "bulbul",
         config.pg_query_timeout,
         Breaker::new("coffee_breaker_open", "postgres", config.pg_breaker),
     );
@@ -128,12 +130,10 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
     let ch = Arc::new(ch);
     crate::core::observe::sample_pools(pg.pool().clone(), ch.clone());
     // the usage log writes through its own connection (see modules::usage::log)
-    let usage_log_pool = store::pg::GuardedPool::new(
-        store::pg::named_pool(
-            &PgConfig { max_open_conns: 1, max_idle_conns: 1, ..config.pg.clone() },
-            config.slow_query,
-            "bulbul-usage-log",
-        ),
+    let usage_log_pool = store::pg::GuardedPool::connect(
+        &PgConfig { max_open_conns: 1, max_idle_conns: 1, ..config.pg.clone() },
+        config.slow_query,
+        "bulbul-usage-log",
         config.pg_query_timeout,
         Breaker::new("coffee_breaker_open", "postgres_usage_log", config.pg_breaker),
     );

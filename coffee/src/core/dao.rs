@@ -297,6 +297,11 @@ pub trait Dao<E: Entity> {
 /// with the same key replaces an older one when its ReplacingMergeTree merges, and mutations
 /// rewrite whole parts), so its DAO reads and inserts only.
 pub trait MutableDao<E: Entity>: Dao<E> {
+    /// The row, locked against every concurrent writer (and against inserts that reference it)
+    /// until the request's transaction ends, so a check made on it still holds when the request
+    /// writes. Writers of one row that all lock it first queue instead of deadlocking, and a
+    /// row deleted meanwhile is `None`.
+    fn lock_by_id(&self, ctx: &RequestContext, id: E::Id) -> impl Future<Output = StoreResult<Option<E>>> + Send;
     fn update(
         &self,
         ctx: &RequestContext,

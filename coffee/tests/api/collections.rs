@@ -213,3 +213,90 @@ async fn post_collections_and_their_metrics_summary() {
     assert_eq!(app.get(PAID, &format!("/coffee/post-collections/{id}/summary")).await.0, 404);
     app.stop().await;
 }
+
+/// Whether a request of this app is waiting for a row lock held by another (within 10 s).
+async fn a_request_waits_on_a_lock(app: &App) -> bool {
+    let waiting =
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    testkit::eventually(std::time::Duration::from_secs(10), || async { app.count(waiting).await > 0 }).await
+}
+
+/// A delete that arrives while an item add sits between its insert and its bump of the
+/// collection's `updated_at` waits for the add, then removes the collection with the item.
+/// The two used to take the collection's row lock in opposite orders (the insert's reference
+/// check, the delete, then the bump), a deadlock that Postgres broke by failing one of them.
+#[tokio::test]
+async fn a_delete_racing_an_item_add_waits_for_it_instead_of_deadlocking() {
+    let app = app().await;
+    let (_, c) = app.post(SAAS, "/coffee/collections", json!({"name": "raced"})).await;
+    let id = c["id"].as_i64().unwrap();
+    let (path, items) = (format!("/coffee/collections/{id}"), format!("/coffee/collections/{id}/items"));
+    let mut paused = app.state.config.hooks.arm("collection.add_item.before_touch");
+    let add = app.post(SAAS, &items, json!({"platform": "instagram", "target_id": 1}));
+    let delete = async {
+        paused.reached().await; // the item is inserted, the bump not yet made
+        let release = async {
+            assert!(a_request_waits_on_a_lock(&app).await, "the delete waits for the add");
+            paused.release();
+        };
+        tokio::join!(app.delete(SAAS, &path), release).0
+    };
+    let ((added, item), (deleted, gone)) = tokio::join!(add, delete);
+    assert_eq!((added, deleted), (201, 204), "add: {item}; delete: {gone}");
+    assert_eq!(app.count(&format!("SELECT count(*) FROM profile_collection WHERE id = {id}")).await, 0);
+    assert_eq!(app.count(&format!("SELECT count(*) FROM profile_collection_item WHERE collection_id = {id}")).await, 0);
+    app.stop().await;
+}
+
+/// Two deletes of one collection: exactly one removes it (204), the other finds it gone (404),
+/// even when the second checks the collection while the first is about to delete it.
+#[tokio::test]
+async fn of_two_racing_deletes_one_is_a_404() {
+    let app = app().await;
+    let (_, c) = app.post(SAAS, "/coffee/collections", json!({"name": "deleted twice"})).await;
+    let path = format!("/coffee/collections/{}", c["id"].as_i64().unwrap());
+    let mut paused = app.state.config.hooks.arm("collection.delete.before_delete");
+    let second = async {
+        paused.reached().await; // the first delete has found the collection
+        let release = async {
+            assert!(a_request_waits_on_a_lock(&app).await, "the second delete waits for the first");
+            paused.release();
+        };
+        tokio::join!(app.delete(SAAS, &path), release).0
+    };
+    let ((first, _), (second, body)) = tokio::join!(app.delete(SAAS, &path), second);
+    assert_eq!((first, second), (204, 404), "{body}");
+    app.stop().await;
+}
+
+/// A change kept waiting on a row lock for most of the query deadline (another transaction
+/// holds the collection) is a 503 that says to repeat it, with a short `Retry-After`: not a
+/// 500, and not the deadline counted against the database's breaker (after more such answers
+/// than the breaker tolerates failures, the same change succeeds once the lock is gone).
+#[tokio::test]
+async fn a_change_kept_waiting_on_a_lock_is_a_503_to_repeat() {
+    let app = app_with(|c| {
+        c.pg_query_timeout = std::time::Duration::from_millis(800);
+        c.pg_breaker = breaker::Settings { failures: 2, cooldown: std::time::Duration::from_secs(30) };
+    })
+    .await;
+    let (_, c) = app.post(SAAS, "/coffee/collections", json!({"name": "held"})).await;
+    let id = c["id"].as_i64().unwrap();
+    let path = format!("/coffee/collections/{id}");
+    let mut holder = app.pg.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM profile_collection WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let resp = app.request(SAAS, reqwest::Method::DELETE, &path).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 503);
+        assert_eq!(resp.headers()["retry-after"], "1");
+        let problem: serde_json::Value = resp.json().await.unwrap();
+        assert!(problem["detail"].as_str().unwrap().contains("repeat it"), "{problem}");
+    }
+    holder.rollback().await.unwrap();
+    assert_eq!(app.delete(SAAS, &path).await.0, 204, "the breaker stayed closed");
+    app.stop().await;
+}

@@ -86,6 +86,11 @@ pub fn pool(cfg: &PgConfig, slow_statement: Duration) -> PgPool {
 /// [`pool`], its connections named `application_name` in `pg_stat_activity` (a pool with a
 /// job of its own, such as coffee's usage log, `bulbul-usage-log`).
 pub fn named_pool(cfg: &PgConfig, slow_statement: Duration, application_name: &str) -> PgPool {
+    pool_options(cfg).connect_lazy_with(connect_options(cfg, slow_statement).application_name(application_name))
+}
+
+/// The pool's sizing and checkout rules (see [`pool`]).
+fn pool_options(cfg: &PgConfig) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(cfg.max_open_conns)
         .min_connections(cfg.max_idle_conns.min(cfg.max_open_conns))
@@ -100,7 +105,6 @@ pub fn named_pool(cfg: &PgConfig, slow_statement: Duration, application_name: &s
                 Ok(true)
             })
         })
-        .connect_lazy_with(connect_options(cfg, slow_statement).application_name(application_name))
 }
 
 /// Why Postgres work a request asked for did not happen, or the error Postgres gave.
@@ -163,6 +167,25 @@ pub struct GuardedPool {
 impl GuardedPool {
     pub fn new(pool: PgPool, deadline: Duration, breaker: Breaker) -> Self {
         Self { pool, guard: Arc::new((breaker, deadline)) }
+    }
+
+    /// A service's pool ([`named_pool`]) under `deadline` and `breaker`, whose sessions give up
+    /// waiting for a row lock at three quarters of the deadline (`lock_timeout`). A request
+    /// queued behind another's lock for that long is then told so ([`contention`]: 503, repeat
+    /// it) instead of running into the deadline, which would count a busy row against the
+    /// database's breaker as if the server had stopped answering.
+    pub fn connect(
+        cfg: &PgConfig,
+        slow_statement: Duration,
+        application_name: &str,
+        deadline: Duration,
+        breaker: Breaker,
+    ) -> Self {
+        let lock_timeout = format!("{}ms", (deadline.as_millis() * 3 / 4).max(1));
+        let options = connect_options(cfg, slow_statement)
+            .application_name(application_name)
+            .options([("lock_timeout", lock_timeout.as_str())]);
+        Self::new(pool_options(cfg).connect_lazy_with(options), deadline, breaker)
     }
 
     /// Runs `work` (which uses this pool or a connection from it) under the deadline and the
@@ -264,6 +287,24 @@ pub fn unavailable(err: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// Postgres rolled the statement's transaction back because it met a concurrent one, not
+/// because of its data or of the database's health: a deadlock (40P01), a serialization failure
+/// (40001) or a lock it could not take in time (55P03). Nothing of the transaction was kept, so
+/// repeating the request is safe, and it will most likely succeed: services answer 503 with a
+/// short `Retry-After` ([`CONTENTION_RETRY_AFTER`]), and do not count it against the database's
+/// breaker.
+pub fn contention(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| matches!(c.as_ref(), "40P01" | "40001" | "55P03")))
+}
+
+/// How long a client waits before repeating a request that met a concurrent one
+/// ([`contention`]): the other transaction is over by then.
+pub const CONTENTION_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// What a client reads of a [`contention`] rollback.
+pub const CONTENTION_DETAIL: &str =
+    "the request met a concurrent change to the same data and was rolled back without effect; repeat it";
 
 /// What the data in a refused statement did wrong, when that is why `err` happened.
 pub fn refusal(err: &sqlx::Error) -> Option<Refusal> {

@@ -165,6 +165,15 @@ where
     E: Entity + for<'r> FromRow<'r, PgRow>,
     E::Id: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + sqlx::postgres::PgHasArrayType,
 {
+    async fn lock_by_id(&self, ctx: &RequestContext, id: E::Id) -> StoreResult<Option<E>> {
+        ctx.timed(Store::Postgres, "lock_by_id", async move {
+            let sql = format!("SELECT {} FROM {} WHERE {} = $1 FOR UPDATE", E::COLUMNS, E::TABLE, E::ID);
+            let mut tx = ctx.pg.tx().await?;
+            Ok(sqlx::query_as::<_, E>(&sql).bind(id).fetch_optional(&mut *tx).await?)
+        })
+        .await
+    }
+
     async fn update(&self, ctx: &RequestContext, id: E::Id, values: Values) -> StoreResult<Option<E>> {
         ctx.timed(Store::Postgres, "update", async move {
             if values.is_empty() {

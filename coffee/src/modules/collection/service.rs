@@ -85,7 +85,22 @@ fn valid_text(field: &str, text: &str) -> ApiResult<String> {
 /// The caller's collection, or 404 (also when it belongs to another partner).
 pub async fn owned<K: CollectionKind>(ctx: &RequestContext, id: i64) -> ApiResult<Collection<K>> {
     let partner = ctx.require_partner()?;
-    match PgDao::<Collection<K>>::default().find_by_id(ctx, id).await? {
+    mine(partner, id, PgDao::<Collection<K>>::default().find_by_id(ctx, id).await?)
+}
+
+/// [`owned`], for a request that changes the collection or its items: the collection's row is
+/// locked until the request commits. Every change of a collection takes this lock first, so
+/// changes to one collection run one after another: a delete cannot commit between an item
+/// add's check and its insert (which would fail the insert's reference), two deletes cannot
+/// both succeed, and a delete's cascade and an add's bump of `updated_at` never lock the same
+/// rows in opposite orders (a deadlock).
+async fn owned_for_write<K: CollectionKind>(ctx: &RequestContext, id: i64) -> ApiResult<Collection<K>> {
+    let partner = ctx.require_partner()?;
+    mine(partner, id, PgDao::<Collection<K>>::default().lock_by_id(ctx, id).await?)
+}
+
+fn mine<K: CollectionKind>(partner: i64, id: i64, found: Option<Collection<K>>) -> ApiResult<Collection<K>> {
+    match found {
         Some(c) if c.partner_id == partner => Ok(c),
         _ => Err(ApiError::not_found(format!("{} {id}", K::NAME))),
     }
@@ -125,7 +140,7 @@ pub async fn update<K: CollectionKind>(
     id: i64,
     patch: CollectionPatch,
 ) -> ApiResult<CollectionDto> {
-    owned::<K>(ctx, id).await?;
+    owned_for_write::<K>(ctx, id).await?;
     let mut values: Values = Vec::new();
     if let Some(name) = &patch.name {
         values.push(("name", Value::Text(name.as_str().to_owned())));
@@ -148,7 +163,8 @@ pub async fn update<K: CollectionKind>(
 }
 
 pub async fn delete<K: CollectionKind>(ctx: &RequestContext, id: i64) -> ApiResult<()> {
-    owned::<K>(ctx, id).await?;
+    owned_for_write::<K>(ctx, id).await?;
+    ctx.config.hooks.pause("collection.delete.before_delete").await;
     PgDao::<Collection<K>>::default().delete(ctx, id).await?;
     Ok(())
 }
@@ -169,7 +185,7 @@ pub async fn items<K: CollectionKind>(ctx: &RequestContext, collection_id: i64) 
 }
 
 pub async fn add_item<K: CollectionKind>(ctx: &RequestContext, collection_id: i64, new: NewItem) -> ApiResult<ItemDto> {
-    owned::<K>(ctx, collection_id).await?;
+    owned_for_write::<K>(ctx, collection_id).await?;
     if new.target_id <= 0 {
         return Err(ApiError::Unprocessable("target_id must be a positive id".into()));
     }
@@ -199,12 +215,13 @@ pub async fn add_item<K: CollectionKind>(ctx: &RequestContext, collection_id: i6
                 K::NAME
             ))
         })?;
+    ctx.config.hooks.pause("collection.add_item.before_touch").await;
     touch::<K>(ctx, collection_id).await?;
     item.map(Into::into).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("postgres returned no row for an insert")))
 }
 
 pub async fn remove_item<K: CollectionKind>(ctx: &RequestContext, collection_id: i64, item_id: i64) -> ApiResult<()> {
-    owned::<K>(ctx, collection_id).await?;
+    owned_for_write::<K>(ctx, collection_id).await?;
     let dao = PgDao::<Item<K>>::default();
     match dao.find_by_id(ctx, item_id).await? {
         Some(item) if item.collection_id == collection_id => {
@@ -236,7 +253,7 @@ pub async fn post_collection_summary(ctx: &RequestContext, id: i64) -> ApiResult
 /// Recomputes the summary of one of the caller's post collections and stores it (replacing the
 /// stored one), for readers of `collection_post_metrics_summary`.
 pub async fn refresh_post_collection_summary(ctx: &RequestContext, id: i64) -> ApiResult<PostMetricsSummary> {
-    owned::<Posts>(ctx, id).await?;
+    owned_for_write::<Posts>(ctx, id).await?;
     Ok(ctx
         .postgres("store_post_metrics_summary", async {
             Ok(repo::store_post_metrics_summary(&mut *ctx.pg.tx().await?, id).await?)
