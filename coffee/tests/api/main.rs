@@ -11,6 +11,7 @@ mod identity;
 mod openapi;
 mod ops;
 mod profiles;
+mod reingest;
 mod sessions;
 mod support;
 mod usage_log;

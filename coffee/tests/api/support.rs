@@ -28,7 +28,7 @@ pub struct App {
     pub base: String,
     pub pg: testkit::TestPg,
     /// The app's own ClickHouse database, held for as long as the app runs.
-    _ch: testkit::TestCh,
+    pub ch: testkit::TestCh,
     pub state: coffee::AppState,
     pub prefix: String,
     running: Option<testkit::Running>,
@@ -57,15 +57,7 @@ pub async fn app_with(tweak: impl FnOnce(&mut coffee::Config)) -> App {
     let state = coffee::state(cfg).await.unwrap();
     let server = platform::http::Server::bind(&addr, coffee::router(state.clone())).await.unwrap();
     let running = testkit::serve(server);
-    App {
-        base: running.base_url.clone(),
-        pg,
-        _ch: ch,
-        state,
-        prefix,
-        running: Some(running),
-        http: reqwest::Client::new(),
-    }
+    App { base: running.base_url.clone(), pg, ch, state, prefix, running: Some(running), http: reqwest::Client::new() }
 }
 
 /// A caller: which partner and plan the gateway would have injected.

@@ -64,7 +64,7 @@ pub async fn apply_clickhouse_ddl(client: &Client) -> Result<Vec<&'static str>, 
         .await
         .map_err(DdlError::Bookkeeping)?;
     let applied: Vec<Applied> = client
-        .query("SELECT file, argMax(checksum, applied_at) FROM schema_ddl_applied GROUP BY file")
+        .query("SELECT file, argMax(checksum, applied_at) AS checksum FROM schema_ddl_applied GROUP BY file")
         .fetch_all()
         .await
         .map_err(DdlError::Bookkeeping)?;

@@ -203,12 +203,18 @@ impl AnalyticsDao for ChAnalyticsDao {
         to: NaiveDate,
     ) -> StoreResult<Vec<GrowthRow>> {
         ctx.timed(Store::ClickHouse, "growth", async move {
-            let sql = format!("SELECT profile_id, min(date) AS first_date, max(date) AS last_date, \
-                              argMin(followers, date) AS followers_start, argMax(followers, date) AS followers_end, \
-                              argMin(engagement_rate, date) AS engagement_start, argMax(engagement_rate, date) AS engagement_end \
+            // a re-loaded day has several rows: the first and last days' newest loads count
+            let sql = format!(
+                "SELECT profile_id, min(date) AS first_date, max(date) AS last_date, \
+                              argMin(followers, (date, -toInt64(ingested_at))) AS followers_start, \
+                              argMax(followers, (date, ingested_at)) AS followers_end, \
+                              argMin(engagement_rate, (date, -toInt64(ingested_at))) AS engagement_start, \
+                              argMax(engagement_rate, (date, ingested_at)) AS engagement_end \
                        FROM social_profile_time_series \
                        WHERE platform = ? AND profile_id IN ({ids}) AND date >= toDate(?) AND date <= toDate(?) \
-                       GROUP BY profile_id ORDER BY profile_id", ids = id_list(profile_ids));
+                       GROUP BY profile_id ORDER BY profile_id",
+                ids = id_list(profile_ids)
+            );
             Ok(ctx
                 .ch
                 .client()

@@ -1,0 +1,12 @@
+-- Rebuilds post_monthly_stats from the raw series (see 0011).
+INSERT INTO post_monthly_stats
+SELECT
+    platform,
+    toStartOfMonth(date) AS month,
+    profile_id,
+    post_id,
+    argMaxState(views, (date, ingested_at)) AS views_end,
+    argMaxState(likes, (date, ingested_at)) AS likes_end,
+    argMaxState(comments, (date, ingested_at)) AS comments_end
+FROM post_metrics_time_series
+GROUP BY platform, month, profile_id, post_id
