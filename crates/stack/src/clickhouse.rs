@@ -66,7 +66,51 @@ async fn ping(port: u16) -> bool {
     }
 }
 
+/// An existing ClickHouse server the stack uses instead of starting one, from
+/// `STACK_CLICKHOUSE_URL` (`http://host:port`) with `STACK_CLICKHOUSE_USER` (default `default`)
+/// and `STACK_CLICKHOUSE_PASSWORD`: an operator runs the dev stack or the whole test suite on
+/// the release they deploy. Each test creates and drops databases of its own there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct External {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+}
+
+impl External {
+    pub fn from_env() -> anyhow::Result<Option<Self>> {
+        let Ok(url) = std::env::var("STACK_CLICKHOUSE_URL") else { return Ok(None) };
+        let parsed =
+            reqwest::Url::parse(&url).map_err(|e| anyhow::anyhow!("STACK_CLICKHOUSE_URL={url:?} is not a URL: {e}"))?;
+        anyhow::ensure!(
+            parsed.scheme() == "http",
+            "STACK_CLICKHOUSE_URL must be http://host:port (ClickHouse's HTTP interface)"
+        );
+        let host = parsed.host_str().ok_or_else(|| anyhow::anyhow!("STACK_CLICKHOUSE_URL names no host"))?;
+        Ok(Some(Self {
+            host: host.to_owned(),
+            port: parsed.port().unwrap_or(8123),
+            user: std::env::var("STACK_CLICKHOUSE_USER").unwrap_or_else(|_| "default".to_owned()),
+            password: std::env::var("STACK_CLICKHOUSE_PASSWORD").unwrap_or_default(),
+        }))
+    }
+
+    /// Points `info` at this server.
+    pub fn apply(&self, info: &mut StackInfo) {
+        info.ch_host.clone_from(&self.host);
+        info.ch_http_port = self.port;
+        info.ch_user.clone_from(&self.user);
+        info.ch_password.clone_from(&self.password);
+        info.ch_external = true;
+    }
+}
+
 pub async fn up(profile: &Profile, info: &mut StackInfo) -> anyhow::Result<()> {
+    if let Some(external) = External::from_env()? {
+        external.apply(info);
+        return prepare(info).await;
+    }
     let root = profile.state_dir.join("clickhouse");
     if !info.pids.get(COMPONENT).is_some_and(PidRecord::is_running) {
         process::ensure_port_free(profile.ch_http_port, "clickhouse http")?;
@@ -90,8 +134,14 @@ pub async fn up(profile: &Profile, info: &mut StackInfo) -> anyhow::Result<()> {
         );
     }
     info.ch_http_port = profile.ch_http_port;
+    (info.ch_host, info.ch_user, info.ch_password, info.ch_external) =
+        ("127.0.0.1".into(), "default".into(), String::new(), false);
+    prepare(info).await
+}
 
-    let server = clickhouse::Client::default().with_url(info.ch_url()).with_validation(false);
+/// Records the server's version, creates the stack's database and applies the DDL.
+async fn prepare(info: &mut StackInfo) -> anyhow::Result<()> {
+    let server = info.ch_client();
     info.ch_version = Some(store::ch::server_version(&server).await?);
     server.query(&format!("CREATE DATABASE IF NOT EXISTS {CH_DATABASE}")).execute().await?;
     store::schema::apply_clickhouse_ddl(&server.with_database(CH_DATABASE)).await?;
@@ -99,10 +149,9 @@ pub async fn up(profile: &Profile, info: &mut StackInfo) -> anyhow::Result<()> {
 }
 
 pub async fn status(info: &StackInfo) -> ComponentStatus {
-    let client = clickhouse::Client::default().with_url(info.ch_url()).with_validation(false);
-    let result = store::ch::server_version(&client).await;
+    let result = store::ch::server_version(&info.ch_client()).await;
     ComponentStatus {
-        name: format!("clickhouse :{}", info.ch_http_port),
+        name: format!("clickhouse {}:{}", info.ch_host, info.ch_http_port),
         healthy: result.is_ok(),
         detail: result.map_or_else(|e| e.to_string(), |v| format!("version {v}")),
     }

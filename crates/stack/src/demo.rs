@@ -18,8 +18,7 @@ pub async fn load(info: &StackInfo) -> anyhow::Result<Demo> {
         .fetch_one(&mut pg)
         .await?;
     if !loaded {
-        let ch =
-            clickhouse::Client::default().with_url(info.ch_url()).with_database(CH_DATABASE).with_validation(false);
+        let ch = info.ch_client().with_database(CH_DATABASE);
         let cfg = datagen::GenConfig {
             seed: 42,
             profiles_per_platform: DEMO_PROFILES,

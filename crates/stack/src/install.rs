@@ -108,11 +108,25 @@ const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 /// schemathesis (PyPI) in a virtual environment of the stack's own (`.stack/tools/`), for the
 /// HTTP contract tests; returns the path of its `st` command.
 pub fn ensure_schemathesis() -> anyhow::Result<PathBuf> {
-    let venv = crate::profile::repo_root().join(".stack/tools/schemathesis");
-    let st = venv.join("bin/st");
-    let pinned = venv.join(SCHEMATHESIS);
-    if st.is_file() && pinned.is_file() {
-        return Ok(st);
+    Ok(ensure_python_tool("schemathesis", SCHEMATHESIS)?.join("bin/st"))
+}
+
+/// The current ClickHouse engine the compatibility pass runs on (pinned: PyPI's in-process
+/// ClickHouse; no server package of a current release is reachable here).
+pub const CHDB: &str = "chdb-core==26.9.0";
+
+/// chdb-core in a virtual environment of the stack's own; returns the environment's `python`.
+pub fn ensure_chdb() -> anyhow::Result<PathBuf> {
+    Ok(ensure_python_tool("chdb", CHDB)?.join("bin/python"))
+}
+
+/// A virtual environment `.stack/tools/<name>` holding the pinned `requirement` (installed by
+/// pip once; a marker file named after the pin tells a later run it is there); returns its root.
+fn ensure_python_tool(name: &str, requirement: &str) -> anyhow::Result<PathBuf> {
+    let venv = crate::profile::repo_root().join(".stack/tools").join(name);
+    let pinned = venv.join(requirement);
+    if venv.join("bin/python").is_file() && pinned.is_file() {
+        return Ok(venv);
     }
     if !on_path("python3") {
         apt_install(&["python3", "python3-venv"])?;
@@ -123,11 +137,11 @@ pub fn ensure_schemathesis() -> anyhow::Result<PathBuf> {
         let again = Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv).status()?;
         anyhow::ensure!(again.success(), "python3 -m venv {} failed", venv.display());
     }
-    eprintln!("installing {SCHEMATHESIS} (pip)…");
-    let pip = Command::new(venv.join("bin/pip")).args(["install", "--quiet", SCHEMATHESIS]).status()?;
-    anyhow::ensure!(pip.success(), "pip install {SCHEMATHESIS} failed");
+    eprintln!("installing {requirement} (pip)…");
+    let pip = Command::new(venv.join("bin/pip")).args(["install", "--quiet", requirement]).status()?;
+    anyhow::ensure!(pip.success(), "pip install {requirement} failed");
     std::fs::write(&pinned, "")?;
-    Ok(st)
+    Ok(venv)
 }
 
 fn apt_install(packages: &[&str]) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@
 //! tool started. `up` is idempotent, `down` stops only recorded pids (after checking each still
 //! runs the expected program), `status` probes every server.
 
+pub mod chdb;
 pub mod clickhouse;
 pub mod dashboard;
 pub mod fuzz;

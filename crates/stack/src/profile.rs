@@ -91,6 +91,18 @@ pub struct StackInfo {
     pub redis_cluster_ports: Vec<u16>,
     pub ch_http_port: u16,
     pub ch_version: Option<String>,
+    /// Where ClickHouse's HTTP interface listens: the server this tool started (loopback) or
+    /// an existing one named by `STACK_CLICKHOUSE_URL` ([`crate::clickhouse::External`]).
+    #[serde(default = "loopback")]
+    pub ch_host: String,
+    #[serde(default = "default_ch_user")]
+    pub ch_user: String,
+    /// Test and dev credentials only (an operator's own server is named by environment).
+    #[serde(default)]
+    pub ch_password: String,
+    /// ClickHouse is an existing server this tool neither started nor stops.
+    #[serde(default)]
+    pub ch_external: bool,
     /// component name → the process started for it
     pub pids: BTreeMap<String, PidRecord>,
 }
@@ -124,6 +136,10 @@ impl StackInfo {
                 redis_cluster_ports: Vec::new(),
                 ch_http_port: profile.ch_http_port,
                 ch_version: None,
+                ch_host: loopback(),
+                ch_user: default_ch_user(),
+                ch_password: String::new(),
+                ch_external: false,
                 pids: BTreeMap::new(),
             },
         })
@@ -147,7 +163,17 @@ impl StackInfo {
     }
 
     pub fn ch_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.ch_http_port)
+        format!("http://{}:{}", self.ch_host, self.ch_http_port)
+    }
+
+    /// A client of the stack's ClickHouse server (its default database, no row validation:
+    /// the stack's own statements read plain values from any release).
+    pub fn ch_client(&self) -> clickhouse::Client {
+        clickhouse::Client::default()
+            .with_url(self.ch_url())
+            .with_user(&self.ch_user)
+            .with_password(&self.ch_password)
+            .with_validation(false)
     }
 
     pub fn redis_cluster_addresses(&self) -> String {
@@ -162,9 +188,10 @@ impl StackInfo {
             ("PG_USER", PG_APP_USER.to_owned()),
             ("PG_PASS", PG_APP_PASSWORD.to_owned()),
             ("PG_DB", PG_APP_DATABASE.to_owned()),
-            ("CH_HOST", "127.0.0.1".to_owned()),
+            ("CH_HOST", self.ch_host.clone()),
             ("CH_PORT", self.ch_http_port.to_string()),
-            ("CH_USER", "default".to_owned()),
+            ("CH_USER", self.ch_user.clone()),
+            ("CH_PASS", self.ch_password.clone()),
             ("CH_DB", CH_DATABASE.to_owned()),
             ("REDIS_CLUSTER_ADDRESSES", self.redis_cluster_addresses()),
         ];
@@ -173,6 +200,14 @@ impl StackInfo {
         }
         env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
     }
+}
+
+fn loopback() -> String {
+    "127.0.0.1".to_owned()
+}
+
+fn default_ch_user() -> String {
+    "default".to_owned()
 }
 
 #[cfg(test)]

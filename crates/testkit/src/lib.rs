@@ -164,10 +164,10 @@ pub struct TestCh {
 
 fn ch_config(database: &str) -> ChConfig {
     ChConfig {
-        host: "127.0.0.1".into(),
+        host: stack().ch_host.clone(),
         port: stack().ch_http_port,
-        user: "default".into(),
-        password: SecretString::from(""),
+        user: stack().ch_user.clone(),
+        password: SecretString::from(stack().ch_password.clone()),
         database: database.into(),
         max_open_conns: 10,
         max_execution_time: std::time::Duration::from_secs(60),
