@@ -223,10 +223,8 @@ async fn a_request_waits_on_a_lock(app: &App) -> bool {
 
 /// A delete that arrives while an item add sits between its insert and its bump of the
 /// collection's `updated_at` waits for the add, then removes the collection with the item.
-/// The two used to take the collection's row lock in opposite orders (the insert's reference
-/// check, the delete, then the bump), a deadlock that Postgres broke by failing one of them.
 #[tokio::test]
-async fn a_delete_racing_an_item_add_waits_for_it_instead_of_deadlocking() {
+async fn a_delete_racing_an_item_add_waits_for_it() {
     let app = app().await;
     let (_, c) = app.post(SAAS, "/coffee/collections", json!({"name": "raced"})).await;
     let id = c["id"].as_i64().unwrap();
@@ -245,6 +243,35 @@ async fn a_delete_racing_an_item_add_waits_for_it_instead_of_deadlocking() {
     assert_eq!((added, deleted), (201, 204), "add: {item}; delete: {gone}");
     assert_eq!(app.count(&format!("SELECT count(*) FROM profile_collection WHERE id = {id}")).await, 0);
     assert_eq!(app.count(&format!("SELECT count(*) FROM profile_collection_item WHERE collection_id = {id}")).await, 0);
+    app.stop().await;
+}
+
+/// A delete of the collection while an item's removal sits between deleting the item and
+/// bumping the collection's `updated_at`: the removal locked the item, then the collection; the
+/// delete's cascade locked the collection, then the items. In those opposite orders the two
+/// deadlocked and Postgres failed one of them (a 500 until deadlocks were answered as such).
+/// Now both lock the collection first: the delete waits, and both succeed.
+#[tokio::test]
+async fn a_delete_racing_an_item_removal_waits_for_it_instead_of_deadlocking() {
+    let app = app().await;
+    let (_, c) = app.post(SAAS, "/coffee/collections", json!({"name": "emptied"})).await;
+    let id = c["id"].as_i64().unwrap();
+    let path = format!("/coffee/collections/{id}");
+    let (status, item) = app.post(SAAS, &format!("{path}/items"), json!({"platform": "youtube", "target_id": 2})).await;
+    assert_eq!(status, 201, "{item}");
+    let item_path = format!("{path}/items/{}", item["id"].as_i64().unwrap());
+    let mut paused = app.state.config.hooks.arm("collection.remove_item.before_touch");
+    let delete = async {
+        paused.reached().await; // the item is deleted, the bump not yet made
+        let release = async {
+            assert!(a_request_waits_on_a_lock(&app).await, "the delete waits for the removal");
+            paused.release();
+        };
+        tokio::join!(app.delete(SAAS, &path), release).0
+    };
+    let ((removed, a), (deleted, b)) = tokio::join!(app.delete(SAAS, &item_path), delete);
+    assert_eq!((removed, deleted), (204, 204), "removal: {a}; delete: {b}");
+    assert_eq!(app.count(&format!("SELECT count(*) FROM profile_collection WHERE id = {id}")).await, 0);
     app.stop().await;
 }
 

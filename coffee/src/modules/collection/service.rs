@@ -226,6 +226,7 @@ pub async fn remove_item<K: CollectionKind>(ctx: &RequestContext, collection_id:
     match dao.find_by_id(ctx, item_id).await? {
         Some(item) if item.collection_id == collection_id => {
             dao.delete(ctx, item_id).await?;
+            ctx.config.hooks.pause("collection.remove_item.before_touch").await;
             touch::<K>(ctx, collection_id).await
         }
         _ => Err(ApiError::not_found(format!("item {item_id} of {} {collection_id}", K::NAME))),
