@@ -68,6 +68,13 @@ pub struct Config {
     /// `PG_BREAKER_FAILURES` (5) unreachable-or-silent Postgres calls in a row open the database
     /// breaker for `PG_BREAKER_COOLDOWN` seconds (5): the API then answers 503 at once.
     pub pg_breaker: breaker::Settings,
+    /// `PG_PROBE_INTERVAL_MS` (500; 0 turns it off) and `PG_PROBE_TIMEOUT_MS` (1000): a
+    /// background `SELECT 1` that holds the database breaker open while it goes unanswered, so
+    /// a frozen Postgres is refused within about 1.5 s and served again within 0.5 s of its
+    /// return, instead of costing each request the query deadline until the breaker opens.
+    pub pg_probe: Option<breaker::ProbeSettings>,
+    /// `CH_PROBE_INTERVAL_MS` and `CH_PROBE_TIMEOUT_MS`: the same for ClickHouse.
+    pub ch_probe: Option<breaker::ProbeSettings>,
     /// `SLOW_QUERY_MS` (default 500): statements slower than this are logged at warn.
     pub slow_query: Duration,
     /// `HOSTNAME` (default `beat`): the start of this process's queue-worker id (then its pid and
@@ -216,6 +223,8 @@ impl Config {
             ch_breaker: env.breaker("CH"),
             pg_query_timeout: env.store_deadline("PG_QUERY_TIMEOUT_MS", 10_000, request_timeout),
             pg_breaker: env.breaker("PG"),
+            pg_probe: env.probe("PG"),
+            ch_probe: env.probe("CH"),
             slow_query: Duration::from_millis(env.or("SLOW_QUERY_MS", 500)),
             instance: env.or("HOSTNAME", "beat".to_owned()),
             backoff: Backoff {

@@ -96,6 +96,9 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         config.pg_query_timeout,
         Breaker::new("beat_breaker_open", "postgres_request_log", config.pg_breaker),
     );
+    if let Some(probe) = config.pg_probe {
+        pg.watch(&config.pg, probe);
+    }
     // closed once everything that writes through them has drained
     let pools = [pg.clone(), log_pg.clone()];
     let ch = store::ch::client_for_service(&config.ch).await;
@@ -133,6 +136,9 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         .build()?;
     let (log, log_writer) = RequestLog::start(log_pg);
     let breaker = Breaker::new("beat_breaker_open", "clickhouse", config.ch_breaker);
+    if let Some(probe) = config.ch_probe {
+        breaker::watch(&breaker, probe, store::ch::ChProbe(ch.clone()));
+    }
     let (snapshots, snapshot_writer) = Snapshots::start(ch.clone(), config.ch_write_timeout, breaker);
     let refresher = Refresher::new(
         http,

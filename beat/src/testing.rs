@@ -37,6 +37,9 @@ pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, simulator: &str) -> Co
         ch_breaker: breaker::Settings::default(),
         pg_query_timeout: Duration::from_secs(10),
         pg_breaker: breaker::Settings::default(),
+        // off unless a test turns it on: most fault tests count on the breaker's own path
+        pg_probe: None,
+        ch_probe: None,
         slow_query: Duration::from_millis(500),
         instance: "beat-test".to_owned(),
         backoff: Backoff { base: Duration::from_secs(60), max: Duration::from_secs(3600) },

@@ -46,6 +46,13 @@ pub struct Config {
     /// `PG_BREAKER_FAILURES` consecutive unreachable-or-silent calls open the database breaker
     /// for `PG_BREAKER_COOLDOWN` seconds: requests needing Postgres then answer 503 at once.
     pub pg_breaker: breaker::Settings,
+    /// `PG_PROBE_INTERVAL_MS` (500; 0 turns it off) and `PG_PROBE_TIMEOUT_MS` (1000): a
+    /// background `SELECT 1` that holds the database breaker open while it goes unanswered, so
+    /// a frozen Postgres is refused within about 1.5 s and served again within 0.5 s of its
+    /// return, instead of costing each request the query deadline until the breaker opens.
+    pub pg_probe: Option<breaker::ProbeSettings>,
+    /// `CH_PROBE_INTERVAL_MS` and `CH_PROBE_TIMEOUT_MS`: the same for ClickHouse.
+    pub ch_probe: Option<breaker::ProbeSettings>,
     /// Test-only pause points; nothing is armed in a configured service.
     pub hooks: platform::hooks::Hooks,
 }
@@ -77,6 +84,8 @@ impl Config {
             ch_breaker: env.breaker("CH"),
             pg_query_timeout: env.store_deadline("PG_QUERY_TIMEOUT_MS", 10_000, request_timeout),
             pg_breaker: env.breaker("PG"),
+            pg_probe: env.probe("PG"),
+            ch_probe: env.probe("CH"),
             hooks: platform::hooks::Hooks::default(),
         };
         let secret = cfg.hmac_secret.expose_secret();

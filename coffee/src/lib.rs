@@ -124,9 +124,15 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         config.pg_query_timeout,
         Breaker::new("coffee_breaker_open", "postgres", config.pg_breaker),
     );
+    if let Some(probe) = config.pg_probe {
+        pg.watch(&config.pg, probe);
+    }
     let breaker = Breaker::new("coffee_breaker_open", "clickhouse", config.ch_breaker);
-    let ch = ChPool::new(store::ch::client_for_service(&config.ch).await, config.ch.max_open_conns)
-        .with_guard(config.ch_query_timeout, breaker);
+    let client = store::ch::client_for_service(&config.ch).await;
+    if let Some(probe) = config.ch_probe {
+        breaker::watch(&breaker, probe, store::ch::ChProbe(client.clone()));
+    }
+    let ch = ChPool::new(client, config.ch.max_open_conns).with_guard(config.ch_query_timeout, breaker);
     let ch = Arc::new(ch);
     crate::core::observe::sample_pools(pg.pool().clone(), ch.clone());
     // the usage log writes through its own connection (see modules::usage::log)

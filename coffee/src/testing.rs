@@ -31,6 +31,9 @@ pub fn config(pg: &testkit::TestPg, ch: &testkit::TestCh, redis_key_prefix: &str
         ch_breaker: breaker::Settings::default(),
         pg_query_timeout: Duration::from_secs(10),
         pg_breaker: breaker::Settings::default(),
+        // off unless a test turns it on: most fault tests count on the breaker's own path
+        pg_probe: None,
+        ch_probe: None,
         hooks: platform::hooks::Hooks::for_tests(),
     }
 }

@@ -180,3 +180,89 @@ async fn a_frozen_usage_log_connection_is_a_503_at_the_deadline_and_recovers() {
     assert!(views().await > counted, "views are recorded again");
     app.stop().await;
 }
+
+/// The probes' settings in these tests: a silent store is found within 0.7 s.
+const PROBE: breaker::ProbeSettings =
+    breaker::ProbeSettings { every: Duration::from_millis(200), deadline: Duration::from_millis(500) };
+
+/// Postgres frozen under coffee (its backends stopped with SIGSTOP, the probe's among them):
+/// the probe opens the database breaker before any request has waited on the database, so the
+/// first request during the freeze is already refused at once (503 + `Retry-After`), not after
+/// the query deadline; once Postgres answers again the probe closes the breaker and requests
+/// are served, with no request spent on a trial.
+#[tokio::test]
+async fn a_frozen_postgres_is_found_by_the_probe_so_no_request_waits_out_the_deadline() {
+    let query_deadline = Duration::from_secs(8);
+    let app = app_with(|cfg| {
+        cfg.pg_query_timeout = query_deadline;
+        cfg.server.request_timeout = Duration::from_secs(20);
+        cfg.pg_probe = Some(PROBE);
+    })
+    .await;
+    assert_eq!(names(&app).await.0, 200);
+    let probe_connected = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bulbul-probe'";
+    assert!(testkit::eventually(Duration::from_secs(5), || async { app.count(probe_connected).await == 1 }).await);
+
+    let frozen = testkit::freeze::freeze_service_backends(&app.pg).await;
+    let frozen_at = std::time::Instant::now();
+    assert!(
+        testkit::eventually(Duration::from_secs(5), || async { app.state.pg.breaker().is_open() }).await,
+        "the probe opened the breaker"
+    );
+    let opened_after = frozen_at.elapsed();
+    let asked = std::time::Instant::now();
+    let resp = app.request(SAAS, Method::GET, "/coffee/collections").send().await.unwrap();
+    let refused_in = asked.elapsed();
+    assert_eq!(resp.status(), 503);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert!(refused_in < query_deadline, "refused without waiting on the database ({refused_in:?})");
+
+    drop(frozen);
+    let thawed_at = std::time::Instant::now();
+    assert!(testkit::eventually(Duration::from_secs(10), || async { !app.state.pg.breaker().is_open() }).await);
+    let closed_after = thawed_at.elapsed();
+    assert_eq!(names(&app).await.0, 200);
+    eprintln!("breaker opened {opened_after:?} after the freeze; request refused in {refused_in:?}; closed {closed_after:?} after the thaw");
+    app.stop().await;
+}
+
+/// ClickHouse frozen under coffee (behind a relay that holds every byte, as a SIGSTOPped server
+/// does to its clients): the probe opens the analytics breaker with no analytics request made,
+/// the next one is refused at once, and analytics are served again once ClickHouse answers.
+#[tokio::test]
+async fn a_frozen_clickhouse_is_found_by_the_probe_so_no_request_waits_out_the_deadline() {
+    let relay = testkit::relay::Relay::to(testkit::stack().ch_http_port).await;
+    let query_deadline = Duration::from_secs(8);
+    let app = app_with(|cfg| {
+        cfg.ch.port = relay.port;
+        cfg.ch_query_timeout = query_deadline;
+        cfg.server.request_timeout = Duration::from_secs(20);
+        cfg.ch_probe = Some(PROBE);
+    })
+    .await;
+    let leaderboard = "/coffee/leaderboard/instagram?month=2026-10";
+    assert_eq!(app.get(SAAS, leaderboard).await.0, 200);
+
+    relay.freeze();
+    let frozen_at = std::time::Instant::now();
+    assert!(
+        testkit::eventually(Duration::from_secs(5), || async { app.state.ch.breaker().is_open() }).await,
+        "the probe opened the breaker"
+    );
+    let opened_after = frozen_at.elapsed();
+    let asked = std::time::Instant::now();
+    let resp = app.request(SAAS, Method::GET, leaderboard).send().await.unwrap();
+    let refused_in = asked.elapsed();
+    assert_eq!(resp.status(), 503);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert!(refused_in < query_deadline, "refused without waiting on ClickHouse ({refused_in:?})");
+    assert_eq!(app.get(SAAS, "/coffee/profiles/instagram/2").await.0, 200, "Postgres routes never notice");
+
+    relay.thaw();
+    let thawed_at = std::time::Instant::now();
+    assert!(testkit::eventually(Duration::from_secs(10), || async { !app.state.ch.breaker().is_open() }).await);
+    let closed_after = thawed_at.elapsed();
+    assert_eq!(app.get(SAAS, leaderboard).await.0, 200);
+    eprintln!("breaker opened {opened_after:?} after the freeze; request refused in {refused_in:?}; closed {closed_after:?} after the thaw");
+    app.stop().await;
+}

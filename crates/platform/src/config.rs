@@ -208,6 +208,21 @@ impl Env {
         settings
     }
 
+    /// How a store's breaker is probed (`<prefix>_PROBE_INTERVAL_MS`, `<prefix>_PROBE_TIMEOUT_MS`;
+    /// see [`breaker::watch`]); `None` when the interval is 0 (no probe).
+    pub fn probe(&mut self, prefix: &str) -> Option<breaker::ProbeSettings> {
+        let (every, deadline) = (format!("{prefix}_PROBE_INTERVAL_MS"), format!("{prefix}_PROBE_TIMEOUT_MS"));
+        let defaults = breaker::ProbeSettings::default();
+        let settings = breaker::ProbeSettings {
+            every: self.millis(&every, defaults.every.as_millis() as u64),
+            deadline: self.millis(&deadline, defaults.deadline.as_millis() as u64),
+        };
+        if settings.deadline.is_zero() {
+            self.invalid(&deadline, "must be positive");
+        }
+        (!settings.every.is_zero()).then_some(settings)
+    }
+
     /// A per-call deadline in milliseconds (`name`, e.g. `PG_QUERY_TIMEOUT_MS`) that must be
     /// positive and shorter than `request_timeout` (`SERVER_TIMEOUT`), so a silent store is
     /// answered as unavailable before the request itself times out.

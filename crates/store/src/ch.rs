@@ -100,6 +100,17 @@ pub async fn ping(client: &Client) -> Result<(), String> {
 }
 
 /// A `/ready` check for this client.
+/// The probe that watches a service's ClickHouse breaker ([`breaker::watch`]): `SELECT 1`
+/// through the service's own client (its HTTP connections are pooled, so a probe costs one
+/// small request).
+pub struct ChProbe(pub Client);
+
+impl breaker::Probe for ChProbe {
+    async fn check(&mut self) -> Result<(), String> {
+        self.0.query("SELECT 1").execute().await.map_err(|e| e.to_string())
+    }
+}
+
 pub fn ready_check(client: &Client) -> platform::http::Check {
     let client = client.clone();
     platform::http::check(move || {

@@ -195,6 +195,15 @@ impl GuardedPool {
         Ok(breaker.call(*deadline, work, unavailable).await?)
     }
 
+    /// Starts probing this pool's database (`cfg`'s) in the background ([`breaker::watch`]): a
+    /// silent or unreachable server opens the breaker within `settings.every + settings.deadline`
+    /// rather than after `failures` requests have each waited out the deadline. Ends when the
+    /// pool is closed.
+    pub fn watch(&self, cfg: &PgConfig, settings: breaker::ProbeSettings) {
+        let options = connect_options(cfg, Duration::from_secs(1)).application_name("bulbul-probe");
+        breaker::watch(self.breaker(), settings, PgProbe { options, conn: None, pool: self.pool.clone() });
+    }
+
     /// The deadline of one piece of work.
     pub fn deadline(&self) -> Duration {
         self.guard.1
@@ -221,6 +230,37 @@ impl std::ops::Deref for GuardedPool {
     type Target = PgPool;
     fn deref(&self) -> &PgPool {
         &self.pool
+    }
+}
+
+/// The probe that watches a service's Postgres breaker ([`breaker::watch`]): `SELECT 1` on a
+/// connection of its own (`application_name` `bulbul-probe`), never one of the pool's, so a pool
+/// kept busy by a burst of slow requests is not taken for a silent server. A check that fails
+/// drops the connection and the next one connects again; a check cut at its deadline keeps it
+/// (sqlx reads the late answer before the next statement), so while the server stays silent
+/// every check waits on it, and the first answer after it resumes releases the breaker. It
+/// ends when the pool it watches is closed.
+struct PgProbe {
+    options: PgConnectOptions,
+    conn: Option<sqlx::PgConnection>,
+    pool: PgPool,
+}
+
+impl breaker::Probe for PgProbe {
+    async fn check(&mut self) -> Result<(), String> {
+        if self.conn.is_none() {
+            self.conn = Some(self.options.connect().await.map_err(|e| e.to_string())?);
+        }
+        let conn = self.conn.as_mut().expect("connected above");
+        if let Err(e) = sqlx::query("SELECT 1").execute(&mut *conn).await {
+            self.conn = None;
+            return Err(e.to_string());
+        }
+        Ok(())
+    }
+
+    fn retired(&self) -> bool {
+        self.pool.is_closed()
     }
 }
 

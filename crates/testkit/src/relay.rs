@@ -3,7 +3,10 @@
 //! the service is pointed at the relay, which passes bytes both ways to the real server until
 //! it is [`Relay::stop`]ped. Stopped, it refuses connections and cuts the open ones, which is
 //! how a restarting server looks from its clients; [`Relay::start`] listens on the same port
-//! again. Whatever the service reads and writes is the real server's.
+//! again. [`Relay::freeze`] makes it silent instead, as a server stopped with SIGSTOP is to its
+//! clients: connections are still accepted and bytes still taken, but nothing passes either way
+//! until [`Relay::thaw`] (the shared server itself cannot be stopped: every other test uses it).
+//! Whatever the service reads and writes is the real server's.
 
 use std::net::SocketAddr;
 
@@ -16,6 +19,8 @@ pub struct Relay {
     upstream: SocketAddr,
     /// Cancelled to stop: ends the accept loop and every connection it relays.
     running: Option<CancellationToken>,
+    /// While true, nothing is passed on (see [`Relay::freeze`]).
+    frozen: tokio::sync::watch::Sender<bool>,
 }
 
 impl Relay {
@@ -23,14 +28,15 @@ impl Relay {
     pub async fn to(upstream_port: u16) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let port = listener.local_addr().expect("bound").port();
-        let mut relay = Self { port, upstream: ([127, 0, 0, 1], upstream_port).into(), running: None };
+        let (frozen, _) = tokio::sync::watch::channel(false);
+        let mut relay = Self { port, upstream: ([127, 0, 0, 1], upstream_port).into(), running: None, frozen };
         relay.serve(listener);
         relay
     }
 
     fn serve(&mut self, listener: TcpListener) {
         let token = CancellationToken::new();
-        let upstream = self.upstream;
+        let (upstream, frozen) = (self.upstream, self.frozen.subscribe());
         let stopped = token.clone();
         tokio::spawn(async move {
             loop {
@@ -38,18 +44,29 @@ impl Relay {
                     () = stopped.cancelled() => return,
                     accepted = listener.accept() => accepted,
                 };
-                let Ok((mut client, _)) = accepted else { continue };
-                let stopped = stopped.clone();
+                let Ok((client, _)) = accepted else { continue };
+                let (stopped, frozen) = (stopped.clone(), frozen.clone());
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(upstream).await else { return };
+                    let Ok(server) = TcpStream::connect(upstream).await else { return };
+                    let ((client_rx, client_tx), (server_rx, server_tx)) = (client.into_split(), server.into_split());
                     tokio::select! {
                         () = stopped.cancelled() => {}
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = pump(client_rx, server_tx, frozen.clone()) => {}
+                        _ = pump(server_rx, client_tx, frozen) => {}
                     }
                 });
             }
         });
         self.running = Some(token);
+    }
+
+    /// Passes nothing on, either way, until [`Relay::thaw`]: the server looks frozen.
+    pub fn freeze(&self) {
+        self.frozen.send_replace(true);
+    }
+
+    pub fn thaw(&self) {
+        self.frozen.send_replace(false);
     }
 
     /// Refuses new connections and cuts the open ones.
@@ -79,5 +96,25 @@ impl Relay {
 impl Drop for Relay {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Copies `from` to `to`, holding what it read while the relay is frozen.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0_u8; 16 * 1024];
+    loop {
+        let n = from.read(&mut buf).await?;
+        if n == 0 {
+            return to.shutdown().await;
+        }
+        if frozen.wait_for(|f| !*f).await.is_err() {
+            return Ok(());
+        }
+        to.write_all(&buf[..n]).await?;
     }
 }

@@ -76,6 +76,11 @@ impl ChPool {
     }
 
     /// The client, for work outside requests (readiness checks).
+    /// The breaker analytics statements run behind.
+    pub fn breaker(&self) -> &Breaker {
+        &self.breaker
+    }
+
     pub fn client(&self) -> &clickhouse::Client {
         &self.client
     }
