@@ -5,7 +5,9 @@
 //! leases of workers that died, and retention prunes finished tasks.
 //!
 //! Shutdown: claiming stops at once, running tasks get `drain` to finish, and whatever is still
-//! running then is released to PENDING without spending its attempt.
+//! running then is stopped (its refresh dropped where it stands; an outcome it might still have
+//! recorded is lease-fenced anyway) and released to PENDING without spending its attempt, so
+//! no task can hold the shutdown for longer than the drain and one statement's deadline.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -88,8 +90,12 @@ pub async fn run(
     let tasks = tokio_util::task::TaskTracker::new();
     let upkeep = tokio::spawn(upkeep(shared.clone(), stop.clone()));
     let listener = tokio::spawn(listen(shared.clone(), stop.clone()));
-    let loops: Vec<_> =
-        flows.into_iter().map(|f| tokio::spawn(flow_loop(shared.clone(), f, tasks.clone(), stop.clone()))).collect();
+    // cancelled when the drain is over: ends the tasks still running
+    let abandon = CancellationToken::new();
+    let loops: Vec<_> = flows
+        .into_iter()
+        .map(|f| tokio::spawn(flow_loop(shared.clone(), f, tasks.clone(), stop.clone(), abandon.clone())))
+        .collect();
     stop.cancelled().await;
     for l in loops {
         let _ = l.await;
@@ -97,6 +103,12 @@ pub async fn run(
     tasks.close();
     if tokio::time::timeout(shared.config.drain, tasks.wait()).await.is_err() {
         tracing::warn!(worker = %shared.config.id, "tasks still running after the drain; releasing them");
+        // stopped before they are released, so none records an outcome afterwards and none
+        // keeps the refresher (and with it the writers the shutdown waits for) alive: a refresh
+        // stuck on slow sources or a silent store would otherwise hold the shutdown for as long
+        // as it runs
+        abandon.cancel();
+        tasks.wait().await;
     }
     match shared.pg.run(repo::release(&shared.pg, &shared.config.id)).await {
         Ok(n) if n > 0 => tracing::info!(released = n, "unfinished tasks returned to the queue"),
@@ -114,7 +126,13 @@ async fn runnable(shared: &Shared, platform: Platform) -> bool {
     shared.refresher.credentials.any_usable(&sources).await.unwrap_or(false)
 }
 
-async fn flow_loop(shared: Arc<Shared>, flow: Flow, tasks: tokio_util::task::TaskTracker, stop: CancellationToken) {
+async fn flow_loop(
+    shared: Arc<Shared>,
+    flow: Flow,
+    tasks: tokio_util::task::TaskTracker,
+    stop: CancellationToken,
+    abandon: CancellationToken,
+) {
     let slots = Arc::new(Semaphore::new(flow.concurrency.max(1)));
     let flows = vec![flow.name.clone()];
     loop {
@@ -139,9 +157,12 @@ async fn flow_loop(shared: Arc<Shared>, flow: Flow, tasks: tokio_util::task::Tas
         for task in claimed {
             let Ok(permit) = slots.clone().try_acquire_owned() else { break };
             shared.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(task.id);
-            let (shared, flow) = (shared.clone(), flow.clone());
+            let (shared, flow, abandon) = (shared.clone(), flow.clone(), abandon.clone());
             tasks.spawn(async move {
-                execute(&shared, &flow, task).await;
+                tokio::select! {
+                    () = abandon.cancelled() => {}
+                    () = execute(&shared, &flow, task) => {}
+                }
                 drop(permit);
             });
         }
