@@ -201,3 +201,88 @@ async fn a_frozen_postgres_cannot_hold_a_shutdown_and_the_running_task_is_not_lo
     .await;
     assert!(returned, "the task went back to the queue: {}", status_of(pg.pool.clone()).await);
 }
+
+/// The probes' settings in these tests: a silent store is found within 0.7 s.
+const PROBE: breaker::ProbeSettings =
+    breaker::ProbeSettings { every: Duration::from_millis(200), deadline: Duration::from_millis(500) };
+
+/// Whether beat's `/metrics` reports the breaker of `dependency` open.
+async fn breaker_open(w: &World, dependency: &str) -> bool {
+    let metrics = reqwest::get(format!("{}/metrics", w.beat.base_url)).await.unwrap().text().await.unwrap();
+    let label = format!("dependency=\"{dependency}\"");
+    metrics.lines().any(|l| l.starts_with("beat_breaker_open{") && l.contains(&label) && l.ends_with("} 1"))
+}
+
+/// Postgres frozen under beat (its backends stopped, the probe's among them): the probe opens
+/// the database breaker before any request has waited on the database, so the API's first call
+/// during the freeze is refused at once, and the first probe answered after it closes it.
+#[tokio::test]
+async fn a_frozen_postgres_is_found_by_the_probe_so_no_request_waits_out_the_deadline() {
+    let query_deadline = Duration::from_secs(8);
+    let w = world_with(|cfg| {
+        cfg.pg_query_timeout = query_deadline;
+        cfg.server.request_timeout = Duration::from_secs(20);
+        cfg.pg_probe = Some(PROBE);
+    })
+    .await;
+    assert_eq!(targets(&w).await.0, 200);
+    let probe_connected = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bulbul-probe'";
+    let probes = || async { sqlx::query_scalar::<_, i64>(probe_connected).fetch_one(&w.pg.pool).await.unwrap() };
+    assert!(testkit::eventually(Duration::from_secs(5), || async { probes().await == 1 }).await);
+
+    let frozen = testkit::freeze::freeze_service_backends(&w.pg).await;
+    let frozen_at = Instant::now();
+    assert!(testkit::eventually(Duration::from_secs(5), || breaker_open(&w, "postgres")).await, "the probe opened it");
+    let opened_after = frozen_at.elapsed();
+    let asked = Instant::now();
+    let (status, _) = targets(&w).await;
+    let refused_in = asked.elapsed();
+    assert_eq!(status, 503);
+    assert!(refused_in < query_deadline, "refused without waiting on the database ({refused_in:?})");
+
+    drop(frozen);
+    let thawed_at = Instant::now();
+    assert!(testkit::eventually(Duration::from_secs(10), || async { !breaker_open(&w, "postgres").await }).await);
+    let closed_after = thawed_at.elapsed();
+    assert_eq!(targets(&w).await.0, 200);
+    eprintln!("breaker opened {opened_after:?} after the freeze; request refused in {refused_in:?}; closed {closed_after:?} after the thaw");
+}
+
+/// ClickHouse frozen under beat (behind a relay holding every byte, as a SIGSTOPped server does
+/// to its clients): the probe opens the snapshot writer's breaker, so a refresh stores its
+/// creator and is told at once that the day's time series was not written, instead of waiting
+/// out the insert deadline; once ClickHouse answers, refreshes store their day again.
+#[tokio::test]
+async fn a_frozen_clickhouse_is_found_by_the_probe_so_no_refresh_waits_out_the_deadline() {
+    let relay = testkit::relay::Relay::to(testkit::stack().ch_http_port).await;
+    let write_deadline = Duration::from_secs(8);
+    let w = world_with(|cfg| {
+        cfg.ch.port = relay.port;
+        cfg.ch_write_timeout = write_deadline;
+        cfg.server.request_timeout = Duration::from_secs(20);
+        cfg.ch_probe = Some(PROBE);
+    })
+    .await;
+    relay.freeze();
+    let frozen_at = Instant::now();
+    assert!(
+        testkit::eventually(Duration::from_secs(5), || breaker_open(&w, "clickhouse")).await,
+        "the probe opened it"
+    );
+    let opened_after = frozen_at.elapsed();
+    let asked = Instant::now();
+    let (status, headers, body) = w.get("/profiles/instagram/byhandle/frozen_analytics").await;
+    let refused_in = asked.elapsed();
+    assert_eq!(status, 503, "{body}");
+    assert!(headers.contains_key("retry-after"));
+    assert!(body["detail"].as_str().unwrap().contains("analytics store is unavailable"), "{body}");
+    assert!(refused_in < write_deadline, "told without waiting on ClickHouse ({refused_in:?})");
+
+    relay.thaw();
+    let thawed_at = Instant::now();
+    assert!(testkit::eventually(Duration::from_secs(10), || async { !breaker_open(&w, "clickhouse").await }).await);
+    let closed_after = thawed_at.elapsed();
+    let (status, _, body) = w.get("/profiles/instagram/byhandle/thawed_analytics").await;
+    assert_eq!(status, 200, "{body}");
+    eprintln!("breaker opened {opened_after:?} after the freeze; refresh told in {refused_in:?}; closed {closed_after:?} after the thaw");
+}
