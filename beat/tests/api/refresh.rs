@@ -492,3 +492,29 @@ async fn a_clickhouse_restart_costs_only_the_time_series_while_away() {
         ch_count(&w, &format!("SELECT count() FROM social_profile_time_series FINAL WHERE profile_id = {id}")).await;
     assert_eq!(rows, 1, "the day's time series, stored once ClickHouse was back");
 }
+
+/// beat on the sharded layout (`CH_CLUSTER`, the test stack's two servers): a refresh's day goes
+/// through the Distributed tables to its profile's shard and is readable at once, the monthly
+/// view on that shard counts it; with a shard down the refresh stores its creator and says the
+/// time series was not written (503), instead of leaving the rows queued.
+#[tokio::test]
+async fn refreshes_write_through_the_sharded_layout_and_a_shard_down_is_a_503() {
+    let sharded = testkit::ch_sharded(testkit::CH_CLUSTER).await;
+    let w = world_with(|cfg| cfg.ch = sharded.config.clone()).await;
+    let (status, _, body) = w.get("/profiles/instagram/byhandle/nasa?full_refresh=true").await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let client = &sharded.client;
+    let count = |sql: String| async move { client.query(&sql).fetch_one::<u64>().await.unwrap() };
+    assert_eq!(count(format!("SELECT count() FROM social_profile_time_series WHERE profile_id = {id}")).await, 1);
+    assert_eq!(count(format!("SELECT count() FROM post_metrics_time_series WHERE profile_id = {id}")).await, 12);
+    let days = format!("SELECT toUInt64(uniqMerge(days_reported)) FROM profile_monthly_stats WHERE profile_id = {id}");
+    assert_eq!(count(days).await, 1);
+
+    let down = testkit::ch_sharded(testkit::CH_CLUSTER_ONE_DOWN).await;
+    let w = world_with(|cfg| cfg.ch = down.config.clone()).await;
+    let (status, headers, body) = w.get("/profiles/instagram/byhandle/natgeo").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(headers.contains_key("retry-after"));
+    assert!(body["detail"].as_str().unwrap().contains("analytics store is unavailable"), "{body}");
+}

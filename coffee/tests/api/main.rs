@@ -13,5 +13,6 @@ mod ops;
 mod profiles;
 mod reingest;
 mod sessions;
+mod shards;
 mod support;
 mod usage_log;

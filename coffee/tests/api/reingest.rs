@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::support::*;
 
 #[derive(Debug, Clone, PartialEq, clickhouse::Row, Serialize, Deserialize)]
-struct Day {
+pub(crate) struct Day {
     /// the table's `Enum8('instagram' = 1, 'youtube' = 2)`
     platform: i8,
     profile_id: u64,
@@ -38,10 +38,10 @@ struct Day {
     ingested_at: DateTime<Utc>,
 }
 
-const PLATFORMS: [(Platform, i8); 2] = [(Platform::Instagram, 1), (Platform::Youtube, 2)];
-const MONTHS: [&str; 2] = ["2026-09-01", "2026-10-01"];
+pub(crate) const PLATFORMS: [(Platform, i8); 2] = [(Platform::Instagram, 1), (Platform::Youtube, 2)];
+pub(crate) const MONTHS: [&str; 2] = ["2026-09-01", "2026-10-01"];
 
-fn d(s: &str) -> NaiveDate {
+pub(crate) fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
@@ -52,7 +52,7 @@ fn month_of(date: NaiveDate) -> NaiveDate {
 use chrono::Datelike;
 
 /// Every (platform, profile, day) row as `FINAL` reads it: the newest load of each day.
-async fn final_series(ch: &clickhouse::Client) -> Vec<Day> {
+pub(crate) async fn final_series(ch: &clickhouse::Client) -> Vec<Day> {
     ch.query(
         "SELECT toInt8(platform) AS platform, profile_id, date, followers, following, posts, engagement_rate, avg_likes, \
                 avg_comments, avg_views, category, ingested_at \
@@ -63,16 +63,13 @@ async fn final_series(ch: &clickhouse::Client) -> Vec<Day> {
     .unwrap()
 }
 
-/// Re-loads `count` random days with different values in `batches` inserts, each batch stamped a
-/// minute after the previous (and after the generated load), rows shuffled within a batch.
-async fn reload_random_days(ch: &clickhouse::Client, rng: &mut impl Rng, count: usize, batches: usize) {
-    let mut days = final_series(ch).await;
+/// `count` random days of `days` with different values, in `batches`, each batch stamped a
+/// minute after the previous (and after every load in `days`), rows shuffled.
+pub(crate) fn random_reloads(mut days: Vec<Day>, rng: &mut impl Rng, count: usize, batches: usize) -> Vec<Vec<Day>> {
     days.shuffle(rng);
     let newest = days.iter().map(|r| r.ingested_at).max().unwrap();
     let mut picked: Vec<Day> = days.into_iter().take(count).collect();
     for (batch, rows) in picked.chunks_mut(count.div_ceil(batches)).enumerate() {
-        let at = newest + Duration::minutes(1 + batch as i64);
-        let mut insert = ch.insert::<Day>("social_profile_time_series").await.unwrap();
         for row in rows.iter_mut() {
             row.followers = rng.random_range(1_000..5_000_000);
             row.following = rng.random_range(0..5_000);
@@ -82,7 +79,17 @@ async fn reload_random_days(ch: &clickhouse::Client, rng: &mut impl Rng, count: 
             row.avg_comments = rng.random_range(0.0..1e4);
             row.avg_views = rng.random_range(0.0..1e6);
             row.category = ["fashion", "travel", "food"][rng.random_range(0..3)].to_owned();
-            row.ingested_at = at;
+            row.ingested_at = newest + Duration::minutes(1 + batch as i64);
+        }
+    }
+    picked.chunks(count.div_ceil(batches)).map(<[Day]>::to_vec).collect()
+}
+
+/// One insert per batch.
+pub(crate) async fn insert(ch: &clickhouse::Client, batches: &[Vec<Day>]) {
+    for rows in batches {
+        let mut insert = ch.insert::<Day>("social_profile_time_series").await.unwrap();
+        for row in rows {
             insert.write(row).await.unwrap();
         }
         insert.end().await.unwrap();
@@ -228,7 +235,7 @@ async fn re_scraped_days_change_every_answer_to_the_newest_values_only() {
     for seed in [1_u64, 2, 3] {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let (count, batches) = (rng.random_range(20..200), rng.random_range(1..6));
-        reload_random_days(&app.ch.client, &mut rng, count, batches).await;
+        insert(&app.ch.client, &random_reloads(final_series(&app.ch.client).await, &mut rng, count, batches)).await;
         answers_equal_the_truth(&app, &format!("seed {seed}, {count} days in {batches} batches, unmerged")).await;
     }
     for table in ["social_profile_time_series", "profile_monthly_stats"] {

@@ -341,6 +341,10 @@ pub struct ChConfig {
     pub max_execution_time: Duration,
     /// `CH_VALIDATION`: `auto` (detect the server version), `on` or `off`.
     pub validation: ChValidation,
+    /// `CH_CLUSTER`: the `remote_servers` cluster whose shards hold the database in the sharded
+    /// layout (`clickhouse-ddl/sharded/`); unset, one server holds it all. The services talk to
+    /// any one shard (`CH_HOST`); its `Distributed` tables reach the others.
+    pub cluster: Option<String>,
 }
 
 /// Whether the ClickHouse client validates row types against the server schema.
@@ -367,7 +371,7 @@ impl FromStr for ChValidation {
 
 impl ChConfig {
     pub fn from_env(env: &mut Env) -> Self {
-        Self {
+        let cfg = Self {
             host: env.required("CH_HOST"),
             port: env.or("CH_PORT", 8123),
             user: env.or("CH_USER", "default".to_owned()),
@@ -376,7 +380,22 @@ impl ChConfig {
             max_open_conns: env.or("CH_MAX_OPEN_CONN", 20),
             max_execution_time: env.seconds("CH_MAX_EXECUTION_TIME", 60),
             validation: env.or("CH_VALIDATION", ChValidation::Auto),
+            cluster: env.optional("CH_CLUSTER"),
+        };
+        let identifier = |n: &str| {
+            n.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if cfg.cluster.as_deref().is_some_and(|c| !identifier(c)) {
+            env.invalid("CH_CLUSTER", "must be a cluster name of remote_servers: letters, digits and _");
         }
+        if cfg.cluster.is_some() && !identifier(&cfg.database) {
+            env.invalid(
+                "CH_DB",
+                "must be letters, digits and _ in the sharded layout (the Distributed tables name it)",
+            );
+        }
+        cfg
     }
 
     pub fn url(&self) -> String {

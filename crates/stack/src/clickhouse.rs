@@ -6,12 +6,33 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::process::{self, read_pid_file, run, PidRecord, StopSignal};
-use crate::profile::{Profile, CH_DATABASE};
+use crate::profile::{Profile, CH_CLUSTER, CH_CLUSTER_ONE_DOWN, CH_DATABASE, CH_SHARDED_DATABASE};
 use crate::{ComponentStatus, StackInfo};
 
 pub const COMPONENT: &str = "clickhouse";
 
-fn write_config(profile: &Profile, root: &Path) -> anyhow::Result<std::path::PathBuf> {
+/// One ClickHouse server of the stack: the first (the single node, and shard 1) or the second
+/// (shard 2 of [`CH_CLUSTER`], started with `--shards 2`).
+struct Server {
+    component: &'static str,
+    folder: &'static str,
+    http: u16,
+    tcp: u16,
+}
+
+fn servers(profile: &Profile) -> [Server; 2] {
+    [
+        Server { component: COMPONENT, folder: "clickhouse", http: profile.ch_http_port, tcp: profile.ch_tcp_port },
+        Server {
+            component: "clickhouse-shard2",
+            folder: "clickhouse-shard2",
+            http: profile.ch_shard2_http_port,
+            tcp: profile.ch_shard2_tcp_port,
+        },
+    ]
+}
+
+fn write_config(profile: &Profile, server: &Server, root: &Path) -> anyhow::Result<std::path::PathBuf> {
     for sub in ["data", "tmp", "user_files", "format_schemas"] {
         std::fs::create_dir_all(root.join(sub))?;
     }
@@ -34,10 +55,26 @@ fn write_config(profile: &Profile, root: &Path) -> anyhow::Result<std::path::Pat
   <mark_cache_size>1073741824</mark_cache_size>
   <max_concurrent_queries>200</max_concurrent_queries>
   <keep_alive_timeout>3</keep_alive_timeout>
+  <remote_servers>
+    <{cluster}>
+      <shard><replica><host>127.0.0.1</host><port>{tcp1}</port></replica></shard>
+      <shard><replica><host>127.0.0.1</host><port>{tcp2}</port></replica></shard>
+    </{cluster}>
+    <!-- for the tests: the second shard's port is one where no server listens -->
+    <{one_down}>
+      <shard><replica><host>127.0.0.1</host><port>{tcp1}</port></replica></shard>
+      <shard><replica><host>127.0.0.1</host><port>{nothing}</port></replica></shard>
+    </{one_down}>
+  </remote_servers>
 </yandex>
 "#,
-        http = profile.ch_http_port,
-        tcp = profile.ch_tcp_port
+        http = server.http,
+        tcp = server.tcp,
+        cluster = CH_CLUSTER,
+        one_down = CH_CLUSTER_ONE_DOWN,
+        tcp1 = profile.ch_tcp_port,
+        tcp2 = profile.ch_shard2_tcp_port,
+        nothing = profile.ch_shard2_tcp_port + 1,
     );
     let users = r#"<?xml version="1.0"?>
 <yandex>
@@ -106,53 +143,106 @@ impl External {
     }
 }
 
-pub async fn up(profile: &Profile, info: &mut StackInfo) -> anyhow::Result<()> {
+/// Starts the stack's ClickHouse (or uses an existing one, [`External`]): one server, or with
+/// `shards == 2` both servers of [`CH_CLUSTER`], and prepares the databases.
+pub async fn up(profile: &Profile, info: &mut StackInfo, shards: u8) -> anyhow::Result<()> {
+    anyhow::ensure!(matches!(shards, 1 | 2), "--shards takes 1 or 2, not {shards}");
     if let Some(external) = External::from_env()? {
+        anyhow::ensure!(shards == 1, "an existing ClickHouse (STACK_CLICKHOUSE_URL) is used as one server");
         external.apply(info);
         return prepare(info).await;
     }
-    let root = profile.state_dir.join("clickhouse");
-    if !info.pids.get(COMPONENT).is_some_and(PidRecord::is_running) {
-        process::ensure_port_free(profile.ch_http_port, "clickhouse http")?;
-        process::ensure_port_free(profile.ch_tcp_port, "clickhouse tcp")?;
-        let config = write_config(profile, &root)?;
-        let pidfile = root.join("clickhouse.pid");
-        let _ = std::fs::remove_file(&pidfile);
-        run(Command::new("clickhouse-server")
-            .arg(format!("--config-file={}", config.display()))
-            .arg(format!("--pid-file={}", pidfile.display()))
-            .arg("--daemon")
-            .current_dir(&root))?;
-        let port = profile.ch_http_port;
-        process::wait_until("clickhouse", Duration::from_secs(60), || ping(port))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e} (see {})", root.join("clickhouse.err.log").display()))?;
-        let pid = read_pid_file(&pidfile).ok_or_else(|| anyhow::anyhow!("clickhouse wrote no pid file"))?;
-        info.pids.insert(
-            COMPONENT.into(),
-            PidRecord { pid, program: "clickhouse".into(), stop_signal: StopSignal::Term, stop_order: 10 },
-        );
+    let servers = servers(profile);
+    for server in &servers[..usize::from(shards)] {
+        start(profile, server, info).await?;
     }
     info.ch_http_port = profile.ch_http_port;
     (info.ch_host, info.ch_user, info.ch_password, info.ch_external) =
         ("127.0.0.1".into(), "default".into(), String::new(), false);
+    info.ch_shards = if shards == 2 { servers.iter().map(|s| s.http).collect() } else { Vec::new() };
     prepare(info).await
+}
+
+async fn start(profile: &Profile, server: &Server, info: &mut StackInfo) -> anyhow::Result<()> {
+    let root = profile.state_dir.join(server.folder);
+    // written also for a running server, which rereads `remote_servers` by itself
+    let config = write_config(profile, server, &root)?;
+    if info.pids.get(server.component).is_some_and(PidRecord::is_running) {
+        return Ok(());
+    }
+    process::ensure_port_free(server.http, "clickhouse http")?;
+    process::ensure_port_free(server.tcp, "clickhouse tcp")?;
+    let pidfile = root.join("clickhouse.pid");
+    let _ = std::fs::remove_file(&pidfile);
+    run(Command::new("clickhouse-server")
+        .arg(format!("--config-file={}", config.display()))
+        .arg(format!("--pid-file={}", pidfile.display()))
+        .arg("--daemon")
+        .current_dir(&root))?;
+    let port = server.http;
+    process::wait_until(server.component, Duration::from_secs(60), || ping(port))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e} (see {})", root.join("clickhouse.err.log").display()))?;
+    let pid = read_pid_file(&pidfile).ok_or_else(|| anyhow::anyhow!("clickhouse wrote no pid file"))?;
+    info.pids.insert(
+        server.component.into(),
+        PidRecord { pid, program: "clickhouse".into(), stop_signal: StopSignal::Term, stop_order: 10 },
+    );
+    Ok(())
+}
+
+/// A client of shard `port` of the stack's servers.
+pub fn shard_client(info: &StackInfo, port: u16) -> clickhouse::Client {
+    clickhouse::Client::default().with_url(format!("http://{}:{port}", info.ch_host)).with_validation(false)
 }
 
 /// Records the server's version, creates the stack's database and applies the DDL.
 async fn prepare(info: &mut StackInfo) -> anyhow::Result<()> {
     let server = info.ch_client();
     info.ch_version = Some(store::ch::server_version(&server).await?);
+    for port in info.ch_shards.clone() {
+        let shard = shard_client(info, port);
+        // a server that was already running rereads `remote_servers` within a few seconds
+        let knows_cluster = || async {
+            shard
+                .query("SELECT count() FROM system.clusters WHERE cluster = ?")
+                .bind(CH_CLUSTER)
+                .fetch_one::<u64>()
+                .await
+                .is_ok_and(|n| n > 0)
+        };
+        process::wait_until("clickhouse cluster config", Duration::from_secs(30), knows_cluster).await?;
+        shard.query(&format!("CREATE DATABASE IF NOT EXISTS {CH_SHARDED_DATABASE}")).execute().await?;
+        store::schema::apply_sharded_clickhouse_ddl(
+            &shard.with_database(CH_SHARDED_DATABASE),
+            CH_CLUSTER,
+            CH_SHARDED_DATABASE,
+        )
+        .await?;
+    }
     server.query(&format!("CREATE DATABASE IF NOT EXISTS {CH_DATABASE}")).execute().await?;
     store::schema::apply_clickhouse_ddl(&server.with_database(CH_DATABASE)).await?;
     Ok(())
 }
 
-pub async fn status(info: &StackInfo) -> ComponentStatus {
-    let result = store::ch::server_version(&info.ch_client()).await;
-    ComponentStatus {
-        name: format!("clickhouse {}:{}", info.ch_host, info.ch_http_port),
-        healthy: result.is_ok(),
-        detail: result.map_or_else(|e| e.to_string(), |v| format!("version {v}")),
+pub async fn status(info: &StackInfo) -> Vec<ComponentStatus> {
+    let mut out = Vec::new();
+    let shards: Vec<(String, clickhouse::Client)> = if info.ch_shards.is_empty() {
+        vec![(format!("clickhouse {}:{}", info.ch_host, info.ch_http_port), info.ch_client())]
+    } else {
+        info.ch_shards
+            .iter()
+            .enumerate()
+            .map(|(i, port)| (format!("clickhouse shard {} :{port}", i + 1), shard_client(info, *port)))
+            .collect()
+    };
+    for (name, client) in shards {
+        let result = store::ch::server_version(&client).await;
+        out.push(ComponentStatus {
+            name,
+            healthy: result.is_ok(),
+            detail: result.map_or_else(|e| e.to_string(), |v| format!("version {v}")),
+        });
     }
+    out
 }

@@ -2,7 +2,7 @@
 
 use sqlx::Connection;
 
-use crate::profile::{StackInfo, CH_DATABASE, PG_APP_DATABASE};
+use crate::profile::{StackInfo, PG_APP_DATABASE};
 
 pub const DEMO_PROFILES: u64 = 200;
 pub const DEMO_DAYS: u32 = 180;
@@ -17,8 +17,10 @@ pub async fn load(info: &StackInfo) -> anyhow::Result<Demo> {
     let loaded: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM partner WHERE slug = 'demo-agency')")
         .fetch_one(&mut pg)
         .await?;
-    if !loaded {
-        let ch = info.ch_client().with_database(CH_DATABASE);
+    let ch = info.ch_database_client();
+    // the services' ClickHouse database may be new beside loaded Postgres data (the sharded one)
+    let ch_rows: u64 = ch.query("SELECT count() FROM social_profile_time_series").fetch_one().await?;
+    if !loaded || ch_rows == 0 {
         let cfg = datagen::GenConfig {
             seed: 42,
             profiles_per_platform: DEMO_PROFILES,
@@ -29,7 +31,8 @@ pub async fn load(info: &StackInfo) -> anyhow::Result<Demo> {
             collections_per_partner: 2,
             pg_time_series: true,
         };
-        datagen::load(&cfg, datagen::Targets { pg: Some(&mut pg), ch: Some(&ch), progress: true }).await?;
+        let pg = if loaded { None } else { Some(&mut pg) };
+        datagen::load(&cfg, datagen::Targets { pg, ch: Some(&ch), progress: true }).await?;
     }
     seed_simulator_credentials(&mut pg).await?;
     let mut service_env = vec![

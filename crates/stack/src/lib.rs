@@ -26,11 +26,20 @@ use std::path::Path;
 pub struct Components {
     pub redis_single: bool,
     pub redis_cluster: bool,
+    /// ClickHouse servers: 1, or 2 for the two-shard cluster (`bulbul_2shards`).
+    pub ch_shards: u8,
 }
 
 impl Default for Components {
     fn default() -> Self {
-        Self { redis_single: true, redis_cluster: true }
+        Self { redis_single: true, redis_cluster: true, ch_shards: 1 }
+    }
+}
+
+impl Components {
+    /// What the tests and benchmarks need: everything, the second ClickHouse shard included.
+    pub fn all() -> Self {
+        Self { ch_shards: 2, ..Self::default() }
     }
 }
 
@@ -50,7 +59,7 @@ pub async fn up(profile: &Profile, components: Components) -> anyhow::Result<Sta
         redis::up_cluster(profile, &mut info).await?;
         info.save()?;
     }
-    clickhouse::up(profile, &mut info).await?;
+    clickhouse::up(profile, &mut info, components.ch_shards).await?;
     info.save()?;
     Ok(info)
 }
@@ -83,7 +92,7 @@ pub async fn status(state_dir: &Path) -> anyhow::Result<Vec<ComponentStatus>> {
     if !info.redis_cluster_ports.is_empty() {
         out.push(redis::status_cluster(&info).await);
     }
-    out.push(clickhouse::status(&info).await);
+    out.extend(clickhouse::status(&info).await);
     out.extend(services::status(&info).await);
     Ok(out)
 }

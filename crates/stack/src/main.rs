@@ -57,6 +57,9 @@ enum Cmd {
         /// Skip the 3-node Redis Cluster
         #[arg(long)]
         no_redis_cluster: bool,
+        /// ClickHouse servers: 1, or 2 for the two-shard cluster `bulbul_2shards`
+        #[arg(long, default_value_t = 1)]
+        shards: u8,
     },
     /// Stop every process this tool started for the profile.
     Down {
@@ -81,6 +84,10 @@ enum Cmd {
         /// Build and run the services in release mode
         #[arg(long)]
         release: bool,
+        /// 2: two ClickHouse servers, one shard each, and the services on the sharded layout
+        /// (database `bulbul_sharded`, `CH_CLUSTER=bulbul_2shards`); 1: one server
+        #[arg(long, default_value_t = 1)]
+        shards: u8,
     },
     /// The benchmarks on the test stack: analytics and HTTP (bench/results/analytics.{md,json}),
     /// the gateway's session tiers (gateway.{md,json}), the stacked rate limiter
@@ -127,9 +134,10 @@ fn print_status(rows: &[stack::ComponentStatus]) -> bool {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Cmd::Up { target, no_redis_single, no_redis_cluster } => {
+        Cmd::Up { target, no_redis_single, no_redis_cluster, shards } => {
             let profile = target.profile()?;
-            let components = Components { redis_single: !no_redis_single, redis_cluster: !no_redis_cluster };
+            let components =
+                Components { redis_single: !no_redis_single, redis_cluster: !no_redis_cluster, ch_shards: shards };
             stack::up(&profile, components).await?;
             let ok = print_status(&stack::status(&profile.state_dir).await?);
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
@@ -161,7 +169,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Dev { release } => dev(release).await,
+        Cmd::Dev { release, shards } => dev(release, shards).await,
         Cmd::Test { keep, args } => test(keep, args).await,
         Cmd::Bench { sizes, only } => bench(&sizes, &only).await,
         Cmd::Soak { seconds } => soak(seconds).await,
@@ -173,10 +181,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn dev(release: bool) -> anyhow::Result<ExitCode> {
+async fn dev(release: bool, shards: u8) -> anyhow::Result<ExitCode> {
     let profile = Profile::dev();
     eprintln!("starting servers in {} …", profile.state_dir.display());
-    let mut info = stack::up(&profile, Components::default()).await?;
+    let mut info = stack::up(&profile, Components { ch_shards: shards, ..Components::default() }).await?;
+    // the services' database: the single-node layout, or the sharded one across both servers
+    (info.ch_database, info.ch_cluster) = if shards == 2 {
+        (stack::profile::CH_SHARDED_DATABASE.to_owned(), Some(stack::profile::CH_CLUSTER.to_owned()))
+    } else {
+        (stack::profile::CH_DATABASE.to_owned(), None)
+    };
+    info.save()?;
     eprintln!("loading demo data …");
     let demo = stack::demo::load(&info).await?;
     eprintln!("building the dashboard …");
@@ -208,7 +223,7 @@ async fn bench(sizes: &str, only: &[String]) -> anyhow::Result<ExitCode> {
         anyhow::bail!("no benchmark named {unknown:?}; there are analytics, gateway, ratelimit, beat and queue");
     }
     let profile = Profile::test();
-    stack::up(&profile, Components::default()).await?;
+    stack::up(&profile, Components::all()).await?;
     let chosen = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     if chosen("gateway") {
         // the end-to-end comparison runs release builds of coffee and the gateway as processes,
@@ -269,7 +284,7 @@ async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {
         stack::install::ensure_browser()?;
         // the HTTP contract tests (in coffee's suite) run schemathesis
         let schemathesis = stack::install::ensure_schemathesis()?;
-        stack::up(&profile, Components::default()).await?;
+        stack::up(&profile, Components::all()).await?;
         let nextest =
             Command::new(env!("CARGO")).args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
         let mut cmd = Command::new(env!("CARGO"));

@@ -17,6 +17,12 @@ pub struct Profile {
     pub redis_cluster_ports: [u16; 3],
     pub ch_http_port: u16,
     pub ch_tcp_port: u16,
+    /// The second ClickHouse server of the two-shard cluster (`bulbul_2shards`); 0 in a record
+    /// written before it existed.
+    #[serde(default)]
+    pub ch_shard2_http_port: u16,
+    #[serde(default)]
+    pub ch_shard2_tcp_port: u16,
     /// Trade durability for speed (fsync off): right for throw-away test data.
     pub fast_and_unsafe: bool,
 }
@@ -37,6 +43,8 @@ impl Profile {
             redis_cluster_ports: [7000, 7001, 7002],
             ch_http_port: 8123,
             ch_tcp_port: 9000,
+            ch_shard2_http_port: 8124,
+            ch_shard2_tcp_port: 9001,
             fast_and_unsafe: false,
         }
     }
@@ -58,6 +66,8 @@ impl Profile {
             redis_cluster_ports: [base + 10, base + 11, base + 12],
             ch_http_port: base + 20,
             ch_tcp_port: base + 21,
+            ch_shard2_http_port: base + 22,
+            ch_shard2_tcp_port: base + 23,
             fast_and_unsafe: true,
         }
     }
@@ -80,6 +90,14 @@ pub const PG_APP_DATABASE: &str = "bulbul";
 /// Migrated, never connected to: tests clone it (`CREATE DATABASE … TEMPLATE`).
 pub const PG_TEMPLATE_DATABASE: &str = "bulbul_template";
 pub const CH_DATABASE: &str = "bulbul";
+/// The dev stack's database in the sharded layout (`cargo stack dev --shards 2`), beside the
+/// single-node one.
+pub const CH_SHARDED_DATABASE: &str = "bulbul_sharded";
+/// The cluster of the stack's two ClickHouse servers (one shard each).
+pub const CH_CLUSTER: &str = "bulbul_2shards";
+/// A cluster whose second shard is a port where nothing listens: a shard that is down, for the
+/// tests.
+pub const CH_CLUSTER_ONE_DOWN: &str = "bulbul_2shards_one_down";
 
 /// What is running: written to `<state>/stack.json` by `up`, read by `down`, `status`, the
 /// test kit and `env`.
@@ -103,6 +121,14 @@ pub struct StackInfo {
     /// ClickHouse is an existing server this tool neither started nor stops.
     #[serde(default)]
     pub ch_external: bool,
+    /// The HTTP ports of the shards of [`CH_CLUSTER`] when both servers run (empty: one server).
+    #[serde(default)]
+    pub ch_shards: Vec<u16>,
+    /// The services' ClickHouse database, and its cluster when it is in the sharded layout.
+    #[serde(default = "default_ch_database")]
+    pub ch_database: String,
+    #[serde(default)]
+    pub ch_cluster: Option<String>,
     /// component name → the process started for it
     pub pids: BTreeMap<String, PidRecord>,
 }
@@ -140,6 +166,9 @@ impl StackInfo {
                 ch_user: default_ch_user(),
                 ch_password: String::new(),
                 ch_external: false,
+                ch_shards: Vec::new(),
+                ch_database: default_ch_database(),
+                ch_cluster: None,
                 pids: BTreeMap::new(),
             },
         })
@@ -176,6 +205,16 @@ impl StackInfo {
             .with_validation(false)
     }
 
+    /// [`StackInfo::ch_client`] on the services' database; in the sharded layout, inserts wait
+    /// for every shard (as the services' do).
+    pub fn ch_database_client(&self) -> clickhouse::Client {
+        let client = self.ch_client().with_database(&self.ch_database);
+        match self.ch_cluster {
+            Some(_) => client.with_setting("insert_distributed_sync", "1"),
+            None => client,
+        }
+    }
+
     pub fn redis_cluster_addresses(&self) -> String {
         self.redis_cluster_ports.iter().map(|p| format!("127.0.0.1:{p}")).collect::<Vec<_>>().join(",")
     }
@@ -192,11 +231,14 @@ impl StackInfo {
             ("CH_PORT", self.ch_http_port.to_string()),
             ("CH_USER", self.ch_user.clone()),
             ("CH_PASS", self.ch_password.clone()),
-            ("CH_DB", CH_DATABASE.to_owned()),
+            ("CH_DB", self.ch_database.clone()),
             ("REDIS_CLUSTER_ADDRESSES", self.redis_cluster_addresses()),
         ];
         if let Some(p) = self.redis_single_port {
             env.push(("REDIS_URL", format!("redis://127.0.0.1:{p}")));
+        }
+        if let Some(cluster) = &self.ch_cluster {
+            env.push(("CH_CLUSTER", cluster.clone()));
         }
         env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
     }
@@ -204,6 +246,10 @@ impl StackInfo {
 
 fn loopback() -> String {
     "127.0.0.1".to_owned()
+}
+
+fn default_ch_database() -> String {
+    CH_DATABASE.to_owned()
 }
 
 fn default_ch_user() -> String {
@@ -217,7 +263,15 @@ mod tests {
     #[test]
     fn dev_and_test_profiles_never_share_a_port() {
         let ports = |p: &Profile| {
-            let mut v = vec![p.pg_port, p.redis_single_port, p.ch_http_port, p.ch_tcp_port];
+            let mut v = vec![
+                p.pg_port,
+                p.redis_single_port,
+                p.ch_http_port,
+                p.ch_tcp_port,
+                p.ch_shard2_http_port,
+                p.ch_shard2_tcp_port,
+                p.ch_shard2_tcp_port + 1,
+            ];
             v.extend(p.redis_cluster_ports);
             // cluster bus ports
             v.extend(p.redis_cluster_ports.iter().map(|x| x + 10000));

@@ -30,12 +30,18 @@ fn base_client(cfg: &ChConfig, database: &str) -> Client {
         .pool_idle_timeout(Duration::from_millis(2_500))
         .pool_max_idle_per_host(cfg.max_open_conns as usize)
         .build(connector);
-    Client::with_http_client(http)
+    let client = Client::with_http_client(http)
         .with_url(cfg.url())
         .with_user(&cfg.user)
         .with_password(cfg.password.expose_secret())
         .with_database(database)
-        .with_setting("max_execution_time", cfg.max_execution_time.as_secs().to_string())
+        .with_setting("max_execution_time", cfg.max_execution_time.as_secs().to_string());
+    match &cfg.cluster {
+        // a written refresh is readable at once, and a shard that is away fails the insert
+        // (503) instead of leaving the rows queued on this server's disk
+        Some(_) => client.with_setting("insert_distributed_sync", "1"),
+        None => client,
+    }
 }
 
 /// The server's version string, e.g. `18.16.1`.
@@ -88,10 +94,19 @@ pub fn unreachable(e: &clickhouse::error::Error) -> bool {
     use clickhouse::error::Error;
     match e {
         Error::Network(_) | Error::TimedOut => true,
-        // the server gave up at `max_execution_time` (TIMEOUT_EXCEEDED)
-        Error::BadResponse(body) => body.contains("Code: 159"),
+        // the server gave up at `max_execution_time` (TIMEOUT_EXCEEDED), or could not reach or
+        // hear from another shard of a Distributed table (SOCKET_TIMEOUT, NETWORK_ERROR,
+        // ALL_CONNECTION_TRIES_FAILED): the answer would have been partial, so there is none
+        Error::BadResponse(body) => matches!(error_code(body), Some(159 | 209 | 210 | 279)),
         _ => false,
     }
+}
+
+/// The `Code: N` a ClickHouse error text starts with (`Code: 60, e.displayText() = …` on old
+/// releases, `Code: 60. DB::Exception: …` on current ones).
+fn error_code(body: &str) -> Option<u32> {
+    let rest = &body[body.find("Code: ")? + "Code: ".len()..];
+    rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())].parse().ok()
 }
 
 /// `SELECT 1`, for readiness checks.
@@ -99,7 +114,6 @@ pub async fn ping(client: &Client) -> Result<(), String> {
     client.query("SELECT 1").fetch_one::<u8>().await.map(drop).map_err(|e| e.to_string())
 }
 
-/// A `/ready` check for this client.
 /// The probe that watches a service's ClickHouse breaker ([`breaker::watch`]): `SELECT 1`
 /// through the service's own client (its HTTP connections are pooled, so a probe costs one
 /// small request).
@@ -111,6 +125,7 @@ impl breaker::Probe for ChProbe {
     }
 }
 
+/// A `/ready` check for this client.
 pub fn ready_check(client: &Client) -> platform::http::Check {
     let client = client.clone();
     platform::http::check(move || {
@@ -130,5 +145,22 @@ mod tests {
         assert!(supports_validation("24.3.1"));
         assert!(supports_validation("25.10.1.1"));
         assert!(!supports_validation("garbage"));
+    }
+
+    #[test]
+    fn a_shard_that_cannot_be_reached_is_an_outage_and_codes_are_read_whole() {
+        let old = |code: u32| {
+            clickhouse::error::Error::BadResponse(format!("Code: {code}, e.displayText() = DB::NetException: …"))
+        };
+        let new = |code: u32| {
+            clickhouse::error::Error::BadResponse(format!("Code: {code}. DB::Exception: … (NETWORK_ERROR)"))
+        };
+        for code in [159, 209, 210, 279] {
+            assert!(unreachable(&old(code)) && unreachable(&new(code)), "{code}");
+        }
+        // a refused query is not an outage, whatever digits follow its code
+        for code in [21, 60, 2100, 27] {
+            assert!(!unreachable(&old(code)) && !unreachable(&new(code)), "{code}");
+        }
     }
 }

@@ -55,6 +55,25 @@ struct Applied {
 /// Applies every DDL file not yet recorded, in order, to the client's database. Returns the names
 /// of the files applied by this call (empty when the schema was already current).
 pub async fn apply_clickhouse_ddl(client: &Client) -> Result<Vec<&'static str>, DdlError> {
+    apply(client, CLICKHOUSE_DDL, &[]).await
+}
+
+/// The sharded layout (`clickhouse-ddl/sharded/`) for one shard: call it for every shard of
+/// `cluster` (each with its own client), the same `database` on each. The `Distributed` tables
+/// name `cluster` and `database`, which are identifiers from configuration, never input.
+pub async fn apply_sharded_clickhouse_ddl(
+    shard: &Client,
+    cluster: &str,
+    database: &str,
+) -> Result<Vec<&'static str>, DdlError> {
+    apply(shard, CLICKHOUSE_DDL_SHARDED, &[("{cluster}", cluster), ("{database}", database)]).await
+}
+
+async fn apply(
+    client: &Client,
+    files: &'static [(&'static str, &'static str)],
+    vars: &[(&str, &str)],
+) -> Result<Vec<&'static str>, DdlError> {
     client
         .query(
             "CREATE TABLE IF NOT EXISTS schema_ddl_applied (file String, checksum String, applied_at DateTime DEFAULT now()) \
@@ -70,7 +89,7 @@ pub async fn apply_clickhouse_ddl(client: &Client) -> Result<Vec<&'static str>, 
         .map_err(DdlError::Bookkeeping)?;
 
     let mut newly_applied = Vec::new();
-    for (file, text) in CLICKHOUSE_DDL {
+    for (file, text) in files {
         let sum = checksum(text);
         if let Some(done) = applied.iter().find(|a| a.file == *file) {
             if done.checksum != sum {
@@ -78,7 +97,8 @@ pub async fn apply_clickhouse_ddl(client: &Client) -> Result<Vec<&'static str>, 
             }
             continue;
         }
-        client.query(&statement(text)).execute().await.map_err(|source| DdlError::Statement { file, source })?;
+        let sql = vars.iter().fold(statement(text), |sql, (name, value)| sql.replace(name, value));
+        client.query(&sql).execute().await.map_err(|source| DdlError::Statement { file, source })?;
         client
             .query("INSERT INTO schema_ddl_applied (file, checksum) VALUES (?, ?)")
             .bind(*file)
@@ -111,7 +131,7 @@ mod tests {
 
     #[test]
     fn ddl_avoids_features_clickhouse_18_lacks() {
-        for (file, text) in CLICKHOUSE_DDL {
+        for (file, text) in CLICKHOUSE_DDL.iter().chain(CLICKHOUSE_DDL_SHARDED) {
             let code = statement(text).to_uppercase();
             for banned in ["CODEC(", "LOWCARDINALITY", "DATETIME64", "INDEX ", "TTL "] {
                 assert!(!code.contains(banned), "{file} uses {banned}, which ClickHouse 18.16 rejects");

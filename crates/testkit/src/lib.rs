@@ -18,8 +18,9 @@ pub mod freeze;
 pub mod redis_cluster;
 pub mod relay;
 
+pub use stack::profile::{CH_CLUSTER, CH_CLUSTER_ONE_DOWN};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use platform::config::{ChConfig, ChValidation, PgConfig, RedisClusterConfig, SecretString};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -85,21 +86,25 @@ async fn sweep_pg(admin: &mut PgConnection) {
         .await;
 }
 
-/// Drops the ClickHouse databases of test processes that have ended, once per process.
-async fn sweep_ch(server: &clickhouse::Client) {
-    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
-    SWEPT
-        .get_or_init(|| async {
-            let names: Vec<String> = server
-                .query("SELECT name FROM system.databases WHERE startsWith(name, 't')")
-                .fetch_all()
-                .await
-                .unwrap_or_default();
-            for name in names.into_iter().filter(|n| owner_ended(n)) {
-                let _ = server.query(&format!("DROP DATABASE IF EXISTS {name}")).execute().await;
-            }
-        })
-        .await;
+/// Drops the ClickHouse databases of test processes that have ended, once per process and
+/// server (`port`: the two-shard tests use both servers).
+async fn sweep_ch(server: &clickhouse::Client, port: u16) {
+    static SWEPT: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    {
+        let mut swept = SWEPT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if swept.contains(&port) {
+            return;
+        }
+        swept.push(port);
+    }
+    let names: Vec<String> = server
+        .query("SELECT name FROM system.databases WHERE startsWith(name, 't')")
+        .fetch_all()
+        .await
+        .unwrap_or_default();
+    for name in names.into_iter().filter(|n| owner_ended(n)) {
+        let _ = server.query(&format!("DROP DATABASE IF EXISTS {name}")).execute().await;
+    }
 }
 
 /// A Postgres database owned by one test.
@@ -172,6 +177,7 @@ fn ch_config(database: &str) -> ChConfig {
         max_open_conns: 10,
         max_execution_time: std::time::Duration::from_secs(60),
         validation: ChValidation::Auto,
+        cluster: None,
     }
 }
 
@@ -180,7 +186,7 @@ async fn create_ch(apply_ddl: bool) -> TestCh {
     let config = ch_config(&database);
     let server =
         store::ch::client_for_database(&config, "default").await.expect("connect to the test stack's clickhouse");
-    sweep_ch(&server).await;
+    sweep_ch(&server, config.port).await;
     server.query(&format!("CREATE DATABASE {database}")).execute().await.expect("create test database");
     let client = store::ch::client(&config).await.expect("clickhouse client");
     if apply_ddl {
@@ -197,6 +203,28 @@ pub async fn ch() -> TestCh {
 /// A fresh, empty ClickHouse database.
 pub async fn ch_empty() -> TestCh {
     create_ch(false).await
+}
+
+/// A fresh database in the sharded layout (`clickhouse-ddl/sharded/`) over `cluster`: created on
+/// both servers of the stack's two-shard cluster, its `Distributed` tables naming `cluster`
+/// (`stack::profile::CH_CLUSTER`, or `CH_CLUSTER_ONE_DOWN` for a shard that is down). The
+/// client and config talk to the first shard, as a service would.
+pub async fn ch_sharded(cluster: &str) -> TestCh {
+    let shards = &stack().ch_shards;
+    assert_eq!(shards.len(), 2, "the test stack runs two ClickHouse servers (`cargo stack test` starts them)");
+    let database = database_name();
+    let mut config = ch_config(&database);
+    config.cluster = Some(cluster.to_owned());
+    for port in shards {
+        let shard_config = ChConfig { port: *port, ..config.clone() };
+        let server = store::ch::client_for_database(&shard_config, "default").await.expect("connect to a shard");
+        sweep_ch(&server, *port).await;
+        server.query(&format!("CREATE DATABASE {database}")).execute().await.expect("create test database");
+        let client = store::ch::client(&shard_config).await.expect("clickhouse client");
+        store::schema::apply_sharded_clickhouse_ddl(&client, cluster, &database).await.expect("apply sharded DDL");
+    }
+    let client = store::ch::client(&config).await.expect("clickhouse client");
+    TestCh { database, client, config }
 }
 
 /// A key prefix no other test uses, e.g. `t_3f2a…:`.

@@ -19,16 +19,22 @@ fn service<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["services"].get(name).unwrap_or_else(|| panic!("service {name} is missing"))
 }
 
-/// Resolves `${NAME:?message}` the way compose does, from the operator's environment (here: a
-/// test value for each secret the file requires).
-fn interpolate(value: &str) -> String {
+/// Resolves `${NAME:?message}` and `${NAME:-default}` the way compose does, from the
+/// operator's environment: `operator`, plus a test value for each secret the file requires.
+fn interpolate(value: &str, operator: &[(&str, &str)]) -> String {
     match value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
         Some(expr) => {
             let name = expr.split([':', '?', '-']).next().unwrap();
+            if let Some((_, v)) = operator.iter().find(|(k, _)| *k == name) {
+                return (*v).to_owned();
+            }
             match name {
                 "HMAC_SECRET" => "dGVzdC1vbmx5LWhtYWMtc2VjcmV0LTMyLWJ5dGVzLWxvbmc=".to_owned(),
                 "TENANT_SIGNING_SECRET" => "dGVzdC1vbmx5LXRlbmFudC1zaWduaW5nLWtleS0zMmI=".to_owned(),
-                other => panic!("unexpected interpolated variable {other}"),
+                _ => match expr.split_once(":-") {
+                    Some((_, default)) => default.to_owned(),
+                    None => panic!("unexpected interpolated variable {name}"),
+                },
             }
         }
         None => value.to_owned(),
@@ -36,6 +42,10 @@ fn interpolate(value: &str) -> String {
 }
 
 fn environment(svc: &Value) -> HashMap<String, String> {
+    environment_with(svc, &[])
+}
+
+fn environment_with(svc: &Value, operator: &[(&str, &str)]) -> HashMap<String, String> {
     let mut env = svc["environment"].clone();
     env.apply_merge().unwrap();
     env.as_mapping()
@@ -43,7 +53,7 @@ fn environment(svc: &Value) -> HashMap<String, String> {
             m.iter()
                 .map(|(k, v)| {
                     let v = match v {
-                        Value::String(s) => interpolate(s),
+                        Value::String(s) => interpolate(s, operator),
                         Value::Number(n) => n.to_string(),
                         other => panic!("env {k:?} has a non-scalar value {other:?}"),
                     };
@@ -210,4 +220,45 @@ fn each_service_environment_is_a_valid_configuration() {
         (ch["CLICKHOUSE_USER"].as_str(), ch["CLICKHOUSE_DB"].as_str()),
         (coffee.ch.user.as_str(), coffee.ch.database.as_str())
     );
+}
+
+/// The `sharded` profile mirrors the stack's two-shard layout: a second ClickHouse under the
+/// profile, both servers given the same `remote_servers` cluster (named as the stack and the
+/// tests name it, with the credentials the services use), migrate told both shards, and with
+/// `CH_CLUSTER` set the services configured for the sharded layout (unset: one server).
+#[test]
+fn the_sharded_profile_mirrors_the_two_shard_layout() {
+    let doc = compose();
+    let shard2 = service(&doc, "clickhouse-shard2");
+    assert_eq!(shard2["profiles"][0].as_str(), Some("sharded"));
+    assert!(shard2.get("healthcheck").is_some());
+    assert_eq!(shard2["image"], service(&doc, "clickhouse")["image"], "both shards run the same release");
+    let cluster = doc["configs"]["clickhouse-cluster"]["content"].as_str().expect("the cluster config");
+    for host in ["clickhouse", "clickhouse-shard2"] {
+        assert!(cluster.contains(&format!("<host>{host}</host>")), "{host} is a shard: {cluster}");
+        let mounted = serde_norway::to_string(&service(&doc, host)["configs"]).unwrap();
+        assert!(mounted.contains("clickhouse-cluster") && mounted.contains("config.d"), "{host}: {mounted}");
+    }
+    assert!(cluster.contains(&format!("<{}>", testkit::CH_CLUSTER)), "{cluster}");
+    let ch = environment(service(&doc, "clickhouse"));
+    assert!(
+        cluster.contains(&format!("<user>{}</user>", ch["CLICKHOUSE_USER"])),
+        "shards reach each other as the services' user"
+    );
+
+    let migrate = environment_with(service(&doc, "migrate"), &[("CH_CLUSTER", testkit::CH_CLUSTER)]);
+    assert_eq!(migrate["CH_SHARD_HOSTS"], "clickhouse,clickhouse-shard2");
+    let required = |svc: &str| service(&doc, "migrate")["depends_on"][svc]["required"].as_bool();
+    assert_eq!(required("clickhouse-shard2"), Some(false), "migrate runs without the profile too");
+
+    let sharded = |name: &str| {
+        let env = Env::from_map(environment_with(service(&doc, name), &[("CH_CLUSTER", testkit::CH_CLUSTER)]));
+        env
+    };
+    let coffee = coffee::Config::from_env(sharded("coffee")).expect("coffee, sharded");
+    assert_eq!(coffee.ch.cluster.as_deref(), Some(testkit::CH_CLUSTER));
+    let beat = beat::Config::from_env(sharded("beat")).expect("beat, sharded");
+    assert_eq!(beat.ch.cluster.as_deref(), Some(testkit::CH_CLUSTER));
+    let single = coffee::Config::from_env(Env::from_map(environment(service(&doc, "coffee")))).unwrap();
+    assert_eq!(single.ch.cluster, None, "one server unless CH_CLUSTER is set");
 }

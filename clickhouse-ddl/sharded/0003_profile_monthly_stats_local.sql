@@ -1,0 +1,16 @@
+-- A shard's monthly aggregates of its profiles (the states of ../0009).
+CREATE TABLE IF NOT EXISTS profile_monthly_stats_local
+(
+    platform             Enum8('instagram' = 1, 'youtube' = 2),
+    month                Date,
+    profile_id           UInt64,
+    followers_start      AggregateFunction(argMin, UInt64, Tuple(Date, Int64)),
+    followers_end        AggregateFunction(argMax, UInt64, Tuple(Date, DateTime)),
+    engagement_rate_end  AggregateFunction(argMax, Float32, Tuple(Date, DateTime)),
+    avg_views_end        AggregateFunction(argMax, Float64, Tuple(Date, DateTime)),
+    category             AggregateFunction(argMax, String, Tuple(Date, DateTime)),
+    days_reported        AggregateFunction(uniq, Date)
+)
+ENGINE = AggregatingMergeTree()
+PARTITION BY toYYYYMM(month)
+ORDER BY (platform, month, profile_id)
