@@ -54,6 +54,10 @@ fn config(pg: &testkit::TestPg, ch: &testkit::TestCh) -> coffee::Config {
         ch: platform::config::ChConfig { max_open_conns: 20, ..ch.config.clone() },
         slow_query: Duration::from_secs(600),
         free_profile_view_quota: 50,
+        // Postgres computes monthly growth from 20M raw rows in about 15 s: the comparison
+        // needs its answer, not the service's deadline
+        pg_query_timeout: Duration::from_secs(300),
+        ch_query_timeout: Duration::from_secs(300),
         ..coffee::testing::config(pg, ch, &testkit::redis_prefix())
     }
 }

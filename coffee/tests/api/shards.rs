@@ -1,6 +1,7 @@
 //! The sharded layout (`clickhouse-ddl/sharded/`, `CH_CLUSTER`) on the test stack's two
 //! ClickHouse servers: the same rows give the same answers as on one server, and a shard that is
-//! down is a 503, never a partial answer.
+//! down is a 503, never a partial answer; replicated (`CH_REPLICATED`), both servers hold every
+//! row and a replica that is down costs nothing.
 
 use coffee::core::context::RequestContext;
 use coffee::modules::analytics::dao::{AnalyticsDao, ChAnalyticsDao, Granularity, Metric};
@@ -89,4 +90,45 @@ async fn a_shard_down_is_a_503_never_a_partial_answer() {
     }
     assert_eq!(app.get(SAAS, "/coffee/profiles/instagram/2").await.0, 200);
     app.stop().await;
+}
+
+/// The replicated layout (`CH_REPLICATED`, both servers replicas of one shard, ZooKeeper between
+/// them): a row written through the `Distributed` table reaches both replicas (the monthly
+/// aggregates too, replicated rather than recomputed), and the answers are one server's.
+#[tokio::test]
+async fn two_replicas_hold_every_row_and_answer_as_one_server_does() {
+    let one = app().await;
+    let replicated = testkit::ch_replicated(testkit::CH_REPLICATED_CLUSTER).await;
+    let two = app_with(|cfg| cfg.ch = replicated.config.clone()).await;
+    datagen::load(&data(), datagen::Targets { pg: None, ch: Some(&replicated.client), progress: false }).await.unwrap();
+    let rows = data().time_series_rows();
+    for port in &testkit::stack().ch_shards {
+        let replica = clickhouse::Client::default()
+            .with_url(format!("http://127.0.0.1:{port}"))
+            .with_database(&replicated.database)
+            .with_validation(false);
+        let holds_all = || async {
+            replica.query("SELECT count() FROM social_profile_time_series_local").fetch_one::<u64>().await.unwrap()
+                == rows
+        };
+        assert!(testkit::eventually(std::time::Duration::from_secs(30), holds_all).await, "replica :{port}");
+    }
+    assert_eq!(every_answer(&one).await, every_answer(&two).await);
+    one.stop().await;
+    two.stop().await;
+}
+
+/// One replica down (the shard's second replica is a port nobody listens on): writes and reads
+/// go on through the replica that answers, with the same answers as one server.
+#[tokio::test]
+async fn with_one_replica_down_writes_and_reads_go_on() {
+    let one = app().await;
+    let replicated = testkit::ch_replicated(testkit::CH_REPLICATED_ONE_DOWN).await;
+    let two = app_with(|cfg| cfg.ch = replicated.config.clone()).await;
+    datagen::load(&data(), datagen::Targets { pg: None, ch: Some(&replicated.client), progress: false }).await.unwrap();
+    assert_eq!(every_answer(&one).await, every_answer(&two).await);
+    let (status, board) = two.get(SAAS, "/coffee/leaderboard/instagram?month=2026-10").await;
+    assert_eq!(status, 200, "{board}");
+    one.stop().await;
+    two.stop().await;
 }

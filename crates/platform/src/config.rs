@@ -345,6 +345,10 @@ pub struct ChConfig {
     /// layout (`clickhouse-ddl/sharded/`); unset, one server holds it all. The services talk to
     /// any one shard (`CH_HOST`); its `Distributed` tables reach the others.
     pub cluster: Option<String>,
+    /// `CH_REPLICATED` (with `CH_CLUSTER`): the cluster's shards have replicas, and the local
+    /// tables are `Replicated…MergeTree` (ZooKeeper configured on the servers). Only the schema
+    /// job reads it; the services use the `Distributed` tables the same way.
+    pub replicated: bool,
 }
 
 /// Whether the ClickHouse client validates row types against the server schema.
@@ -381,6 +385,7 @@ impl ChConfig {
             max_execution_time: env.seconds("CH_MAX_EXECUTION_TIME", 60),
             validation: env.or("CH_VALIDATION", ChValidation::Auto),
             cluster: env.optional("CH_CLUSTER"),
+            replicated: env.or("CH_REPLICATED", false),
         };
         let identifier = |n: &str| {
             n.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')

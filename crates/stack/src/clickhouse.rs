@@ -6,7 +6,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::process::{self, read_pid_file, run, PidRecord, StopSignal};
-use crate::profile::{Profile, CH_CLUSTER, CH_CLUSTER_ONE_DOWN, CH_DATABASE, CH_SHARDED_DATABASE};
+use crate::profile::{
+    Profile, CH_CLUSTER, CH_CLUSTER_ONE_DOWN, CH_DATABASE, CH_REPLICATED_CLUSTER, CH_REPLICATED_ONE_DOWN,
+    CH_SHARDED_DATABASE,
+};
 use crate::{ComponentStatus, StackInfo};
 
 pub const COMPONENT: &str = "clickhouse";
@@ -18,16 +21,28 @@ struct Server {
     folder: &'static str,
     http: u16,
     tcp: u16,
+    interserver: u16,
+    /// Its name as a replica (the `{replica}` macro of replicated tables).
+    replica: &'static str,
 }
 
 fn servers(profile: &Profile) -> [Server; 2] {
     [
-        Server { component: COMPONENT, folder: "clickhouse", http: profile.ch_http_port, tcp: profile.ch_tcp_port },
+        Server {
+            component: COMPONENT,
+            folder: "clickhouse",
+            http: profile.ch_http_port,
+            tcp: profile.ch_tcp_port,
+            interserver: profile.ch_interserver_ports[0],
+            replica: "r1",
+        },
         Server {
             component: "clickhouse-shard2",
             folder: "clickhouse-shard2",
             http: profile.ch_shard2_http_port,
             tcp: profile.ch_shard2_tcp_port,
+            interserver: profile.ch_interserver_ports[1],
+            replica: "r2",
         },
     ]
 }
@@ -65,7 +80,25 @@ fn write_config(profile: &Profile, server: &Server, root: &Path) -> anyhow::Resu
       <shard><replica><host>127.0.0.1</host><port>{tcp1}</port></replica></shard>
       <shard><replica><host>127.0.0.1</host><port>{nothing}</port></replica></shard>
     </{one_down}>
+    <!-- one shard, both servers its replicas (ReplicatedMergeTree keeps them in step) -->
+    <{replicated}>
+      <shard><internal_replication>true</internal_replication>
+        <replica><host>127.0.0.1</host><port>{tcp1}</port></replica>
+        <replica><host>127.0.0.1</host><port>{tcp2}</port></replica>
+      </shard>
+    </{replicated}>
+    <!-- for the tests: the second replica is a port where no server listens -->
+    <{replicated_one_down}>
+      <shard><internal_replication>true</internal_replication>
+        <replica><host>127.0.0.1</host><port>{tcp1}</port></replica>
+        <replica><host>127.0.0.1</host><port>{nothing}</port></replica>
+      </shard>
+    </{replicated_one_down}>
   </remote_servers>
+  <zookeeper><node><host>127.0.0.1</host><port>{zookeeper}</port></node></zookeeper>
+  <macros><shard>01</shard><replica>{replica}</replica></macros>
+  <interserver_http_host>127.0.0.1</interserver_http_host>
+  <interserver_http_port>{interserver}</interserver_http_port>
 </yandex>
 "#,
         http = server.http,
@@ -75,6 +108,11 @@ fn write_config(profile: &Profile, server: &Server, root: &Path) -> anyhow::Resu
         tcp1 = profile.ch_tcp_port,
         tcp2 = profile.ch_shard2_tcp_port,
         nothing = profile.ch_shard2_tcp_port + 1,
+        replicated = CH_REPLICATED_CLUSTER,
+        replicated_one_down = CH_REPLICATED_ONE_DOWN,
+        zookeeper = profile.zookeeper_port,
+        replica = server.replica,
+        interserver = server.interserver,
     );
     let users = r#"<?xml version="1.0"?>
 <yandex>
@@ -153,6 +191,10 @@ pub async fn up(profile: &Profile, info: &mut StackInfo, shards: u8) -> anyhow::
         return prepare(info).await;
     }
     let servers = servers(profile);
+    if shards == 2 {
+        // the replicated layout's coordination, before the servers that use it
+        crate::zookeeper::up(profile, info).await?;
+    }
     for server in &servers[..usize::from(shards)] {
         start(profile, server, info).await?;
     }
@@ -217,6 +259,7 @@ async fn prepare(info: &mut StackInfo) -> anyhow::Result<()> {
             &shard.with_database(CH_SHARDED_DATABASE),
             CH_CLUSTER,
             CH_SHARDED_DATABASE,
+            false,
         )
         .await?;
     }

@@ -64,6 +64,19 @@ pub fn ensure_installed() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// ZooKeeper's start script (Debian's `zookeeper`, with the Java it needs), for the replicated
+/// ClickHouse layout.
+pub const ZOOKEEPER: &str = "/usr/share/zookeeper/bin/zkServer.sh";
+
+pub fn ensure_zookeeper() -> anyhow::Result<()> {
+    if Path::new(ZOOKEEPER).is_file() {
+        return Ok(());
+    }
+    apt_install(&["zookeeper"])?;
+    anyhow::ensure!(Path::new(ZOOKEEPER).is_file(), "after apt-get install, {ZOOKEEPER} is still missing");
+    Ok(())
+}
+
 /// The gateway benchmark's tools: nginx (the plain reverse proxy it is compared with) and wrk
 /// (the load generator), from Debian.
 pub fn ensure_bench_tools() -> anyhow::Result<()> {

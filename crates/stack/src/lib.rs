@@ -16,6 +16,7 @@ pub mod process;
 pub mod profile;
 pub mod redis;
 pub mod services;
+pub mod zookeeper;
 
 pub use profile::{Profile, StackInfo};
 

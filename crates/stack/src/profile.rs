@@ -23,6 +23,13 @@ pub struct Profile {
     pub ch_shard2_http_port: u16,
     #[serde(default)]
     pub ch_shard2_tcp_port: u16,
+    /// The ports ClickHouse's replicas fetch parts from each other on (`interserver_http_port`),
+    /// one per server.
+    #[serde(default)]
+    pub ch_interserver_ports: [u16; 2],
+    /// ZooKeeper, for the replicated layout.
+    #[serde(default)]
+    pub zookeeper_port: u16,
     /// Trade durability for speed (fsync off): right for throw-away test data.
     pub fast_and_unsafe: bool,
 }
@@ -45,6 +52,8 @@ impl Profile {
             ch_tcp_port: 9000,
             ch_shard2_http_port: 8124,
             ch_shard2_tcp_port: 9001,
+            ch_interserver_ports: [9009, 9010],
+            zookeeper_port: 2181,
             fast_and_unsafe: false,
         }
     }
@@ -68,6 +77,9 @@ impl Profile {
             ch_tcp_port: base + 21,
             ch_shard2_http_port: base + 22,
             ch_shard2_tcp_port: base + 23,
+            ch_interserver_ports: [base + 26, base + 27],
+            // base + 30.. are the Redis Cluster's bus ports
+            zookeeper_port: base + 40,
             fast_and_unsafe: true,
         }
     }
@@ -98,6 +110,10 @@ pub const CH_CLUSTER: &str = "bulbul_2shards";
 /// A cluster whose second shard is a port where nothing listens: a shard that is down, for the
 /// tests.
 pub const CH_CLUSTER_ONE_DOWN: &str = "bulbul_2shards_one_down";
+/// One shard held by both servers as replicas (`ReplicatedMergeTree` over ZooKeeper).
+pub const CH_REPLICATED_CLUSTER: &str = "bulbul_replicated";
+/// One shard whose second replica is a port where nothing listens: a replica that is down.
+pub const CH_REPLICATED_ONE_DOWN: &str = "bulbul_replicated_one_down";
 
 /// What is running: written to `<state>/stack.json` by `up`, read by `down`, `status`, the
 /// test kit and `env`.
@@ -271,6 +287,9 @@ mod tests {
                 p.ch_shard2_http_port,
                 p.ch_shard2_tcp_port,
                 p.ch_shard2_tcp_port + 1,
+                p.ch_interserver_ports[0],
+                p.ch_interserver_ports[1],
+                p.zookeeper_port,
             ];
             v.extend(p.redis_cluster_ports);
             // cluster bus ports

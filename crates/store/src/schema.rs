@@ -58,21 +58,62 @@ pub async fn apply_clickhouse_ddl(client: &Client) -> Result<Vec<&'static str>, 
     apply(client, CLICKHOUSE_DDL, &[]).await
 }
 
-/// The sharded layout (`clickhouse-ddl/sharded/`) for one shard: call it for every shard of
+/// The sharded layout (`clickhouse-ddl/sharded/`) for one server: call it for every server of
 /// `cluster` (each with its own client), the same `database` on each. The `Distributed` tables
-/// name `cluster` and `database`, which are identifiers from configuration, never input.
+/// name `cluster` and `database`, which are identifiers from configuration, never input. With
+/// `replicated`, the local tables are their `Replicated…MergeTree` counterparts
+/// ([`replicated`]): the servers of one shard hold the same rows, kept in step through
+/// ZooKeeper, and the cluster's replicas of a shard stand in for each other.
 pub async fn apply_sharded_clickhouse_ddl(
-    shard: &Client,
+    server: &Client,
     cluster: &str,
     database: &str,
+    replicated: bool,
 ) -> Result<Vec<&'static str>, DdlError> {
-    apply(shard, CLICKHOUSE_DDL_SHARDED, &[("{cluster}", cluster), ("{database}", database)]).await
+    let vars = [("{cluster}", cluster), ("{database}", database)];
+    let transform = if replicated { self::replicated } else { |sql: String| sql };
+    apply_with(server, CLICKHOUSE_DDL_SHARDED, &vars, transform).await
+}
+
+/// A local table's statement with its engine made replicated: `ReplacingMergeTree(v)` becomes
+/// `ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/<database>/<table>', '{replica}', v)`,
+/// and likewise for the other MergeTree engines. `{shard}` and `{replica}` are the server's own
+/// macros; the database is already filled in. Other statements pass unchanged.
+pub fn replicated(sql: String) -> String {
+    const TABLE: &str = "CREATE TABLE IF NOT EXISTS ";
+    let Some(at) = sql.find(TABLE) else { return sql };
+    let rest = &sql[at + TABLE.len()..];
+    let table = rest.split_whitespace().next().unwrap_or_default().to_owned();
+    for engine in ["ReplacingMergeTree(", "AggregatingMergeTree(", "MergeTree("] {
+        let plain = format!("ENGINE = {engine}");
+        if let Some(pos) = sql.find(&plain) {
+            let args_at = pos + plain.len();
+            let empty = sql[args_at..].starts_with(')');
+            let path = format!("'/clickhouse/tables/{{shard}}/{{database}}/{table}', '{{replica}}'");
+            return format!(
+                "{}ENGINE = Replicated{engine}{path}{}{}",
+                &sql[..pos],
+                if empty { "" } else { ", " },
+                &sql[args_at..]
+            );
+        }
+    }
+    sql
 }
 
 async fn apply(
     client: &Client,
     files: &'static [(&'static str, &'static str)],
     vars: &[(&str, &str)],
+) -> Result<Vec<&'static str>, DdlError> {
+    apply_with(client, files, vars, |sql| sql).await
+}
+
+async fn apply_with(
+    client: &Client,
+    files: &'static [(&'static str, &'static str)],
+    vars: &[(&str, &str)],
+    transform: fn(String) -> String,
 ) -> Result<Vec<&'static str>, DdlError> {
     client
         .query(
@@ -97,7 +138,8 @@ async fn apply(
             }
             continue;
         }
-        let sql = vars.iter().fold(statement(text), |sql, (name, value)| sql.replace(name, value));
+        // the engine first: its ZooKeeper path names the database too
+        let sql = vars.iter().fold(transform(statement(text)), |sql, (name, value)| sql.replace(name, value));
         client.query(&sql).execute().await.map_err(|source| DdlError::Statement { file, source })?;
         client
             .query("INSERT INTO schema_ddl_applied (file, checksum) VALUES (?, ?)")
@@ -127,6 +169,34 @@ mod tests {
         on_disk.sort();
         let embedded: Vec<&str> = CLICKHOUSE_DDL.iter().map(|(n, _)| *n).collect();
         assert_eq!(embedded, on_disk);
+    }
+
+    #[test]
+    fn the_replicated_layout_replicates_every_local_table_and_nothing_else() {
+        let mut engines = 0;
+        for (file, text) in CLICKHOUSE_DDL_SHARDED {
+            let (plain, made) = (statement(text), replicated(statement(text)));
+            if plain.contains("ENGINE = Distributed") || plain.contains("MATERIALIZED VIEW") {
+                assert_eq!(made, plain, "{file} is not a local table");
+                continue;
+            }
+            engines += 1;
+            assert!(made.contains("ENGINE = Replicated"), "{file}: {made}");
+            let table = plain.split_whitespace().nth(5).unwrap();
+            assert!(
+                made.contains(&format!("'/clickhouse/tables/{{shard}}/{{database}}/{table}', '{{replica}}'")),
+                "{file}: {made}"
+            );
+        }
+        assert_eq!(engines, 4, "four local tables");
+        assert_eq!(
+            replicated("CREATE TABLE IF NOT EXISTS t (a UInt8) ENGINE = ReplacingMergeTree(v) ORDER BY a".into()),
+            "CREATE TABLE IF NOT EXISTS t (a UInt8) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/t', '{replica}', v) ORDER BY a"
+        );
+        assert_eq!(
+            replicated("CREATE TABLE IF NOT EXISTS s (a UInt8) ENGINE = AggregatingMergeTree() ORDER BY a".into()),
+            "CREATE TABLE IF NOT EXISTS s (a UInt8) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/s', '{replica}') ORDER BY a"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod freeze;
 pub mod redis_cluster;
 pub mod relay;
 
-pub use stack::profile::{CH_CLUSTER, CH_CLUSTER_ONE_DOWN};
+pub use stack::profile::{CH_CLUSTER, CH_CLUSTER_ONE_DOWN, CH_REPLICATED_CLUSTER, CH_REPLICATED_ONE_DOWN};
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
@@ -178,6 +178,7 @@ fn ch_config(database: &str) -> ChConfig {
         max_execution_time: std::time::Duration::from_secs(60),
         validation: ChValidation::Auto,
         cluster: None,
+        replicated: false,
     }
 }
 
@@ -207,21 +208,35 @@ pub async fn ch_empty() -> TestCh {
 
 /// A fresh database in the sharded layout (`clickhouse-ddl/sharded/`) over `cluster`: created on
 /// both servers of the stack's two-shard cluster, its `Distributed` tables naming `cluster`
-/// (`stack::profile::CH_CLUSTER`, or `CH_CLUSTER_ONE_DOWN` for a shard that is down). The
-/// client and config talk to the first shard, as a service would.
+/// (`CH_CLUSTER`, or `CH_CLUSTER_ONE_DOWN` for a shard that is down). The client and config
+/// talk to the first server, as a service would.
 pub async fn ch_sharded(cluster: &str) -> TestCh {
+    ch_layout(cluster, false, 2).await
+}
+
+/// The same with replicated local tables over `cluster` (`CH_REPLICATED_CLUSTER`: both servers
+/// replicas of one shard; `CH_REPLICATED_ONE_DOWN`: the first server and one that is down, so
+/// the tables exist on the first server only).
+pub async fn ch_replicated(cluster: &str) -> TestCh {
+    let servers = if cluster == CH_REPLICATED_ONE_DOWN { 1 } else { 2 };
+    ch_layout(cluster, true, servers).await
+}
+
+async fn ch_layout(cluster: &str, replicated: bool, servers: usize) -> TestCh {
     let shards = &stack().ch_shards;
     assert_eq!(shards.len(), 2, "the test stack runs two ClickHouse servers (`cargo stack test` starts them)");
     let database = database_name();
     let mut config = ch_config(&database);
-    config.cluster = Some(cluster.to_owned());
-    for port in shards {
+    (config.cluster, config.replicated) = (Some(cluster.to_owned()), replicated);
+    for port in &shards[..servers] {
         let shard_config = ChConfig { port: *port, ..config.clone() };
-        let server = store::ch::client_for_database(&shard_config, "default").await.expect("connect to a shard");
+        let server = store::ch::client_for_database(&shard_config, "default").await.expect("connect to a server");
         sweep_ch(&server, *port).await;
         server.query(&format!("CREATE DATABASE {database}")).execute().await.expect("create test database");
         let client = store::ch::client(&shard_config).await.expect("clickhouse client");
-        store::schema::apply_sharded_clickhouse_ddl(&client, cluster, &database).await.expect("apply sharded DDL");
+        store::schema::apply_sharded_clickhouse_ddl(&client, cluster, &database, replicated)
+            .await
+            .expect("apply sharded DDL");
     }
     let client = store::ch::client(&config).await.expect("clickhouse client");
     TestCh { database, client, config }

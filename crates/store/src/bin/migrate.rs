@@ -1,7 +1,8 @@
 //! Applies the Postgres migrations and the ClickHouse DDL to the stores named by `PG_*` and
 //! `CH_*`. docker-compose runs it as a one-shot job before the services start. With
 //! `CH_CLUSTER` set, the database gets the sharded layout (`clickhouse-ddl/sharded/`) on every
-//! shard named by `CH_SHARD_HOSTS` (`host[:http port]`, comma-separated; default `CH_HOST`).
+//! server named by `CH_SHARD_HOSTS` (`host[:http port]`, comma-separated; default `CH_HOST`),
+//! its local tables replicated with `CH_REPLICATED=true`.
 
 use platform::config::{ChConfig, Env, PgConfig};
 
@@ -34,7 +35,8 @@ async fn main() -> anyhow::Result<()> {
         let cfg = ChConfig { host, port, ..ch.clone() };
         create_database(&cfg).await?;
         let client = store::ch::client(&cfg).await?;
-        let applied = store::schema::apply_sharded_clickhouse_ddl(&client, &cluster, &cfg.database).await?;
+        let applied =
+            store::schema::apply_sharded_clickhouse_ddl(&client, &cluster, &cfg.database, cfg.replicated).await?;
         tracing::info!(shard, %cluster, database = %cfg.database, applied = applied.len(), "sharded clickhouse DDL applied");
     }
     Ok(())
