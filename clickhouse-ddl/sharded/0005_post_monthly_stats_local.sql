@@ -5,9 +5,9 @@ CREATE TABLE IF NOT EXISTS post_monthly_stats_local
     month         Date,
     profile_id    UInt64,
     post_id       UInt64,
-    views_end     AggregateFunction(argMax, UInt64, Tuple(Date, DateTime)),
-    likes_end     AggregateFunction(argMax, UInt64, Tuple(Date, DateTime)),
-    comments_end  AggregateFunction(argMax, UInt64, Tuple(Date, DateTime))
+    views_end     AggregateFunction(argMax, UInt64, UInt64),
+    likes_end     AggregateFunction(argMax, UInt64, UInt64),
+    comments_end  AggregateFunction(argMax, UInt64, UInt64)
 )
 ENGINE = AggregatingMergeTree()
 PARTITION BY toYYYYMM(month)

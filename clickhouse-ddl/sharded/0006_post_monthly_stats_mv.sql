@@ -4,8 +4,8 @@ AS SELECT
     toStartOfMonth(date) AS month,
     profile_id,
     post_id,
-    argMaxState(views, (date, ingested_at)) AS views_end,
-    argMaxState(likes, (date, ingested_at)) AS likes_end,
-    argMaxState(comments, (date, ingested_at)) AS comments_end
+    argMaxState(views, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS views_end,
+    argMaxState(likes, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS likes_end,
+    argMaxState(comments, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS comments_end
 FROM post_metrics_time_series_local
 GROUP BY platform, month, profile_id, post_id

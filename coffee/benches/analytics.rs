@@ -158,15 +158,15 @@ fn last_month() -> NaiveDate {
 /// The monthly queries from the raw ClickHouse series, each day's newest load counting, as the
 /// aggregates count it.
 const CH_RAW_MONTHLY_GROWTH: &str = "SELECT month, count() AS profiles, sum(f0) AS followers_start, sum(f1) AS followers_end FROM \
-       (SELECT toStartOfMonth(date) AS month, profile_id, argMin(followers, (date, -toInt64(ingested_at))) AS f0, \
-               argMax(followers, (date, ingested_at)) AS f1 \
+       (SELECT toStartOfMonth(date) AS month, profile_id, argMin(followers, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(4294967295 - toUInt32(ingested_at)))) AS f0, \
+               argMax(followers, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS f1 \
         FROM social_profile_time_series WHERE platform = 'instagram' AND date >= toDate(?) AND date < addMonths(toDate(?), 1) \
         GROUP BY month, profile_id) \
      GROUP BY month ORDER BY month";
 const CH_RAW_TOP_GROWTH: &str = "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
-       (SELECT profile_id, argMax(category, (date, ingested_at)) AS category, \
-               argMin(followers, (date, -toInt64(ingested_at))) AS followers_start, argMax(followers, (date, ingested_at)) AS followers_end, \
-               argMax(engagement_rate, (date, ingested_at)) AS engagement_rate, argMax(avg_views, (date, ingested_at)) AS avg_views \
+       (SELECT profile_id, argMax(category, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS category, \
+               argMin(followers, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(4294967295 - toUInt32(ingested_at)))) AS followers_start, argMax(followers, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS followers_end, \
+               argMax(engagement_rate, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS engagement_rate, argMax(avg_views, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS avg_views \
         FROM social_profile_time_series WHERE platform = 'instagram' AND date >= toDate(?) AND date < addMonths(toDate(?), 1) \
         GROUP BY profile_id) \
      ORDER BY toInt64(followers_end) - toInt64(followers_start) DESC, profile_id LIMIT 100";

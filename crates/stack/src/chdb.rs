@@ -60,6 +60,8 @@ impl ChdbServer {
         let mut info = base.clone();
         info.profile.state_dir = state_dir.to_path_buf();
         info.pids.clear();
+        // one engine: the layouts over two servers are tested on the stack's own
+        info.ch_shards.clear();
         crate::clickhouse::External {
             host: "127.0.0.1".into(),
             port: self.port,

@@ -316,10 +316,11 @@ async fn test(keep: bool, args: Vec<String>) -> anyhow::Result<ExitCode> {
 
 /// The tests that send ClickHouse statements (the DDL, every analytics query, the datagen and
 /// beat inserts, the re-ingest property test), without those that stop or cut off the test
-/// server's own process (they need the stack's server, not an engine behind a harness).
+/// server's own process or need the stack's two servers (they need real servers, not one engine
+/// behind a harness).
 const CLICKHOUSE_TESTS: &str = "(package(coffee) & test(/^(analytics|reingest|dao|profiles)::/) & !test(/silent/)) \
      | (package(stack) & test(/^schema::/)) | package(datagen) \
-     | (package(beat) & test(/^refresh::/) & !test(/clickhouse/))";
+     | (package(beat) & test(/^refresh::/) & !test(/clickhouse|sharded/))";
 
 /// The same as [`CLICKHOUSE_TESTS`] for `cargo test` (name filters only), where nextest is missing.
 const CLICKHOUSE_TEST_NAMES: [&str; 6] =
