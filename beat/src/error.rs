@@ -61,6 +61,10 @@ impl From<Arc<RefreshError>> for ApiError {
             }
             // each source's failure was logged with its own words as it happened
             RefreshError::AllFailed { .. } => Self::BadGateway(e.public_detail()),
+            RefreshError::LimitsUnavailable { .. } => {
+                tracing::warn!(error = %e, "refresh without its limit store");
+                Self::Unavailable { detail: e.public_detail(), retry_after: Some(LIMITS_RETRY_AFTER) }
+            }
             RefreshError::Store(store::pg::PgError::Sql(cause)) if store::pg::contention(cause) => {
                 tracing::info!(error = %platform::problem::error_chain(&*e), "refresh rolled back by a concurrent one");
                 Self::Unavailable {
@@ -88,11 +92,10 @@ impl From<ratelimit::Error> for ApiError {
     fn from(e: ratelimit::Error) -> Self {
         match e {
             ratelimit::Error::Unavailable { .. } => {
-                // Redis is away: a reconnect takes about as long as its timeouts
                 tracing::warn!(error = %e, "refresh limits unavailable");
                 Self::Unavailable {
-                    detail: "the refresh limits cannot be checked; retry shortly".to_owned(),
-                    retry_after: Some(Duration::from_secs(2)),
+                    detail: crate::pipeline::LIMITS_UNAVAILABLE.to_owned(),
+                    retry_after: Some(LIMITS_RETRY_AFTER),
                 }
             }
             other => Self::Internal(other.into()),
@@ -114,6 +117,10 @@ impl From<store::pg::PgError> for ApiError {
         }
     }
 }
+
+/// How long a client waits before retrying when beat's limit store (Redis) is away: a
+/// reconnect takes about as long as its timeouts.
+const LIMITS_RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// How long a client waits before retrying when Postgres is unavailable (a lost connection is
 /// replaced at once; a restart takes a few seconds).

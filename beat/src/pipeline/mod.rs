@@ -77,6 +77,10 @@ pub enum RefreshError {
     Throttled { retry_after: Duration, reasons: Vec<SourceFailure> },
     #[error("every source failed: {}", joined(reasons, ToString::to_string))]
     AllFailed { reasons: Vec<SourceFailure> },
+    /// No source was asked: beat's own limit store (Redis) could not say whether they may be.
+    /// A store outage of beat's, not a provider's failure.
+    #[error("the refresh limits cannot be checked: {}", joined(reasons, ToString::to_string))]
+    LimitsUnavailable { reasons: Vec<SourceFailure> },
     #[error("storing the refresh failed")]
     Store(#[source] PgError),
     #[error("the refresh stopped before it finished")]
@@ -113,10 +117,15 @@ impl RefreshError {
             Self::TimeSeries(_) => {
                 "the analytics store is unavailable; the creator was stored, retry for its time series".to_owned()
             }
+            Self::LimitsUnavailable { .. } => LIMITS_UNAVAILABLE.to_owned(),
             other => other.to_string(),
         }
     }
 }
+
+/// What a client reads when beat's limit store is away (a full refresh's stacked limit, or the
+/// sources' own limits).
+pub const LIMITS_UNAVAILABLE: &str = "the refresh limits cannot be checked; retry shortly";
 
 impl From<PgError> for RefreshError {
     fn from(e: PgError) -> Self {
@@ -176,6 +185,7 @@ impl Refresher {
         let sources = self.sources.get(&handle.platform()).map(Vec::as_slice).unwrap_or_default();
         let mut reasons = Vec::new();
         let mut failed = false;
+        let mut limits_down = false;
         let mut own_limit: Option<Duration> = None;
         for source in sources {
             let Some(credential) = self.credentials.pick(&source.name).await? else {
@@ -226,6 +236,12 @@ impl Refresher {
                     own_limit = Some(own_limit.map_or(retry_after, |o| o.min(retry_after)));
                     reasons.push(SourceFailure::new(&source.name, "its own limit is spent"));
                 }
+                Err(e @ ProviderError::LimitsUnavailable(_)) => {
+                    // not asked: this is beat's outage, and says nothing of the source or the key
+                    tracing::warn!(source = %source.name, error = %e, "source not asked: its limit cannot be checked");
+                    limits_down = true;
+                    reasons.push(SourceFailure::of(&source.name, &e));
+                }
                 Err(e @ (ProviderError::Unavailable(_) | ProviderError::Malformed(_))) => {
                     tracing::warn!(source = %source.name, error = %e, "source failed; trying the next");
                     failed = true;
@@ -239,6 +255,9 @@ impl Refresher {
         }
         if failed || sources.is_empty() {
             return Err(RefreshError::AllFailed { reasons });
+        }
+        if limits_down {
+            return Err(RefreshError::LimitsUnavailable { reasons });
         }
         let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
         let healing =

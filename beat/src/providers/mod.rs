@@ -49,6 +49,10 @@ pub enum ProviderError {
     /// 5xx, timeout, connection failure.
     #[error("source unavailable: {0}")]
     Unavailable(String),
+    /// beat's own limit store (Redis) could not say whether the source may be asked, so it was
+    /// not: beat's outage, not the source's.
+    #[error("the source's limit cannot be checked: {0}")]
+    LimitsUnavailable(String),
     #[error("malformed payload: {0}")]
     Malformed(String),
 }
@@ -63,6 +67,7 @@ impl ProviderError {
             Self::CredentialRefused(_) => "credential refused",
             Self::Throttled { .. } => "its own limit is spent",
             Self::Unavailable(_) => "unavailable",
+            Self::LimitsUnavailable(_) => "not asked: beat's limit store is unavailable",
             Self::Malformed(_) => "malformed answer",
         }
     }
@@ -212,7 +217,7 @@ impl Call<'_> {
         match self.limiter.stack(&limit).check(1).await {
             Ok(Decision::Admitted(_)) => {}
             Ok(Decision::Rejected(r)) => return Err(ProviderError::Throttled { retry_after: r.retry_after }),
-            Err(e) => return Err(ProviderError::Unavailable(format!("its limit cannot be checked: {e}"))),
+            Err(e) => return Err(ProviderError::LimitsUnavailable(e.to_string())),
         }
         let started = Instant::now();
         let result = async {

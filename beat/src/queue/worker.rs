@@ -178,6 +178,9 @@ async fn flow_loop(
     }
 }
 
+/// How long a task waits when beat's limit store was away (its timeouts plus a reconnect).
+const LIMITS_DEFERRAL: Duration = Duration::from_secs(5);
+
 async fn execute(shared: &Shared, flow: &Flow, task: Task) {
     let started = std::time::Instant::now();
     let outcome = match Handle::parse(flow.platform, &task.target) {
@@ -187,6 +190,10 @@ async fn execute(shared: &Shared, flow: &Flow, task: Task) {
             Err(RefreshError::NotFound) => Err(Failure::Permanent { error: "no such creator".into() }),
             Err(RefreshError::Throttled { retry_after, .. }) => {
                 Err(Failure::Defer { reason: "every source throttled".into(), until: retry_after })
+            }
+            // beat's own outage: the task waits for it without spending an attempt
+            Err(RefreshError::LimitsUnavailable { .. }) => {
+                Err(Failure::Defer { reason: crate::pipeline::LIMITS_UNAVAILABLE.into(), until: LIMITS_DEFERRAL })
             }
             Err(e) => Err(Failure::Retry {
                 error: platform::problem::error_chain(&e),

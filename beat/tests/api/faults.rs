@@ -286,3 +286,69 @@ async fn a_frozen_clickhouse_is_found_by_the_probe_so_no_refresh_waits_out_the_d
     assert_eq!(status, 200, "{body}");
     eprintln!("breaker opened {opened_after:?} after the freeze; refresh told in {refused_in:?}; closed {closed_after:?} after the thaw");
 }
+
+/// beat's own Redis (the sources' limits and the full refresh's stacked limit) frozen: no
+/// source can be asked, and beat says the outage is its own, not the providers': a basic and a
+/// full refresh are 503 + `Retry-After` saying the refresh limits cannot be checked (a basic
+/// refresh was a 502 blaming every source, none of which had been asked), and a queued task
+/// waits for the store without spending an attempt or benching a credential.
+#[tokio::test]
+async fn with_its_limit_store_frozen_beat_names_its_own_outage_not_the_providers() {
+    let redis_port = testkit::stack().redis_single_port.expect("the test stack runs a single Redis node");
+    let relay = testkit::relay::Relay::to(redis_port).await;
+    let w = world_with(|cfg| {
+        cfg.redis_url = format!("redis://127.0.0.1:{}", relay.port).into();
+        cfg.workers = Some(crate::support::workers(Duration::from_millis(200)));
+    })
+    .await;
+    assert_eq!(w.get("/profiles/instagram/byhandle/before_the_freeze").await.0, 200);
+
+    relay.freeze();
+    for path in [
+        "/profiles/instagram/byhandle/during_the_freeze",
+        "/profiles/instagram/byhandle/during_it_too?full_refresh=true",
+    ] {
+        let (status, headers, body) = w.get(path).await;
+        assert_eq!(status, 503, "{path}: {body}");
+        assert_eq!(headers["retry-after"], "2", "{path}");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("refresh limits cannot be checked") && !detail.contains("every source failed"),
+            "{path}: {detail}"
+        );
+    }
+    let (status, body) = enqueue(&w, "queued_during_the_freeze").await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["task"]["id"].as_i64().unwrap();
+    let task = || async {
+        sqlx::query_as::<_, (String, i32, Option<String>)>(
+            "SELECT status, attempts, last_error FROM scrape_task WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&w.pg.pool)
+        .await
+        .unwrap()
+    };
+    let deferred = testkit::eventually(Duration::from_secs(20), || async {
+        let (status, _, error) = task().await;
+        status == "PENDING" && error.is_some_and(|e| e.contains("refresh limits cannot be checked"))
+    })
+    .await;
+    let (status, attempts, error) = task().await;
+    assert!(deferred, "{status} {attempts} {error:?}");
+    assert_eq!(attempts, 0, "waiting for beat's own store spends no attempt");
+    let benched: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM credential WHERE disabled_till > now() OR failure_count > 0")
+            .fetch_one(&w.pg.pool)
+            .await
+            .unwrap();
+    assert_eq!(benched, 0, "no credential is blamed for beat's outage");
+
+    relay.thaw();
+    assert!(
+        testkit::eventually(Duration::from_secs(15), || async {
+            w.get("/profiles/instagram/byhandle/after_the_freeze").await.0 == 200
+        })
+        .await
+    );
+}
