@@ -243,24 +243,18 @@ pub fn watch(breaker: &Breaker, settings: ProbeSettings, mut probe: impl Probe) 
             if probe.retired() {
                 return;
             }
-            let outcome = tokio::time::timeout(settings.deadline, probe.check()).await;
+            let failure = match tokio::time::timeout(settings.deadline, probe.check()).await {
+                Ok(Ok(())) => None,
+                Ok(Err(why)) => Some(why),
+                Err(_) => Some(format!("no answer within {} ms", settings.deadline.as_millis())),
+            };
             let Some(state) = weak.upgrade() else { return };
             let breaker = Breaker { gauge, name, threshold, cooldown, state };
-            match outcome {
-                Ok(Ok(())) => breaker.release(),
-                Ok(Err(why)) => {
+            match failure {
+                None => breaker.release(),
+                Some(why) => {
                     if !matches!(*breaker.state.lock().expect("breaker lock"), State::Held) {
                         tracing::warn!(dependency = name, error = %why, "probe failed; failing fast until it is answered");
-                    }
-                    breaker.hold_open();
-                }
-                Err(_) => {
-                    if !matches!(*breaker.state.lock().expect("breaker lock"), State::Held) {
-                        tracing::warn!(
-                            dependency = name,
-                            deadline_ms = settings.deadline.as_millis() as u64,
-                            "probe unanswered; failing fast until it is answered"
-                        );
                     }
                     breaker.hold_open();
                 }
