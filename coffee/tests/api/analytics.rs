@@ -24,6 +24,24 @@ async fn timeseries_at_each_granularity() {
     let (_, months) =
         app.get(SAAS, "/coffee/analytics/instagram/2/timeseries?from=2026-09-01&to=2026-10-31&granularity=month").await;
     assert_eq!(months.as_array().unwrap().len(), 2);
+    // a range starting inside a week or a month: its first bucket starts at `from`, not before
+    // (2026-09-03 is a Thursday), and the next ones on their Monday or first day
+    for (granularity, second) in [("week", "2026-09-07"), ("month", "2026-10-01")] {
+        let (status, points) = app
+            .get(
+                SAAS,
+                &format!(
+                    "/coffee/analytics/instagram/2/timeseries?from=2026-09-03&to=2026-10-31&granularity={granularity}"
+                ),
+            )
+            .await;
+        assert_eq!(status, 200, "{points}");
+        assert_eq!(
+            (points[0]["date"].as_str(), points[1]["date"].as_str()),
+            (Some("2026-09-03"), Some(second)),
+            "{granularity}"
+        );
+    }
 
     for bad in [
         "from=2026-10-31&to=2026-10-01",

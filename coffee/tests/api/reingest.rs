@@ -162,7 +162,8 @@ impl Truth<'_> {
                 Granularity::Day => r.date,
                 Granularity::Week => r.date - Duration::days(i64::from(r.date.weekday().num_days_from_monday())),
                 Granularity::Month => month_of(r.date),
-            };
+            }
+            .max(from);
             buckets.insert(
                 bucket,
                 Point {

@@ -14,6 +14,9 @@ use crate::core::error::StoreResult;
 use crate::core::observe::Store;
 use crate::domain::Platform;
 
+/// A series' buckets: days, calendar weeks (Monday to Sunday) or calendar months. A bucket is
+/// dated by its first day within the asked range: the first week or month starts at `from`
+/// when `from` falls inside it, so no point is dated before the range asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Granularity {
@@ -23,7 +26,8 @@ pub enum Granularity {
     Month,
 }
 
-/// One point of a profile's series: the last reported values in the bucket.
+/// One point of a profile's series: the last reported values in the bucket, dated by the
+/// bucket's first day within the asked range (see [`Granularity`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Row, ToSchema)]
 pub struct Point {
     #[serde(deserialize_with = "clickhouse::serde::chrono::date::deserialize")]
@@ -128,11 +132,13 @@ pub trait AnalyticsDao {
 pub struct ChAnalyticsDao;
 pub struct PgAnalyticsDao;
 
-fn ch_bucket(g: Granularity) -> &'static str {
+/// The bucket of day `d` for a week or month series from `from` (a date, so the literal
+/// carries no input text).
+fn ch_bucket(g: Granularity, from: NaiveDate) -> String {
     match g {
-        Granularity::Day => "d",
-        Granularity::Week => "toMonday(d)",
-        Granularity::Month => "toStartOfMonth(d)",
+        Granularity::Day => "d".to_owned(),
+        Granularity::Week => format!("greatest(toMonday(d), toDate('{from}'))"),
+        Granularity::Month => format!("greatest(toStartOfMonth(d), toDate('{from}'))"),
     }
 }
 
@@ -199,7 +205,7 @@ impl AnalyticsDao for ChAnalyticsDao {
                        FROM social_profile_time_series \
                        WHERE platform = ? AND profile_id = ? AND date >= toDate(?) AND date <= toDate(?) GROUP BY date) \
                  GROUP BY date ORDER BY date",
-                    bucket = ch_bucket(g)
+                    bucket = ch_bucket(g, from)
                 )
             };
             Ok(ctx
@@ -319,11 +325,12 @@ impl AnalyticsDao for ChAnalyticsDao {
 }
 
 /// Rows of the Postgres baseline, decoded from sqlx and converted to the shared shapes.
+/// As [`ch_bucket`]; `$3` is `from`.
 fn pg_bucket(g: Granularity) -> &'static str {
     match g {
         Granularity::Day => "date",
-        Granularity::Week => "date_trunc('week', date)::date",
-        Granularity::Month => "date_trunc('month', date)::date",
+        Granularity::Week => "greatest(date_trunc('week', date)::date, $3)",
+        Granularity::Month => "greatest(date_trunc('month', date)::date, $3)",
     }
 }
 
