@@ -30,7 +30,8 @@ use coffee::core::context::RequestContext;
 use coffee::core::postgres::PgSession;
 use coffee::domain::Platform;
 use coffee::modules::analytics::dao::{
-    AnalyticsDao, ChAnalyticsDao, Granularity, Metric, MonthRow, MonthlyStat, PgAnalyticsDao,
+    AnalyticsDao, ChAnalyticsDao, Granularity, Metric, MonthRow, MonthlyStat, PgAnalyticsDao, FIRST_DAY_NEWEST_LOAD,
+    LAST_DAY_NEWEST_LOAD,
 };
 use serde_json::{json, Value};
 use sqlx::Connection;
@@ -156,20 +157,32 @@ fn last_month() -> NaiveDate {
 }
 
 /// The monthly queries from the raw ClickHouse series, each day's newest load counting, as the
-/// aggregates count it.
-const CH_RAW_MONTHLY_GROWTH: &str = "SELECT month, count() AS profiles, sum(f0) AS followers_start, sum(f1) AS followers_end FROM \
-       (SELECT toStartOfMonth(date) AS month, profile_id, argMin(followers, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(4294967295 - toUInt32(ingested_at)))) AS f0, \
-               argMax(followers, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS f1 \
-        FROM social_profile_time_series WHERE platform = 'instagram' AND date >= toDate(?) AND date < addMonths(toDate(?), 1) \
-        GROUP BY month, profile_id) \
-     GROUP BY month ORDER BY month";
-const CH_RAW_TOP_GROWTH: &str = "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
-       (SELECT profile_id, argMax(category, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS category, \
-               argMin(followers, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(4294967295 - toUInt32(ingested_at)))) AS followers_start, argMax(followers, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS followers_end, \
-               argMax(engagement_rate, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS engagement_rate, argMax(avg_views, bitOr(bitShiftLeft(toUInt64(toUInt16(date)), 32), toUInt64(toUInt32(ingested_at)))) AS avg_views \
-        FROM social_profile_time_series WHERE platform = 'instagram' AND date >= toDate(?) AND date < addMonths(toDate(?), 1) \
-        GROUP BY profile_id) \
-     ORDER BY toInt64(followers_end) - toInt64(followers_start) DESC, profile_id LIMIT 100";
+/// aggregates count it (ordered by the DAO's own keys).
+fn ch_raw_monthly_growth() -> String {
+    format!(
+        "SELECT month, count() AS profiles, sum(f0) AS followers_start, sum(f1) AS followers_end FROM \
+           (SELECT toStartOfMonth(date) AS month, profile_id, argMin(followers, {first}) AS f0, argMax(followers, {last}) AS f1 \
+            FROM social_profile_time_series WHERE platform = 'instagram' AND date >= toDate(?) AND date < addMonths(toDate(?), 1) \
+            GROUP BY month, profile_id) \
+         GROUP BY month ORDER BY month",
+        first = FIRST_DAY_NEWEST_LOAD,
+        last = LAST_DAY_NEWEST_LOAD
+    )
+}
+
+fn ch_raw_top_growth() -> String {
+    format!(
+        "SELECT profile_id, category, followers_start, followers_end, engagement_rate, avg_views FROM \
+           (SELECT profile_id, argMax(category, {last}) AS category, argMin(followers, {first}) AS followers_start, \
+                   argMax(followers, {last}) AS followers_end, argMax(engagement_rate, {last}) AS engagement_rate, \
+                   argMax(avg_views, {last}) AS avg_views \
+            FROM social_profile_time_series WHERE platform = 'instagram' AND date >= toDate(?) AND date < addMonths(toDate(?), 1) \
+            GROUP BY profile_id) \
+         ORDER BY toInt64(followers_end) - toInt64(followers_start) DESC, profile_id LIMIT 100",
+        first = FIRST_DAY_NEWEST_LOAD,
+        last = LAST_DAY_NEWEST_LOAD
+    )
+}
 
 /// Postgres's equivalent of ClickHouse's monthly aggregates: one row per platform, month and
 /// profile with its month-start and month-end values.
@@ -194,9 +207,9 @@ const PG_SUMMARY_TOP_GROWTH: &str =
 async fn ch_raw(client: &clickhouse::Client, q: Query) -> Option<usize> {
     let bind = |sql| client.query(sql).bind(first_month().to_string()).bind(last_month().to_string());
     Some(match q {
-        Query::MonthlyGrowth => bind(CH_RAW_MONTHLY_GROWTH).fetch_all::<MonthRow>().await.unwrap().len(),
+        Query::MonthlyGrowth => bind(&ch_raw_monthly_growth()).fetch_all::<MonthRow>().await.unwrap().len(),
         Query::TopGrowth => client
-            .query(CH_RAW_TOP_GROWTH)
+            .query(&ch_raw_top_growth())
             .bind(last_month().to_string())
             .bind(last_month().to_string())
             .fetch_all::<MonthlyStat>()
