@@ -1,0 +1,2 @@
+-- The new table takes the name every reader and writer uses.
+RENAME TABLE social_profile_time_series TO social_profile_time_series_by_month, social_profile_time_series_by_year TO social_profile_time_series

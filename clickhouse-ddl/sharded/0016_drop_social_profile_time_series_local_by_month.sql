@@ -1,0 +1,2 @@
+-- The old layout's copy is no longer read.
+DROP TABLE IF EXISTS social_profile_time_series_local_by_month
