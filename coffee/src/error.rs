@@ -17,6 +17,8 @@ pub enum ApiError {
     #[error("{0}")]
     PaymentRequired(String),
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
@@ -87,6 +89,7 @@ impl ApiError {
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, Some(m.clone())),
             Self::Unauthorized(m) => (StatusCode::UNAUTHORIZED, Some(m.clone())),
             Self::PaymentRequired(m) => (StatusCode::PAYMENT_REQUIRED, Some(m.clone())),
+            Self::Forbidden(m) => (StatusCode::FORBIDDEN, Some(m.clone())),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, Some(m.clone())),
             Self::Conflict(m) => (StatusCode::CONFLICT, Some(m.clone())),
             Self::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, Some(m.clone())),

@@ -52,7 +52,7 @@ use crate::core::clickhouse::ChPool;
 use crate::core::middleware::{context::context, session::session};
 use crate::modules::identity::tokens::TokenKeys;
 use crate::modules::usage::log::UsageLog;
-use crate::modules::{analytics, collection, identity, leaderboard, partner, profile, usage};
+use crate::modules::{analytics, api_key, collection, identity, leaderboard, partner, profile, usage};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -71,6 +71,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(usage::api::router())
         .merge(identity::api::router())
         .merge(partner::api::router())
+        .merge(api_key::api::router())
 }
 
 /// The OpenAPI 3 document of every API route.

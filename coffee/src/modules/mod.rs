@@ -3,6 +3,7 @@
 //! SQL the DAO does not express.
 
 pub mod analytics;
+pub mod api_key;
 pub mod collection;
 pub mod identity;
 pub mod leaderboard;

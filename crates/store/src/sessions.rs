@@ -30,7 +30,7 @@ pub enum CacheError {
     /// Redis failed repeatedly and is not asked for this long.
     #[error("redis failed repeatedly and is not asked for {0:?}")]
     CircuitOpen(Duration),
-    #[error("cached session is unreadable: {0}")]
+    #[error("a cached value is unreadable: {0}")]
     Unreadable(#[from] serde_json::Error),
 }
 
@@ -107,7 +107,10 @@ impl SessionCache {
         format!("{}{INVALIDATION_CHANNEL}", self.prefix)
     }
 
-    async fn bounded<T>(&self, fut: impl std::future::Future<Output = redis::RedisResult<T>>) -> Result<T, CacheError> {
+    pub(crate) async fn bounded<T>(
+        &self,
+        fut: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, CacheError> {
         self.breaker.call(self.timeout, fut, redis_unavailable).await.map_err(|e| match e {
             Guarded::Open(wait) => CacheError::CircuitOpen(wait),
             Guarded::TimedOut(deadline) => CacheError::Timeout(deadline),
@@ -117,54 +120,84 @@ impl SessionCache {
 
     /// The cached session `sid`, if any. A value for another sid is treated as absent.
     pub async fn get(&self, sid: &str) -> Result<Option<SessionInfo>, CacheError> {
-        let mut conn = self.conn.clone();
-        let key = session_key(&self.prefix, sid);
-        let raw: Option<String> = self.bounded(redis::cmd("GET").arg(&key).query_async(&mut conn)).await?;
-        match raw {
-            None => Ok(None),
-            Some(json) => {
-                let session: SessionInfo = serde_json::from_str(&json)?;
-                Ok((session.sid == sid).then_some(session))
-            }
-        }
+        let session: Option<SessionInfo> = self.get_json(&session_key(&self.prefix, sid)).await?;
+        Ok(session.filter(|s| s.sid == sid))
     }
 
     /// Caches a live session until it expires, unless it has been revoked.
     pub async fn put(&self, session: &SessionInfo) -> Result<Put, CacheError> {
         let ttl_ms = (session.expires_at - Utc::now()).num_milliseconds();
-        if ttl_ms <= 0 {
-            return Ok(Put::Stored);
-        }
-        let value = serde_json::to_string(session)?;
-        let mut conn = self.conn.clone();
-        let mut call = self.put.prepare_invoke();
-        call.key(session_key(&self.prefix, &session.sid))
-            .key(revoked_key(&self.prefix, &session.sid))
-            .arg(value)
-            .arg(ttl_ms);
-        let stored: i64 = self.bounded(call.invoke_async(&mut conn)).await?;
-        Ok(if stored == 1 { Put::Stored } else { Put::Revoked })
+        let (live, tombstone) = (session_key(&self.prefix, &session.sid), revoked_key(&self.prefix, &session.sid));
+        self.put_unless_revoked(live, tombstone, session, ttl_ms).await
     }
 
     /// Revokes `sid` until `until` (the token's expiry): tombstone, delete, announce.
     pub async fn revoke(&self, sid: &str, until: DateTime<Utc>) -> Result<(), CacheError> {
         // at least a minute, so a token within the verifier's leeway is still refused
         let ttl_ms = (until - Utc::now()).num_milliseconds().max(60_000);
+        self.revoke_and_announce(session_key(&self.prefix, sid), revoked_key(&self.prefix, sid), ttl_ms, sid).await
+    }
+
+    /// The key prefix (`REDIS_KEY_PREFIX`) every key here starts with.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// A connection to the cluster (cheap: a handle on the shared one).
+    pub(crate) fn connection(&self) -> ClusterConnection {
+        self.conn.clone()
+    }
+
+    /// A cached JSON value, if any.
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, CacheError> {
+        let mut conn = self.conn.clone();
+        let raw: Option<String> = self.bounded(redis::cmd("GET").arg(key).query_async(&mut conn)).await?;
+        Ok(raw.map(|json| serde_json::from_str(&json)).transpose()?)
+    }
+
+    /// Caches `value` at `live` for `ttl_ms` (nothing if that is not positive), unless the
+    /// `tombstone` exists: one script, so a revocation cannot fall between check and write.
+    pub(crate) async fn put_unless_revoked<T: serde::Serialize>(
+        &self,
+        live: String,
+        tombstone: String,
+        value: &T,
+        ttl_ms: i64,
+    ) -> Result<Put, CacheError> {
+        if ttl_ms <= 0 {
+            return Ok(Put::Stored);
+        }
+        let value = serde_json::to_string(value)?;
+        let mut conn = self.conn.clone();
+        let mut call = self.put.prepare_invoke();
+        call.key(live).key(tombstone).arg(value).arg(ttl_ms);
+        let stored: i64 = self.bounded(call.invoke_async(&mut conn)).await?;
+        Ok(if stored == 1 { Put::Stored } else { Put::Revoked })
+    }
+
+    /// Sets `tombstone` for `ttl_ms`, deletes `live` and publishes `message` on the
+    /// invalidation channel, in one script.
+    pub(crate) async fn revoke_and_announce(
+        &self,
+        live: String,
+        tombstone: String,
+        ttl_ms: i64,
+        message: &str,
+    ) -> Result<(), CacheError> {
         let mut conn = self.conn.clone();
         let mut call = self.revoke.prepare_invoke();
-        call.key(session_key(&self.prefix, sid))
-            .key(revoked_key(&self.prefix, sid))
-            .arg(ttl_ms)
-            .arg(self.channel())
-            .arg(sid);
+        call.key(live).key(tombstone).arg(ttl_ms).arg(self.channel()).arg(message);
         let _: i64 = self.bounded(call.invoke_async(&mut conn)).await?;
         Ok(())
     }
 
     /// Whether `sid` carries a revocation marker.
     pub async fn is_revoked(&self, sid: &str) -> Result<bool, CacheError> {
+        self.exists(&revoked_key(&self.prefix, sid)).await
+    }
+
+    pub(crate) async fn exists(&self, key: &str) -> Result<bool, CacheError> {
         let mut conn = self.conn.clone();
-        let key = revoked_key(&self.prefix, sid);
-        self.bounded(redis::cmd("EXISTS").arg(&key).query_async(&mut conn)).await
+        self.bounded(redis::cmd("EXISTS").arg(key).query_async(&mut conn)).await
     }
 }

@@ -7,6 +7,7 @@
 //!
 //! Parsing is strict: a malformed header is an error, never silently ignored.
 
+mod api_key;
 mod auth;
 mod headers;
 mod identity;
@@ -15,6 +16,10 @@ mod session;
 mod signing;
 mod token;
 
+pub use api_key::{
+    api_key_invalidation, api_key_key, api_key_of_invalidation, api_key_revoked_key, ApiKey, ApiKeyInfo,
+    KeyFormatError, KeyHash, KeyScope, KeyVerdict, API_CLIENT_TYPE, KEY_PREFIX,
+};
 pub use auth::{DownstreamAuth, DownstreamAuthError};
 pub use headers::{strip_tenant_headers, TENANT_HEADERS};
 pub use headers::{ACCOUNT_ID, AUTHORIZATION, CLIENT_ID, CLIENT_TYPE, DEVICE_ID, PARTNER_ID, PLAN_TYPE};

@@ -15,6 +15,7 @@ pub const TENANT_SIGNING_SECRET: &str = "dGVzdC1vbmx5LXRlbmFudC1zaWduaW5nLWtleS0
 pub mod bench;
 pub mod contract;
 pub mod freeze;
+pub mod logs;
 pub mod redis_cluster;
 pub mod relay;
 

@@ -2,7 +2,8 @@
 //! recorded in Postgres with `revocation_pending`; this loop tells Redis (tombstone, delete,
 //! announce) until it has, so a gateway never serves a revoked session for longer than Redis is
 //! unreachable plus one interval. Revoking twice is harmless, so a crash between the Redis
-//! step and clearing the flag only repeats work.
+//! step and clearing the flag only repeats work. Each pass also carries API key revocations
+//! ([`crate::modules::api_key::revocations`]), which fail and recover the same way.
 
 use std::time::Duration;
 
@@ -25,7 +26,11 @@ pub fn spawn(pg: sqlx::PgPool, sessions: SessionCache, every: Duration, stop: Ca
                 () = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            match tokio::time::timeout(PASS_DEADLINE, propagate(&pg, &sessions)).await {
+            let pass = async {
+                propagate(&pg, &sessions).await?;
+                crate::modules::api_key::revocations::propagate(&pg, &sessions).await
+            };
+            match tokio::time::timeout(PASS_DEADLINE, pass).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "revocation propagation failed; will retry"),
                 Err(_) => tracing::warn!("revocation propagation unanswered within {PASS_DEADLINE:?}; will retry"),
