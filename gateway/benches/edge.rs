@@ -2,7 +2,8 @@
 //! gateway`), written to `bench/results/gateway.{md,json}`:
 //!
 //! 1. **Auth decision** on a memory hit: the JWT check, the session from the in-process tier and
-//!    the partner's plan (what every authenticated request pays before its limits), and the
+//!    the partner's plan (what every authenticated request pays before its limits); the same for
+//!    an API key (its checksum and hash, the key from the in-process tier, the plan); and the
 //!    session tiers one by one (memory, Redis Cluster, coffee's identity on Postgres).
 //! 2. **Edge limit**: one partner+client decision (one script on the Redis Cluster).
 //! 3. **End to end**: release builds of coffee and the gateway as their own processes, and
@@ -237,12 +238,16 @@ async fn main() {
 
     let mut headers = axum::http::HeaderMap::new();
     headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
-    gateway::auth::caller(&state, &headers).await.expect("warm: session and plan cached");
+    gateway::auth::caller(&state, &headers, std::net::Ipv4Addr::LOCALHOST.into())
+        .await
+        .expect("warm: session and plan cached");
     let mut decision = Vec::with_capacity(SAMPLES);
     let mut jwt = Vec::with_capacity(SAMPLES);
     for _ in 0..SAMPLES {
         let started = Instant::now();
-        let caller = gateway::auth::caller(&state, &headers).await.expect("a live session");
+        let caller = gateway::auth::caller(&state, &headers, std::net::Ipv4Addr::LOCALHOST.into())
+            .await
+            .expect("a live session");
         decision.push(started.elapsed().as_secs_f64() * 1e6);
         std::hint::black_box(caller);
         let started = Instant::now();
@@ -250,6 +255,33 @@ async fn main() {
         jwt.push(started.elapsed().as_secs_f64() * 1e6);
     }
     let (decision, jwt) = (stats(decision), stats(jwt));
+
+    // the same decision for an API key held in memory (its partner's plan is cached above)
+    let api_key = tenancy::ApiKey::generate();
+    let info = tenancy::ApiKeyInfo {
+        key_id: 1,
+        client_id: "key_bench".into(),
+        partner_id,
+        user_id: None,
+        name: "bench".into(),
+        scope: tenancy::KeyScope::Read,
+        expires_at: None,
+        key_hash: api_key.hash().hex(),
+    };
+    state.keys.remember(&api_key, info).await;
+    state.keys.run_pending_tasks().await;
+    let mut key_headers = axum::http::HeaderMap::new();
+    key_headers.insert("x-api-key", api_key.expose().parse().unwrap());
+    let mut key_decision = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let started = Instant::now();
+        let caller = gateway::auth::caller(&state, &key_headers, std::net::Ipv4Addr::LOCALHOST.into())
+            .await
+            .expect("a live key");
+        key_decision.push(started.elapsed().as_secs_f64() * 1e6);
+        std::hint::black_box(caller);
+    }
+    let key_decision = stats(key_decision);
 
     let mut limit = Vec::with_capacity(TIER_SAMPLES);
     let who = gateway::limits::PartnerCaller { plan: tenancy::PlanType::Saas, partner_id, client: "bench" };
@@ -606,6 +638,7 @@ async fn main() {
          partner's plan from the plan cache, {SAMPLES} samples. Target: p50 < 5 µs.\n\n\
          | step | p50 (µs) | p95 (µs) | p99 (µs) |\n|---|---|---|---|\n\
          | whole decision | {:.2} | {:.2} | {:.2} |\n| of which the JWT check | {:.2} | {:.2} | {:.2} |\n\
+         | the same for an API key (shape and checksum, SHA-256, the key from the in-process tier, the plan) | {:.2} | {:.2} | {:.2} |\n\
          | edge limit (partner + client; one Redis Cluster script per lease of 20) | {:.1} | {:.1} | {:.1} |\n\n\
          Session tiers alone (`SessionTiers::resolve`, {TIER_SAMPLES} samples, the session placed so only that tier has it):\n\n\
          | tier | p50 (µs) | p95 (µs) | p99 (µs) | p50 vs memory |\n|---|---|---|---|---|\n",
@@ -618,6 +651,9 @@ async fn main() {
         jwt.p50,
         jwt.p95,
         jwt.p99,
+        key_decision.p50,
+        key_decision.p95,
+        key_decision.p99,
         limit.p50,
         limit.p95,
         limit.p99,
@@ -712,6 +748,7 @@ async fn main() {
         "machine": machine,
         "auth_decision_us": {"n": decision.n, "p50": decision.p50, "p95": decision.p95, "p99": decision.p99},
         "jwt_us": {"p50": jwt.p50, "p95": jwt.p95, "p99": jwt.p99},
+        "api_key_decision_us": {"n": key_decision.n, "p50": key_decision.p50, "p95": key_decision.p95, "p99": key_decision.p99},
         "edge_limit_us": {"p50": limit.p50, "p95": limit.p95, "p99": limit.p99},
         "tiers": tiers_json,
         "end_to_end": {"seconds": seconds, "rounds": rounds, "segment_seconds": segment_secs, "runs": runs, "ratios": ratios},

@@ -46,6 +46,9 @@ pub struct Config {
     /// `INVALIDATION_PING_MS`: how often the invalidation subscription is pinged; an unanswered
     /// ping means the connection is dead and the in-process sessions are dropped.
     pub invalidation_ping: Duration,
+    /// `API_KEY_USE_REPORT_MS`: how often the API keys used since the last report are sent to
+    /// Redis (one command), where the key list reads their last use.
+    pub api_key_use_report: Duration,
     /// `CORS_ORIGINS`: browser origins allowed to call the API (comma-separated; empty: none).
     pub cors_origins: Vec<String>,
     /// `DASHBOARD_DIR`: the built partner dashboard (a folder with `index.html` and hashed
@@ -66,6 +69,8 @@ pub struct Config {
 /// - `RATE_LIMIT_CLIENT`: per client (`x-bb-client-id`, else the user), decided with the plan's;
 /// - `RATE_LIMIT_IP`: per client IP on routes without a session;
 /// - `RATE_LIMIT_LOGIN`: per email and IP on `/identity/login`, decided with the IP's;
+/// - `RATE_LIMIT_KEY_FAILURES`: refused API keys per client IP (default 10 a minute); past it,
+///   that IP's key checks that memory cannot answer are refused (429) before any lookup;
 /// - `RATE_LIMIT_LEASE` (default 20): units a gateway may take per round trip and spend in
 ///   process, for generous limits (at most a tenth of a stack's tightest level, so tight limits
 ///   stay exact; see `ratelimit::lease`).
@@ -76,6 +81,7 @@ pub struct EdgeLimits {
     pub paid: StackPolicy,
     pub public: StackPolicy,
     pub login: StackPolicy,
+    pub key_failures: StackPolicy,
     /// How many of each partner stack's levels, the last ones (from `RATE_LIMIT_CLIENT`), are
     /// keyed per client; the others are keyed per partner.
     pub client_levels: usize,
@@ -118,6 +124,7 @@ impl EdgeLimits {
         let client = parse(env, "RATE_LIMIT_CLIENT", "client=20/1s");
         let ip = parse(env, "RATE_LIMIT_IP", "ip=20/1s");
         let login = parse(env, "RATE_LIMIT_LOGIN", "login=10/1m");
+        let key_failures = parse(env, "RATE_LIMIT_KEY_FAILURES", "key_failures=10/1m");
         let plan = |env: &mut Env, var: &str, name: &str, default: &str| {
             let levels = [parse(env, var, default), client.clone()].concat();
             build(env, var, name, levels)
@@ -128,6 +135,7 @@ impl EdgeLimits {
             paid: plan(env, "RATE_LIMIT_PAID", "edge_paid", "partner=200/1s"),
             public: build(env, "RATE_LIMIT_IP", "edge_public", ip.clone()),
             login: build(env, "RATE_LIMIT_LOGIN", "edge_login", [ip, login].concat()),
+            key_failures: build(env, "RATE_LIMIT_KEY_FAILURES", "edge_key_failures", key_failures),
             client_levels: client.len(),
         }
     }
@@ -152,6 +160,7 @@ impl Config {
             identity_timeout: env.millis("IDENTITY_TIMEOUT_MS", 2000),
             identity_breaker: env.breaker("IDENTITY"),
             invalidation_ping: env.millis("INVALIDATION_PING_MS", 5000),
+            api_key_use_report: env.millis("API_KEY_USE_REPORT_MS", 5000),
             cors_origins: env.list("CORS_ORIGINS"),
             dashboard_dir: env.optional("DASHBOARD_DIR"),
             limits,
@@ -187,6 +196,7 @@ impl Config {
         for (name, zero) in [
             ("IDENTITY_TIMEOUT_MS", cfg.identity_timeout.is_zero()),
             ("INVALIDATION_PING_MS", cfg.invalidation_ping.is_zero()),
+            ("API_KEY_USE_REPORT_MS", cfg.api_key_use_report.is_zero()),
             ("SESSION_CACHE_CAPACITY", cfg.session_cache_capacity == 0),
         ] {
             if zero {

@@ -15,6 +15,12 @@ pub enum AuthFailure {
     Expired,
     NotYetValid,
     Revoked,
+    KeyMalformed,
+    KeyMistyped,
+    KeyUnknown,
+    KeyRevoked,
+    KeyExpired,
+    KeyPartnerInactive,
 }
 
 impl AuthFailure {
@@ -26,6 +32,12 @@ impl AuthFailure {
             Self::Expired => "the bearer token has expired",
             Self::NotYetValid => "the bearer token is not valid yet",
             Self::Revoked => "the session has ended (logged out or expired)",
+            Self::KeyMalformed => "the API key is malformed",
+            Self::KeyMistyped => "the API key's checksum does not match: it was mistyped or cut short",
+            Self::KeyUnknown => "no such API key",
+            Self::KeyRevoked => "the API key has been revoked",
+            Self::KeyExpired => "the API key has expired",
+            Self::KeyPartnerInactive => "the API key's partner is not active",
         }
     }
 
@@ -37,6 +49,19 @@ impl AuthFailure {
         }
     }
 
+    /// Whether this is an API key's refusal (those count against the client's IP).
+    pub fn is_key(self) -> bool {
+        matches!(
+            self,
+            Self::KeyMalformed
+                | Self::KeyMistyped
+                | Self::KeyUnknown
+                | Self::KeyRevoked
+                | Self::KeyExpired
+                | Self::KeyPartnerInactive
+        )
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Missing => "missing",
@@ -45,6 +70,12 @@ impl AuthFailure {
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",
             Self::Revoked => "revoked",
+            Self::KeyMalformed => "key_malformed",
+            Self::KeyMistyped => "key_mistyped",
+            Self::KeyUnknown => "key_unknown",
+            Self::KeyRevoked => "key_revoked",
+            Self::KeyExpired => "key_expired",
+            Self::KeyPartnerInactive => "key_partner_inactive",
         }
     }
 }
@@ -57,6 +88,8 @@ pub enum GatewayError {
     UnknownModule(String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    PaymentRequired(String),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(u64),
     #[error("too many requests")]
@@ -101,6 +134,7 @@ impl IntoResponse for GatewayError {
             }
             Self::UnknownModule(_) => (StatusCode::NOT_FOUND, self.to_string()),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
+            Self::PaymentRequired(m) => (StatusCode::PAYMENT_REQUIRED, m.clone()),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()),
             Self::Upstream { what, .. } => {
                 tracing::error!(error = %self, "upstream failure");

@@ -110,6 +110,14 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         config.redis.timeout,
         Breaker::new("gateway_breaker_open", "redis_cluster", config.redis.breaker),
     );
+    let keys = Arc::new(session::keys::KeyTiers::new(
+        cache.clone(),
+        identity.clone(),
+        config.session_cache_ttl,
+        config.session_cache_capacity,
+        config.session_cache_ttl + config.server.request_timeout,
+        config.hooks.clone(),
+    ));
     let sessions = Arc::new(SessionTiers::new(
         cache,
         identity,
@@ -125,11 +133,12 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
     session::invalidation::listen(
         config.redis.clone(),
         &config.redis_key_prefix,
-        sessions.clone(),
+        session::invalidation::Listeners { sessions: sessions.clone(), keys: keys.clone() },
         config.invalidation_ping,
         background.clone(),
     )
     .await;
+    keys.clone().spawn_reporter(config.api_key_use_report, background.clone());
     // guarded from here on, so a failure below ends the listener too
     let background = background.drop_guard();
     sample_cache_size(&sessions);
@@ -161,6 +170,7 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         },
         documents: openapi::Documents::new(http.clone(), config.identity_timeout, &config.coffee_url, &config.beat_url),
         sessions,
+        keys,
         redis,
         config,
         _background: background,

@@ -3,7 +3,9 @@
 //! - a partner's requests, by plan, together with its client's (`x-bb-client-id`, else the user);
 //! - requests without a session, per client IP;
 //! - `/identity/login`, per client IP and per email+IP, so password guessing and argon2-burning
-//!   floods stop at the edge.
+//!   floods stop at the edge;
+//! - refused API keys, per client IP: a flood of guessed or stale keys stops at the edge
+//!   before it reaches Redis or coffee.
 //!
 //! Every limited response carries `RateLimit-Policy` and `RateLimit`; a rejection is a 429
 //! problem with `Retry-After`. The stacks fail open: when Redis is down or slower than
@@ -70,6 +72,37 @@ impl EdgeLimiter {
         let email_at_ip = format!("{}|{ip}", email.trim().to_lowercase());
         // the IP's levels come first
         self.decide(&self.limits.login, &ip, |i| if i < ip_levels { &ip } else { &email_at_ip }).await
+    }
+
+    /// Whether `ip` may still present keys the edge has to look up (charges nothing).
+    pub async fn key_lookups_allowed(&self, ip: IpAddr) -> Result<(), GatewayError> {
+        let ip = ip.to_string();
+        let policy = &self.limits.key_failures;
+        let mut stack = self.limiter.stack(policy).shard(&ip);
+        for limit in policy.limits() {
+            stack = stack.key(limit.name(), &ip);
+        }
+        match stack.peek().await {
+            Ok(Decision::Rejected(rejected)) => Err(GatewayError::RateLimited(rejected)),
+            // a peek charges nothing, so an exhausted level shows as nothing remaining
+            Ok(Decision::Admitted(admitted)) => match admitted.levels.iter().find(|l| l.remaining == 0) {
+                Some(level) => Err(GatewayError::RateLimited(ratelimit::Rejected {
+                    level: level.name.clone(),
+                    retry_after: level.window / u32::try_from(level.quota.max(1)).unwrap_or(u32::MAX),
+                    levels: admitted.levels.clone(),
+                    local: false,
+                })),
+                None => Ok(()),
+            },
+            // the limits fail open
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Counts a refused key against `ip`.
+    pub async fn key_refused(&self, ip: IpAddr) -> Result<RateLimitHeaders, GatewayError> {
+        let ip = ip.to_string();
+        self.decide(&self.limits.key_failures, &ip, |_| &ip).await
     }
 
     async fn decide<'k>(

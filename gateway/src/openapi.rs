@@ -1,7 +1,9 @@
 //! `GET /openapi.json`: the partner API as clients reach it through the gateway, in one OpenAPI
 //! document. coffee's modules appear as coffee publishes them and beat's under `/beat`. The
-//! document adds what the edge itself contributes: bearer authentication on every route except
-//! identity's, and the answers only the edge gives, as problems: 413 for a body over
+//! document adds what the edge itself contributes: authentication on every route except
+//! identity's (a session's bearer token, or an API key in `x-api-key` or as a bearer token; key
+//! management takes a session only), and the answers only the edge gives, as problems: 402 and
+//! 403 for an API key whose plan or scope does not allow the call, 413 for a body over
 //! `MAX_BODY_BYTES` and 502 for an upstream that cannot be reached. 401, 429, 503 and 504 are
 //! already declared by the services for the gateway.
 //!
@@ -146,7 +148,21 @@ pub fn edge_document(coffee: Value, mut beat: Value) -> Value {
         components.insert("schemas".to_owned(), Value::Object(schemas));
         components.insert(
             "securitySchemes".to_owned(),
-            json!({ "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } }),
+            json!({
+                "bearer": {
+                    "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                    "description": "A person's session token from POST /identity/login.",
+                },
+                "apiKey": {
+                    "type": "apiKey", "in": "header", "name": "x-api-key",
+                    "description": "A partner API key (bb_live_…), created at /coffee/api-keys. \
+                                    It may also be sent as Authorization: Bearer bb_live_…",
+                },
+                "apiKeyBearer": {
+                    "type": "http", "scheme": "bearer", "bearerFormat": "bb_live_ API key",
+                    "description": "A partner API key sent as a bearer token.",
+                },
+            }),
         );
     }
     let paths = doc.as_object_mut().map(|d| d.entry("paths").or_insert_with(|| json!({})));
@@ -156,13 +172,19 @@ pub fn edge_document(coffee: Value, mut beat: Value) -> Value {
         paths.insert(format!("/beat{path}"), item);
     }
     for (path, item) in paths.iter_mut() {
-        let public = path.starts_with("/identity/");
+        let access = if path.starts_with("/identity/") {
+            Access::Public
+        } else if path.starts_with("/coffee/api-keys") {
+            Access::SessionOnly
+        } else {
+            Access::SessionOrKey
+        };
         let Some(item) = item.as_object_mut() else { continue };
         for (method, op) in item.iter_mut() {
             if !["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
                 continue;
             }
-            add_edge_answers(op, public);
+            add_edge_answers(op, access, method == "get");
         }
     }
     doc
@@ -175,14 +197,39 @@ fn problem(description: &str) -> Value {
     })
 }
 
+/// Which credentials an operation takes at the edge.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Identity's routes: none.
+    Public,
+    /// Managing API keys: a person's session only (a key cannot manage keys).
+    SessionOnly,
+    /// Everything else: a session or an API key.
+    SessionOrKey,
+}
+
 /// What the edge adds to one operation: its security and the answers only the edge gives.
-fn add_edge_answers(op: &mut Value, public: bool) {
+fn add_edge_answers(op: &mut Value, access: Access, reads: bool) {
     let takes_body = op.get("requestBody").is_some();
     let Some(op) = op.as_object_mut() else { return };
-    if !public {
-        op.insert("security".to_owned(), json!([{ "bearer": [] }]));
+    match access {
+        Access::Public => {}
+        Access::SessionOnly => {
+            op.insert("security".to_owned(), json!([{ "bearer": [] }]));
+        }
+        Access::SessionOrKey => {
+            op.insert("security".to_owned(), json!([{ "bearer": [] }, { "apiKey": [] }, { "apiKeyBearer": [] }]));
+        }
     }
     let Some(responses) = op.entry("responses").or_insert_with(|| json!({})).as_object_mut() else { return };
+    if access == Access::SessionOrKey {
+        responses
+            .entry("402")
+            .or_insert_with(|| problem("an API key of a partner whose plan may not hold keys (FREE)"));
+        if !reads {
+            responses.entry("403").or_insert_with(|| problem("an API key whose scope does not allow writes"));
+        }
+    }
     if takes_body {
         responses.entry("413").or_insert_with(|| problem("the body is over the gateway's MAX_BODY_BYTES"));
     }
@@ -230,7 +277,9 @@ mod tests {
         assert!(doc["components"]["schemas"].get("TaskPage").is_none(), "a schema only the queue uses is left out");
         assert_eq!(doc["info"]["title"], "bulbul partner API");
         assert_eq!(doc["components"]["schemas"]["Task"], json!({ "type": "string" }));
-        assert_eq!(tasks["security"], json!([{ "bearer": [] }]));
+        assert_eq!(tasks["security"], json!([{ "bearer": [] }, { "apiKey": [] }, { "apiKeyBearer": [] }]));
+        assert!(tasks["responses"]["402"].is_object(), "a FREE partner's key");
+        assert_eq!(doc["components"]["securitySchemes"]["apiKey"]["name"], "x-api-key");
         assert!(tasks["responses"]["502"].is_object() && tasks["responses"].get("413").is_none());
         let login = &doc["paths"]["/identity/login"]["post"];
         assert!(login.get("security").is_none(), "identity's routes need no session");

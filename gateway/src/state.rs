@@ -17,11 +17,12 @@ pub struct Services {
     pub redis: redis::cluster_async::ClusterConnection,
     pub tokens: TokenVerifier,
     pub sessions: Arc<SessionTiers>,
+    pub keys: Arc<crate::session::keys::KeyTiers>,
     pub plans: PlanResolver,
     pub limits: EdgeLimiter,
     pub http: HttpClient,
     pub upstreams: crate::proxy::Upstreams,
     pub documents: crate::openapi::Documents,
-    /// Cancels the background work (the logout subscription) when the state is dropped.
+    /// Cancels the background work (the logout subscription, the key use reporter) when the state is dropped.
     pub(crate) _background: tokio_util::sync::DropGuard,
 }

@@ -27,6 +27,8 @@ pub fn env(coffee_url: &str, beat_url: &str, prefix: &str, redis: &RedisClusterC
         ("RATE_LIMIT_CLIENT", "client=100000/1s".to_owned()),
         ("RATE_LIMIT_IP", "ip=100000/1s".to_owned()),
         ("RATE_LIMIT_LOGIN", "login=100000/1s".to_owned()),
+        ("RATE_LIMIT_KEY_FAILURES", "key_failures=100000/1s".to_owned()),
+        ("API_KEY_USE_REPORT_MS", "200".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

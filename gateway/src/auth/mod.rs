@@ -6,11 +6,16 @@
 //! 3. Identity's own routes (login, logout, verify) need no session; they are limited per IP,
 //!    and login per email+IP too. A browser's `POST /identity/logout` with only its
 //!    `Authorization: Bearer` header is turned into the JSON body identity expects.
-//! 4. Every other route needs `Authorization: Bearer <token>`: the token is checked here
-//!    ([`token`]), the session's liveness through the session tiers, the partner's plan through
-//!    the plan resolver; then the partner's and client's limits; then the trusted values are
-//!    injected for the modules (partner, account, plan, and the downstream `Authorization`:
-//!    `userId~userName~isLoggedIn~accountId:`).
+//! 4. Every other route needs a credential: `Authorization: Bearer <token>` (a person's
+//!    session: the token is checked here ([`token`]), the session's liveness through the session
+//!    tiers) or an API key (`x-api-key: bb_live_…` or `Authorization: Bearer bb_live_…`: shape
+//!    and checksum here, liveness through the key tiers; refused keys are limited per IP, and
+//!    an IP past that limit is not looked up for any more). Then the partner's plan through the
+//!    plan resolver (a key needs SAAS or PAID: 402), a key's scope (a read-only key writing:
+//!    403), the partner's and client's limits (a key is its own client), and the trusted values
+//!    are injected for the modules (partner, account, plan, a key's client id with client type
+//!    `api`, and the downstream `Authorization`: `userId~userName~isLoggedIn~accountId:`). The
+//!    key itself never goes past the edge.
 //!
 //! Rate-limit headers are added to the module's response.
 
@@ -20,14 +25,18 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method};
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tenancy::{DownstreamAuth, TenantIdentity};
+use tenancy::{ApiKey, DownstreamAuth, KeyFormatError, TenantIdentity, API_CLIENT_TYPE};
 
 use crate::error::{AuthFailure, GatewayError};
 use crate::limits::PartnerCaller;
 use crate::proxy::declared_length;
+use crate::session::keys::CachedKey;
+use crate::session::{CachedSession, Fresh};
 use crate::state::AppState;
 
 /// Paths served without a session: identity authenticates these itself.
@@ -60,35 +69,17 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         // boxed: the hot path (a session's request) does not carry the login's larger future
         Box::pin(public(&state, req, identity)).await
     } else {
-        match caller(&state, req.headers()).await {
-            Ok(caller) => {
-                let client = match &identity.client_id {
-                    Some(id) => std::borrow::Cow::Borrowed(id.as_str()),
-                    None => {
-                        let mut user = String::from("user:");
-                        user.push_str(itoa::Buffer::new().format(caller.session.user_id));
-                        std::borrow::Cow::Owned(user)
-                    }
-                };
-                let who = PartnerCaller { plan: caller.plan, partner_id: caller.partner_id(), client: &client };
-                match state.limits.partner(&who).await {
-                    Ok(limit_headers) => {
-                        identity.partner_id = Some(caller.partner_id());
-                        identity.account_id = caller.session.account_id;
-                        identity.plan_type = Some(caller.plan);
-                        identity.auth = Some(DownstreamAuth {
-                            user_id: Some(caller.session.user_id),
-                            user_name: Some(caller.session.user_name.replace('~', "-")),
-                            is_logged_in: true,
-                            account_id: caller.session.account_id,
-                            password: String::new(),
-                        });
-                        identity.write_headers(req.headers_mut());
-                        Ok((req, limit_headers))
-                    }
-                    Err(e) => Err(e),
+        let ip = peer_ip(&req);
+        match caller(&state, req.headers(), ip).await {
+            Ok(caller) => match admit(&state, &caller, req.method(), &mut identity).await {
+                Ok(limit_headers) => {
+                    // the key goes no further than the edge
+                    req.headers_mut().remove(&API_KEY_HEADER);
+                    identity.write_headers(req.headers_mut());
+                    Ok((req, limit_headers))
                 }
-            }
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         }
     };
@@ -141,25 +132,164 @@ async fn public(
     Ok((Request::from_parts(parts, body), limit_headers))
 }
 
-/// Who is calling, once the token, the session and the plan have been checked.
+/// The header an API key may come in instead of `Authorization: Bearer`.
+pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+
+/// The credential a request presents.
+enum Credential<'a> {
+    /// A session token (`Authorization: Bearer <jwt>`).
+    Session(&'a str),
+    /// An API key (`x-api-key`, or `Authorization: Bearer bb_live_…`), already checked for
+    /// shape and checksum.
+    Key(ApiKey),
+}
+
+fn parse_key(text: &str) -> Result<ApiKey, GatewayError> {
+    ApiKey::parse(text).map_err(|e| {
+        GatewayError::Unauthorized(match e {
+            KeyFormatError::Malformed => AuthFailure::KeyMalformed,
+            KeyFormatError::Checksum => AuthFailure::KeyMistyped,
+        })
+    })
+}
+
+/// The request's credential: `x-api-key` if present, else the bearer token (a key when it
+/// carries the key prefix).
+fn credential(headers: &HeaderMap) -> Result<Credential<'_>, GatewayError> {
+    if let Some(value) = headers.get(&API_KEY_HEADER) {
+        let text = value.to_str().map_err(|_| GatewayError::Unauthorized(AuthFailure::KeyMalformed))?;
+        return parse_key(text.trim()).map(Credential::Key);
+    }
+    let bearer = token::bearer(headers)?;
+    if ApiKey::looks_like(bearer) {
+        return parse_key(bearer).map(Credential::Key);
+    }
+    Ok(Credential::Session(bearer))
+}
+
+/// Who is calling: a person's session or a partner's API key.
+#[derive(Debug)]
+pub enum Who {
+    Session(Arc<Fresh<CachedSession>>),
+    Key(Arc<Fresh<CachedKey>>),
+}
+
+/// Who is calling, once the credential and the partner's plan have been checked.
 #[derive(Debug)]
 pub struct Caller {
-    pub session: std::sync::Arc<crate::session::CachedSession>,
+    pub who: Who,
     pub plan: tenancy::PlanType,
 }
 
 impl Caller {
     pub fn partner_id(&self) -> i64 {
-        self.session.partner_id
+        match &self.who {
+            Who::Session(s) => s.partner_id,
+            Who::Key(k) => k.partner_id,
+        }
     }
 }
 
-/// The authentication decision for a request's headers: the bearer token checked, its session
-/// found live in the tiers, and the partner's plan.
-pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, GatewayError> {
-    let token = token::bearer(headers)?;
-    let claims = state.tokens.verify(token)?;
-    let (session, _tier) = state.sessions.resolve(&claims.sid, token).await?;
-    let plan = state.plans.plan(session.partner_id).await?;
-    Ok(Caller { session, plan })
+/// The authentication decision for a request's headers: the session token checked and its
+/// session found live in the tiers, or the API key found live in its tiers; and the partner's
+/// plan. `ip` is the client's: refused keys are limited per IP.
+pub async fn caller(state: &AppState, headers: &HeaderMap, ip: IpAddr) -> Result<Caller, GatewayError> {
+    match credential(headers) {
+        Ok(Credential::Session(token)) => {
+            let claims = state.tokens.verify(token)?;
+            let (session, _tier) = state.sessions.resolve(&claims.sid, token).await?;
+            let plan = state.plans.plan(session.partner_id).await?;
+            Ok(Caller { who: Who::Session(session), plan })
+        }
+        Ok(Credential::Key(key)) => {
+            if !state.keys.in_memory(&key).await {
+                // an IP that keeps presenting refused keys is not looked up for any more
+                state.limits.key_lookups_allowed(ip).await?;
+            }
+            match state.keys.resolve(&key).await {
+                Ok((key, _tier)) => {
+                    let plan = state.plans.plan(key.partner_id).await?;
+                    Ok(Caller { who: Who::Key(key), plan })
+                }
+                Err(e) => Err(key_refused(state, ip, e).await),
+            }
+        }
+        Err(e @ GatewayError::Unauthorized(why)) if why.is_key() => Err(key_refused(state, ip, e).await),
+        Err(e) => Err(e),
+    }
+}
+
+/// A refused key counts against its IP; once the IP is over its limit the answer is the 429.
+async fn key_refused(state: &AppState, ip: IpAddr, refusal: GatewayError) -> GatewayError {
+    if !matches!(refusal, GatewayError::Unauthorized(_)) {
+        return refusal;
+    }
+    match state.limits.key_refused(ip).await {
+        Err(limited @ GatewayError::RateLimited(_)) => limited,
+        _ => refusal,
+    }
+}
+
+/// The rules after authentication: a key's plan and scope, then the partner's and client's
+/// limits; on success the trusted identity is filled in for the modules.
+async fn admit(
+    state: &AppState,
+    caller: &Caller,
+    method: &Method,
+    identity: &mut TenantIdentity,
+) -> Result<ratelimit::RateLimitHeaders, GatewayError> {
+    let partner_id = caller.partner_id();
+    let limit_headers = match &caller.who {
+        Who::Session(session) => {
+            let client = match &identity.client_id {
+                Some(id) => std::borrow::Cow::Borrowed(id.as_str()),
+                None => {
+                    let mut user = String::from("user:");
+                    user.push_str(itoa::Buffer::new().format(session.user_id));
+                    std::borrow::Cow::Owned(user)
+                }
+            };
+            let who = PartnerCaller { plan: caller.plan, partner_id, client: &client };
+            let limit_headers = state.limits.partner(&who).await?;
+            identity.account_id = session.account_id;
+            identity.auth = Some(DownstreamAuth {
+                user_id: Some(session.user_id),
+                user_name: Some(session.user_name.replace('~', "-")),
+                is_logged_in: true,
+                account_id: session.account_id,
+                password: String::new(),
+            });
+            limit_headers
+        }
+        Who::Key(key) => {
+            if caller.plan == tenancy::PlanType::Free {
+                return Err(GatewayError::PaymentRequired(
+                    "API keys need a SAAS or PAID plan; this key's partner is on the FREE plan".into(),
+                ));
+            }
+            if !key.scope.permits(method) {
+                return Err(GatewayError::Forbidden(format!(
+                    "this API key has the {} scope, which does not allow {method} requests; they need the read_write scope",
+                    key.scope.as_str()
+                )));
+            }
+            // the per-client limit applies per key
+            let who = PartnerCaller { plan: caller.plan, partner_id, client: &key.client_id };
+            let limit_headers = state.limits.partner(&who).await?;
+            identity.client_id = Some(key.client_id.to_string());
+            identity.client_type = Some(API_CLIENT_TYPE.to_owned());
+            identity.account_id = None;
+            identity.auth = Some(DownstreamAuth {
+                user_id: key.user_id,
+                user_name: Some(format!("api-key:{}", key.name.replace('~', "-"))),
+                is_logged_in: true,
+                account_id: None,
+                password: String::new(),
+            });
+            limit_headers
+        }
+    };
+    identity.partner_id = Some(partner_id);
+    identity.plan_type = Some(caller.plan);
+    Ok(limit_headers)
 }

@@ -1,6 +1,6 @@
-//! Logouts reach every gateway at once: coffee publishes the session id on
-//! `{REDIS_KEY_PREFIX}session-invalidation`, and each gateway drops it from its in-process
-//! tier. Redis Cluster forwards published messages to every node, so subscribing on any one
+//! Logouts and API key revocations reach every gateway at once: coffee publishes the session id
+//! (or `apikey:<hash>`) on `{REDIS_KEY_PREFIX}session-invalidation`, and each gateway drops it
+//! from its in-process tier. Redis Cluster forwards published messages to every node, so subscribing on any one
 //! node is enough.
 //!
 //! A subscription that silently dies (a half-open TCP connection, a node that stopped
@@ -19,7 +19,22 @@ use futures::StreamExt;
 use platform::config::{ExposeSecret, RedisClusterConfig};
 use tokio_util::sync::CancellationToken;
 
+use super::keys::KeyTiers;
 use super::SessionTiers;
+
+/// The in-process tiers an announcement may concern.
+pub struct Listeners {
+    pub sessions: Arc<SessionTiers>,
+    pub keys: Arc<KeyTiers>,
+}
+
+impl Listeners {
+    /// Drops everything cached: announcements may have been missed.
+    fn forget_all(&self) {
+        self.sessions.forget_all();
+        self.keys.forget_all();
+    }
+}
 
 async fn subscribe(cfg: &RedisClusterConfig, channel: &str) -> redis::RedisResult<redis::aio::PubSub> {
     let mut last = None;
@@ -47,25 +62,31 @@ enum Lost {
 }
 
 /// Acts on one announcement: the session it names is refused from now on.
-async fn deliver(msg: redis::Msg, sessions: &SessionTiers) {
+async fn deliver(msg: redis::Msg, tiers: &Listeners) {
     match msg.get_payload::<String>() {
-        Ok(sid) => {
-            sessions.forget(&sid).await;
-            metrics::counter!("gateway_session_invalidations_total").increment(1);
-        }
+        Ok(payload) => match tenancy::api_key_of_invalidation(&payload) {
+            Some(hash) => {
+                tiers.keys.forget(&hash).await;
+                metrics::counter!("gateway_api_key_invalidations_total").increment(1);
+            }
+            None => {
+                tiers.sessions.forget(&payload).await;
+                metrics::counter!("gateway_session_invalidations_total").increment(1);
+            }
+        },
         Err(e) => tracing::warn!(error = %e, "unreadable invalidation message"),
     }
 }
 
 /// Delivers announcements until the subscription is lost.
-async fn pump(pubsub: redis::aio::PubSub, sessions: &SessionTiers, ping_every: Duration) -> Lost {
+async fn pump(pubsub: redis::aio::PubSub, tiers: &Listeners, ping_every: Duration) -> Lost {
     let (mut sink, mut messages) = pubsub.split();
     let mut ticker = tokio::time::interval(ping_every);
     ticker.tick().await;
     loop {
         tokio::select! {
             msg = messages.next() => match msg {
-                Some(msg) => deliver(msg, sessions).await,
+                Some(msg) => deliver(msg, tiers).await,
                 None => return Lost::Closed,
             },
             _ = ticker.tick() => {
@@ -76,7 +97,7 @@ async fn pump(pubsub: redis::aio::PubSub, sessions: &SessionTiers, ping_every: D
                     r = ping => matches!(r, Ok(Ok(_))),
                     msg = messages.next() => match msg {
                         Some(msg) => {
-                            deliver(msg, sessions).await;
+                            deliver(msg, tiers).await;
                             true
                         }
                         None => return Lost::Closed,
@@ -96,7 +117,7 @@ async fn pump(pubsub: redis::aio::PubSub, sessions: &SessionTiers, ping_every: D
 pub async fn listen(
     cfg: RedisClusterConfig,
     prefix: &str,
-    sessions: Arc<SessionTiers>,
+    tiers: Listeners,
     ping_every: Duration,
     stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
@@ -116,7 +137,7 @@ pub async fn listen(
                 None => match subscribe(&cfg, &channel).await {
                     Ok(pubsub) => {
                         // announcements may have been missed while unsubscribed
-                        sessions.forget_all();
+                        tiers.forget_all();
                         metrics::counter!("gateway_invalidation_resubscribes_total").increment(1);
                         pubsub
                     }
@@ -131,7 +152,7 @@ pub async fn listen(
                 tracing::info!("subscribed to session invalidations");
             }
             metrics::gauge!("gateway_invalidation_subscribed").set(1.0);
-            let lost = pump(pubsub, &sessions, ping_every).await;
+            let lost = pump(pubsub, &tiers, ping_every).await;
             metrics::gauge!("gateway_invalidation_subscribed").set(0.0);
             match lost {
                 Lost::Closed => tracing::warn!("session invalidation subscription closed; resubscribing"),

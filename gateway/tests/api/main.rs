@@ -3,6 +3,7 @@
 //! its own databases and Redis key prefix. Degraded-mode tests run a Redis Cluster of their own
 //! so they can stop it.
 
+mod api_keys;
 mod auth;
 mod browser;
 mod contract;
