@@ -50,6 +50,14 @@ impl RequestContext {
         self.tenant.plan_type.unwrap_or(PlanType::Free)
     }
 
+    /// The API key's client id when the request came with a partner API key (the edge sets
+    /// client type `api` for those), so usage can be attributed to the key.
+    pub fn api_client(&self) -> Option<&str> {
+        (self.tenant.client_type.as_deref() == Some(tenancy::API_CLIENT_TYPE))
+            .then_some(self.tenant.client_id.as_deref())
+            .flatten()
+    }
+
     pub fn user_id(&self) -> Option<i64> {
         self.tenant.auth.as_ref().and_then(|a| a.user_id)
     }

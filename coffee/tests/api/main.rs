@@ -3,6 +3,7 @@
 //! tests run in parallel without seeing each other's data.
 
 mod analytics;
+mod api_keys;
 mod collections;
 mod contract;
 mod dao;

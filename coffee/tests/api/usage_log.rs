@@ -134,6 +134,7 @@ async fn shutdown_writes_the_events_of_cancelled_requests() {
         let event = coffee::modules::usage::log::UsageEvent::ProfileView {
             partner_id: PAID_PARTNER,
             user_id: None,
+            api_client: None,
             platform: coffee::domain::Platform::Youtube,
             profile_id: i % 5 + 1,
             at: chrono::Utc::now(),

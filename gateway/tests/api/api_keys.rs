@@ -73,6 +73,22 @@ async fn a_key_is_shown_once_stored_as_a_hash_and_sees_what_its_partners_session
     assert!(headers.get("x-api-key").is_none(), "the key was forwarded: {headers}");
     assert!(!seen.to_string().contains(&secret[12..]), "the key reached a module: {seen}");
 
+    // usage is attributed to the key: the view's activity row names its client
+    let (status, _) = edge.call(Method::GET, "/coffee/profiles/instagram/1", Some(&secret), None).await;
+    assert_eq!(status, 200);
+    let attributed = eventually(Duration::from_secs(5), || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM activity_tracker WHERE activity_type = 'PROFILE_VIEW' AND metadata->>'api_client_id' = $1",
+        )
+        .bind(key["client_id"].as_str().unwrap())
+        .fetch_one(&edge.pg.pool)
+        .await
+        .unwrap();
+        n == 1
+    })
+    .await;
+    assert!(attributed, "the key's view was attributed to it");
+
     // its use is reported to the list, without a write per request
     let used = eventually(Duration::from_secs(5), || async {
         let (_, list) = edge.call(Method::GET, "/coffee/api-keys", Some(&session), None).await;

@@ -48,8 +48,20 @@ const QUEUE: usize = 8 * MAX_BATCH;
 /// One thing a partner did that counts against its usage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UsageEvent {
-    ProfileView { partner_id: i64, user_id: Option<i64>, platform: Platform, profile_id: i64, at: DateTime<Utc> },
-    Search { partner_id: i64, user_id: Option<i64>, at: DateTime<Utc> },
+    ProfileView {
+        partner_id: i64,
+        user_id: Option<i64>,
+        /// The API key's client id, when a key made the request (its activity row names it).
+        api_client: Option<String>,
+        platform: Platform,
+        profile_id: i64,
+        at: DateTime<Utc>,
+    },
+    Search {
+        partner_id: i64,
+        user_id: Option<i64>,
+        at: DateTime<Utc>,
+    },
 }
 
 impl UsageEvent {

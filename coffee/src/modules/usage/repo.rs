@@ -99,9 +99,9 @@ pub async fn month(conn: &mut PgConnection, partner_id: i64, month: NaiveDate) -
 /// once, skipping partners that do not exist.
 const WRITE_LOG_BATCH: &str = "\
 WITH e AS (
-    SELECT e.kind, e.partner_id, u.id AS user_id, e.platform, e.profile_id, e.month, e.at
-    FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::int8[], $6::date[], $7::timestamptz[])
-         AS e (kind, partner_id, user_id, platform, profile_id, month, at)
+    SELECT e.kind, e.partner_id, u.id AS user_id, e.platform, e.profile_id, e.month, e.at, e.api_client
+    FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::int8[], $6::date[], $7::timestamptz[], $8::text[])
+         AS e (kind, partner_id, user_id, platform, profile_id, month, at, api_client)
     JOIN partner p ON p.id = e.partner_id
     LEFT JOIN users u ON u.id = e.user_id
 ), tracked AS (
@@ -115,8 +115,10 @@ WITH e AS (
         last_viewed_at = greatest(t.last_viewed_at, EXCLUDED.last_viewed_at)
     RETURNING t.partner_id, t.month, (t.xmax = 0) AS first_view
 ), activity AS (
-    INSERT INTO activity_tracker (partner_id, user_id, activity_type, entity_type, entity_id, platform, created_at)
-    SELECT partner_id, user_id, 'PROFILE_VIEW', 'profile', profile_id, platform, at FROM e WHERE kind = 'view'
+    INSERT INTO activity_tracker (partner_id, user_id, activity_type, entity_type, entity_id, platform, metadata, created_at)
+    SELECT partner_id, user_id, 'PROFILE_VIEW', 'profile', profile_id, platform,
+           CASE WHEN api_client IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('api_client_id', api_client) END, at
+    FROM e WHERE kind = 'view'
 ), totals AS (
     SELECT partner_id, month,
            count(*) FILTER (WHERE kind = 'view') AS views,
@@ -138,6 +140,7 @@ RETURNING pu.partner_id";
 /// of other partners were skipped).
 pub(super) async fn write_log_batch(pool: &sqlx::PgPool, events: &[&UsageEvent]) -> sqlx::Result<HashSet<i64>> {
     let n = events.len();
+    let mut api_client: Vec<Option<&str>> = Vec::with_capacity(n);
     let (mut kind, mut partner, mut user, mut platform, mut profile, mut month, mut at) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -149,8 +152,9 @@ pub(super) async fn write_log_batch(pool: &sqlx::PgPool, events: &[&UsageEvent])
     );
     for event in events {
         match **event {
-            UsageEvent::ProfileView { partner_id, user_id, platform: p, profile_id, at: t } => {
+            UsageEvent::ProfileView { partner_id, user_id, api_client: ref client, platform: p, profile_id, at: t } => {
                 kind.push("view");
+                api_client.push(client.as_deref());
                 partner.push(partner_id);
                 user.push(user_id);
                 platform.push(Some(p.as_str()));
@@ -160,6 +164,7 @@ pub(super) async fn write_log_batch(pool: &sqlx::PgPool, events: &[&UsageEvent])
             }
             UsageEvent::Search { partner_id, user_id, at: t } => {
                 kind.push("search");
+                api_client.push(None);
                 partner.push(partner_id);
                 user.push(user_id);
                 platform.push(None);
@@ -177,6 +182,7 @@ pub(super) async fn write_log_batch(pool: &sqlx::PgPool, events: &[&UsageEvent])
         .bind(profile)
         .bind(month)
         .bind(at)
+        .bind(api_client)
         .fetch_all(pool)
         .await?;
     Ok(known.into_iter().collect())

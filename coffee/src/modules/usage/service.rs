@@ -38,12 +38,20 @@ pub async fn record_profile_view(
 ) -> ApiResult<()> {
     let Some(partner_id) = ctx.partner_id() else { return Ok(()) };
     let Some(limit) = quota(ctx, ctx.config.free_profile_view_quota) else {
-        let event =
-            UsageEvent::ProfileView { partner_id, user_id: ctx.user_id(), platform, profile_id, at: Utc::now() };
+        let event = UsageEvent::ProfileView {
+            partner_id,
+            user_id: ctx.user_id(),
+            api_client: ctx.api_client().map(str::to_owned),
+            platform,
+            profile_id,
+            at: Utc::now(),
+        };
         // waiting for the log must not pin one of the pool's connections
         ctx.pg.release_reader().await;
         return log.record(event).await;
     };
+    // only FREE partners have a quota, and their API keys are refused at the edge, so no view
+    // below is made with a key
     let month = this_month();
     ctx.timed(Store::Postgres, "record_view", async {
         let mut tx = ctx.pg.tx().await?;
