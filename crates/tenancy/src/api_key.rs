@@ -48,9 +48,13 @@ pub enum KeyFormatError {
     Checksum,
 }
 
-/// A well-formed API key (prefix, length, alphabet and checksum checked). Never printed.
+/// A well-formed API key (prefix, length, alphabet and checksum checked), with its hash
+/// computed once. Never printed.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
+pub struct ApiKey {
+    text: String,
+    hash: KeyHash,
+}
 
 impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -79,7 +83,12 @@ impl ApiKey {
         key.push_str(KEY_PREFIX);
         key.extend(secret.iter().map(|&b| b as char));
         key.extend(checksum(&secret).iter().map(|&b| b as char));
-        Self(key)
+        Self::from_valid(key)
+    }
+
+    fn from_valid(text: String) -> Self {
+        let hash = KeyHash(Sha256::digest(text.as_bytes()).into());
+        Self { text, hash }
     }
 
     /// Whether `text` claims to be an API key (its prefix): such a credential is checked as a
@@ -102,22 +111,23 @@ impl ApiKey {
         if !bool::from(checksum(secret).ct_eq(sum)) {
             return Err(KeyFormatError::Checksum);
         }
-        Ok(Self(text.to_owned()))
+        Ok(Self::from_valid(text.to_owned()))
     }
 
     /// The key's hash, as stored and cached.
     pub fn hash(&self) -> KeyHash {
-        KeyHash(Sha256::digest(self.0.as_bytes()).into())
+        self.hash
     }
 
     /// The part of the key shown in listings (`bb_live_` and 4 characters).
     pub fn shown(&self) -> &str {
-        &self.0[..SHOWN_LEN]
+        &self.text[..SHOWN_LEN]
     }
 
-    /// The secret itself: only to show a new key to its owner, once.
+    /// The secret itself: only to show a new key to its owner, once (and to send it to the
+    /// key check).
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
 
