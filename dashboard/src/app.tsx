@@ -13,6 +13,7 @@ import { ComparePage } from './pages/Compare';
 import { LeaderboardsPage } from './pages/Leaderboards';
 import { CollectionsPage } from './pages/Collections';
 import { CollectionPage } from './pages/Collection';
+import { ApiKeysPage } from './pages/ApiKeys';
 import { NotFound } from './pages/NotFound';
 
 function platformOf(p: Record<string, string>): Platform | null {
@@ -28,6 +29,7 @@ function resolve(path: string) {
   if ((m = match('/leaderboards/:platform', path)) && platformOf(m)) return <LeaderboardsPage platform={platformOf(m)!} />;
   if (match('/collections', path)) return <CollectionsPage />;
   if ((m = match('/collections/:id', path)) && /^\d+$/.test(m.id)) return <CollectionPage key={m.id} id={Number(m.id)} />;
+  if (match('/api-keys', path)) return <ApiKeysPage />;
   return <NotFound />;
 }
 
@@ -36,6 +38,7 @@ const NAV: Array<{ href: string; label: string; section: string }> = [
   { href: '/compare/instagram', label: 'Compare', section: 'compare' },
   { href: '/leaderboards/instagram', label: 'Leaderboards', section: 'leaderboards' },
   { href: '/collections', label: 'Collections', section: 'collections' },
+  { href: '/api-keys', label: 'API keys', section: 'api-keys' },
 ];
 
 export function App() {

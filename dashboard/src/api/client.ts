@@ -3,19 +3,23 @@ import { toSearchRequest, type DiscoverState } from '../lib/query';
 import { online, session } from '../store';
 import { ApiError, errorFromResponse, networkError } from './problem';
 import type {
+  ApiKeyDto,
   CollectionDetail,
   CollectionDto,
   Compared,
+  CreatedApiKey,
   Granularity,
   Growth,
   ItemDto,
   Leaderboard,
   LoginResponse,
   LogoutOutcome,
+  NewApiKey,
   Page,
   Platform,
   PlatformMonth,
   ProfileDto,
+  RevocationOutcome,
   StoredProfile,
   TimeseriesRow,
   UsageDto,
@@ -138,6 +142,16 @@ export const addItem = (id: number, platform: Platform, targetId: number, note =
   request<ItemDto>('POST', `/coffee/collections/${id}/items`, { body: { platform, target_id: targetId, note } });
 export const removeItem = (id: number, itemId: number) =>
   request<void>('DELETE', `/coffee/collections/${id}/items/${itemId}`);
+
+// ---- API keys (managed with a person's session; a key cannot manage keys) ----
+export const listApiKeys = (signal?: AbortSignal) => request<ApiKeyDto[]>('GET', '/coffee/api-keys', { signal });
+/** 201 with the secret, shown this once. */
+export const createApiKey = (body: NewApiKey) => request<CreatedApiKey>('POST', '/coffee/api-keys', { body });
+/** A replacement with the same name, scope and expiry; the old key keeps working until revoked. */
+export const rotateApiKey = (id: number) => request<CreatedApiKey>('POST', `/coffee/api-keys/${id}/rotate`);
+/** 204 (no body: every gateway knows at once) or 202 {revoked, propagated: false} (they learn within seconds). */
+export const revokeApiKey = async (id: number): Promise<RevocationOutcome> =>
+  (await request<RevocationOutcome | undefined>('DELETE', `/coffee/api-keys/${id}`)) ?? { revoked: true, propagated: true };
 
 // ---- usage ----
 export const getUsage = (signal?: AbortSignal) => request<UsageDto>('GET', '/coffee/usage', { signal });

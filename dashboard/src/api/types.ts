@@ -163,6 +163,52 @@ export interface UsageDto {
   profiles_remaining?: number | null;
 }
 
+/** What an API key may do: read only, or read and write. */
+export type ApiKeyScope = 'read' | 'read_write';
+export type ApiKeyStatus = 'active' | 'expired' | 'revoked';
+
+/** A partner API key as listed (never its secret). */
+export interface ApiKeyDto {
+  id: number;
+  name: string;
+  /** the key's client id (its requests' x-bb-client-id) */
+  client_id: string;
+  /** "bb_live_" and the next 4 characters, to tell keys apart */
+  prefix: string;
+  scope: ApiKeyScope;
+  status: ApiKeyStatus;
+  created_at: string;
+  created_by?: number | null;
+  /** reported by the gateways in batches: a few seconds behind */
+  last_used_at?: string | null;
+  /** null: never expires */
+  expires_at?: string | null;
+  revoked_at?: string | null;
+  /** the key this one replaced (rotation) */
+  rotated_from?: number | null;
+}
+
+/** POST /coffee/api-keys */
+export interface NewApiKey {
+  /** 1 to 100 characters */
+  name: string;
+  scope: ApiKeyScope;
+  /** in the future; absent: never expires */
+  expires_at?: string;
+}
+
+/** A created or rotated key: the secret is in this answer only, never again. */
+export interface CreatedApiKey {
+  secret: string;
+  key: ApiKeyDto;
+}
+
+/** A revocation: 204 means every gateway knows (propagated), 202 that they learn within seconds. */
+export interface RevocationOutcome {
+  revoked: boolean;
+  propagated: boolean;
+}
+
 /** beat's StoredProfile (answer of a refresh). */
 export interface StoredProfile {
   id: number;
