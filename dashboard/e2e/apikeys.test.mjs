@@ -4,7 +4,7 @@
 // and at 390 px (no sideways scrolling).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { api, axeSerious, cfg, horizontalOverflow, launch, newPage, screenshot, tokenOf, uiLogin, until, url } from './helpers.mjs';
+import { api, apiWithKey, axeSerious, cfg, horizontalOverflow, launch, newPage, screenshot, tokenOf, uiLogin, until, url } from './helpers.mjs';
 
 const SECRET_RE = /^bb_live_[0-9A-Za-z]{38}$/;
 /** every key these tests create is named so; leftovers of an interrupted run are revoked at the start */
@@ -17,30 +17,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** Calls the API from Node with an API key in x-api-key. Returns { status, headers, body }; a 429 is waited out as api() does. */
-async function withKey(key, method, p, body) {
-  for (let attempt = 0; ; attempt++) {
-    const res = await fetch(url(p), {
-      method,
-      headers: { 'x-api-key': key, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    if (res.status === 429 && attempt < 5) {
-      const wait = Number(res.headers.get('retry-after')) || 1;
-      await new Promise((r) => setTimeout(r, Math.min(wait, 10) * 1000));
-      continue;
-    }
-    let json = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = text;
-    }
-    return { status: res.status, headers: res.headers, body: json };
-  }
-}
 
 /** Revokes the active test keys (`only`: that name; else every `e2e key …`): a partner holds at most 25 live keys. */
 async function revokeTestKeys(token, only) {
@@ -130,9 +106,9 @@ describe('API keys', () => {
       assert.deepEqual(await axeSerious(page), [], 'axe: new key panel');
 
       // the key works from outside the browser: reading yes, writing no (read-only)
-      const read = await withKey(secret, 'GET', '/coffee/collections');
+      const read = await apiWithKey(secret, 'GET', '/coffee/collections');
       assert.equal(read.status, 200, JSON.stringify(read.body));
-      const write = await withKey(secret, 'POST', '/coffee/collections', { name: `${name} write`, description: '' });
+      const write = await apiWithKey(secret, 'POST', '/coffee/collections', { name: `${name} write`, description: '' });
       if (write.status === 201) await api(token, 'DELETE', `/coffee/collections/${write.body.id}`);
       assert.equal(write.status, 403, JSON.stringify(write.body));
 
@@ -153,7 +129,7 @@ describe('API keys', () => {
       const propagated = (await note.getAttribute('data-propagated')) === 'true';
       const refused = await until(
         async () => {
-          const r = await withKey(secret, 'GET', '/coffee/collections');
+          const r = await apiWithKey(secret, 'GET', '/coffee/collections');
           return r.status === 401 ? r : null;
         },
         { timeout: propagated ? 2_000 : 15_000, interval: 100, what: 'the revoked key refused (401)' },
@@ -196,8 +172,8 @@ describe('API keys', () => {
       assert.equal(k.scope, 'read');
       assert.equal(k.rotated_from, old.key.id);
       // both work
-      assert.equal((await withKey(old.secret, 'GET', '/coffee/collections')).status, 200);
-      assert.equal((await withKey(fresh, 'GET', '/coffee/collections')).status, 200);
+      assert.equal((await apiWithKey(old.secret, 'GET', '/coffee/collections')).status, 200);
+      assert.equal((await apiWithKey(fresh, 'GET', '/coffee/collections')).status, 200);
 
       await page.click('[data-testid=new-key-done]');
       await page.waitForSelector('[data-testid=new-key-panel]', { state: 'detached' });
@@ -208,12 +184,12 @@ describe('API keys', () => {
       await page.click(`${oldRow} [data-testid=revoke-key]`);
       await page.click(`${oldRow} [data-testid=confirm-revoke]`);
       await page.waitForSelector(`${oldRow}[data-status=revoked]`);
-      await until(async () => (await withKey(old.secret, 'GET', '/coffee/collections')).status === 401, {
+      await until(async () => (await apiWithKey(old.secret, 'GET', '/coffee/collections')).status === 401, {
         timeout: 15_000,
         interval: 200,
         what: 'the old key refused',
       });
-      assert.equal((await withKey(fresh, 'GET', '/coffee/collections')).status, 200);
+      assert.equal((await apiWithKey(fresh, 'GET', '/coffee/collections')).status, 200);
       assert.deepEqual(page.errors, []);
     } finally {
       await revokeTestKeys(token, name);

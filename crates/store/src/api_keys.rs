@@ -10,8 +10,8 @@ use tenancy::{api_key_invalidation, api_key_key, api_key_revoked_key, ApiKeyInfo
 use crate::sessions::{CacheError, Put, SessionCache};
 
 /// How long a live key is cached at most: a key without an expiry is still looked up again in
-/// Postgres now and then (its partner may have been suspended).
-const KEY_CACHE_MAX_MS: i64 = 60 * 60 * 1000;
+/// Postgres every few minutes, so a suspended partner's keys stop within that bound.
+const KEY_CACHE_MAX_MS: i64 = 10 * 60 * 1000;
 
 /// How long a revoked key's tombstone is kept: far longer than any verify can be in flight (the
 /// race it guards against), and a revoked key is refused by Postgres forever anyway.
@@ -24,7 +24,7 @@ impl SessionCache {
         Ok(info.filter(|i| hash.matches(&i.key_hash)))
     }
 
-    /// Caches a live key (for an hour at most, never past its expiry) unless it was revoked.
+    /// Caches a live key (for ten minutes at most, never past its expiry) unless it was revoked.
     pub async fn put_key(&self, hash: &KeyHash, info: &ApiKeyInfo) -> Result<Put, CacheError> {
         let ttl_ms =
             info.expires_at.map_or(KEY_CACHE_MAX_MS, |at| (at - Utc::now()).num_milliseconds().min(KEY_CACHE_MAX_MS));
