@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The workspace's one platform type and handle (the `domain` crate).
-pub use domain::{Handle, Platform};
+pub use domain::{Handle, Id, Platform};
 
 /// One page of a list, with the total number of matches.
 #[derive(Debug, Serialize, ToSchema)]

@@ -99,6 +99,10 @@ pub fn router(state: AppState) -> Router {
     let api = api
         .route_layer(from_fn_with_state(state.clone(), session))
         .route_layer(from_fn_with_state(state.clone(), context))
+        .route_layer(from_fn_with_state(
+            platform::openapi::DeclaredQueries::of(&doc),
+            platform::openapi::refuse_undeclared_query,
+        ))
         .route("/coffee/openapi.json", platform::openapi::route(&doc))
         // liveness under the module's own prefix, so it is reachable through the gateway: an
         // authenticated caller can check the whole path (edge, auth, proxy, coffee) in one call

@@ -23,5 +23,11 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(tasks::router())
         .split_for_parts();
     platform::openapi::declare_problems(&mut doc);
-    router.route("/openapi.json", platform::openapi::route(&doc)).with_state(state)
+    router
+        .route_layer(axum::middleware::from_fn_with_state(
+            platform::openapi::DeclaredQueries::of(&doc),
+            platform::openapi::refuse_undeclared_query,
+        ))
+        .route("/openapi.json", platform::openapi::route(&doc))
+        .with_state(state)
 }

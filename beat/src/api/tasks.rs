@@ -63,7 +63,7 @@ async fn enqueue_bulk(State(state): State<AppState>, Json(bulk): Json<Bulk>) -> 
 
 #[utoipa::path(get, path = "/tasks/{id}", tag = "tasks", params(("id" = i64, Path)),
     responses((status = 200, body = Task), (status = 404)))]
-async fn get_task(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Task>> {
+async fn get_task(State(state): State<AppState>, Path(domain::Id(id)): Path<domain::Id>) -> ApiResult<Json<Task>> {
     Ok(Json(tasks::get(&state, id).await?))
 }
 

@@ -236,6 +236,11 @@ async fn bad_tasks_are_refused_whole() {
     assert_eq!(n, 0, "nothing half-written");
     let (status, _, _) = w.get("/tasks/999999").await;
     assert_eq!(status, 404);
+    for path in ["/tasks/+1", "/tasks/01"] {
+        let (status, _, body) = w.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body["detail"].as_str().unwrap().contains("canonical decimal"), "{path}: {body}");
+    }
 }
 
 /// Requests that do not parse are problems that say what to fix, like every other error.

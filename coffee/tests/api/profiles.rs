@@ -41,6 +41,20 @@ async fn profiles_by_id_and_handle_and_their_errors() {
     assert_eq!(app.get(SAAS, "/coffee/profiles/youtube/999999").await.0, 404);
     assert_eq!(app.get(SAAS, "/coffee/profiles/tiktok/1").await.0, 400);
     assert_eq!(app.get(SAAS, "/coffee/profiles/instagram/abc").await.0, 400);
+    // one spelling per resource: ids are canonical decimal, anything else is refused with why
+    for path in [
+        "/coffee/profiles/youtube/+2",
+        "/coffee/profiles/youtube/02",
+        "/coffee/collections/01",
+        "/coffee/analytics/youtube/02/growth?from=2026-01-01&to=2026-01-31",
+        "/coffee/analytics/youtube/compare?ids=02,3&from=2026-01-01&to=2026-01-31",
+    ] {
+        let (status, body) = app.get(SAAS, path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body["detail"].as_str().unwrap().contains("canonical decimal"), "{path}: {body}");
+    }
+    let (status, body) = app.delete(SAAS, "/coffee/collections/1/items/+1").await;
+    assert_eq!(status, 400, "{body}");
     assert_eq!(app.get(SAAS, "/coffee/profiles/instagram/byhandle/nobody.here").await.0, 404);
     let (status, body) = app.get(SAAS, "/coffee/profiles/instagram/byhandle/x'%20OR%201=1--").await;
     assert_eq!(status, 400, "{body}");
@@ -171,5 +185,26 @@ async fn malformed_tenant_headers_are_400_problems() {
         let detail = problem["detail"].as_str().unwrap().to_lowercase();
         assert!(detail.contains(name), "{name}: {detail}");
     }
+    app.stop().await;
+}
+
+/// Unknown query parameters are refused on every operation alike, naming the parameter and what
+/// the operation takes, whether or not its handler reads a query; declared ones pass.
+#[tokio::test]
+async fn unknown_query_parameters_are_refused_everywhere() {
+    let app = app().await;
+    for (path, takes) in [
+        ("/coffee/usage?mnth=2026-01", "takes none"),
+        ("/coffee/profiles/youtube/2?fields=all", "takes none"),
+        ("/coffee/collections?pge=2", "page"),
+        ("/coffee/leaderboard/instagram?month=2026-01&metric=followers&limt=5", "limit"),
+    ] {
+        let (status, body) = app.get(SAAS, path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains("unknown query parameter") && detail.contains(takes), "{path}: {detail}");
+    }
+    assert_eq!(app.get(SAAS, "/coffee/usage").await.0, 200);
+    assert_eq!(app.get(SAAS, "/coffee/collections?page=1").await.0, 200);
     app.stop().await;
 }

@@ -1,6 +1,7 @@
-//! Values every service speaks, as types: the [`Platform`] a creator lives on and their
-//! [`Handle`] there. Both are parsed once, where outside input enters (a path, a provider's
-//! payload), so code behind that point never sees an invalid one.
+//! Values every service speaks, as types: the [`Platform`] a creator lives on, their
+//! [`Handle`] there, and the [`Id`] of a stored thing in a path. Each is parsed once, where
+//! outside input enters (a path, a provider's payload), so code behind that point never sees an
+//! invalid one.
 
 use std::fmt;
 use std::str::FromStr;
@@ -128,6 +129,55 @@ impl fmt::Display for Handle {
     }
 }
 
+/// A stored thing's id as a path names it: a whole number in canonical decimal, exactly as it
+/// is printed. `+1`, `01` and ` 1` are refused with the reason rather than read as 1, so every
+/// resource has one URL (caches, logs and rate-limit keys see one spelling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(pub i64);
+
+/// Why a path segment is not an [`Id`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an id: ids are whole numbers in canonical decimal (no sign, no leading zeros, no spaces)")]
+pub struct InvalidId(String);
+
+impl FromStr for Id {
+    type Err = InvalidId;
+    fn from_str(s: &str) -> Result<Self, InvalidId> {
+        match s.parse::<i64>() {
+            Ok(n) if n.to_string() == s => Ok(Self(n)),
+            _ => Err(InvalidId(s.chars().take(40).collect())),
+        }
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Id;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an id: a whole number in canonical decimal")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Id, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Id, E> {
+                Ok(Id(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Id, E> {
+                i64::try_from(v).map(Id).map_err(|_| E::custom("the id is too large"))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +203,20 @@ mod tests {
         assert!(Handle::parse(Platform::Instagram, "nasa\u{0}").is_err());
         assert!(Handle::parse(Platform::Instagram, "").is_err());
         assert!(Handle::parse(Platform::Youtube, "MrBeast").unwrap().eq_ignore_case("@mrbeast"));
+    }
+
+    #[test]
+    fn ids_are_canonical_decimal() {
+        assert_eq!("1".parse::<Id>(), Ok(Id(1)));
+        assert_eq!("0".parse::<Id>(), Ok(Id(0)));
+        assert_eq!("-3".parse::<Id>(), Ok(Id(-3)));
+        assert_eq!("9223372036854775807".parse::<Id>(), Ok(Id(i64::MAX)));
+        for bad in ["+1", "01", "00", "-0", " 1", "1 ", "1e3", "", "9223372036854775808", "0x1"] {
+            let err = bad.parse::<Id>().unwrap_err().to_string();
+            assert!(err.contains("canonical decimal"), "{bad}: {err}");
+        }
+        let id: Id = serde_json::from_str("\"42\"").unwrap();
+        assert_eq!(id, Id(42));
+        assert!(serde_json::from_str::<Id>("\"042\"").is_err());
     }
 }

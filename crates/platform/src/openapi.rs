@@ -3,13 +3,83 @@
 //! input, 404 for those addressed by path, 415/422 for JSON bodies, and the edge's and the
 //! platform's 401, 429, 500, 503, 504), all with one `Problem` schema. Contract testers
 //! (schemathesis) then find undocumented statuses only where the code is wrong. [`route`]
-//! serves the document.
+//! serves the document; [`refuse_undeclared_query`] holds every operation to the query
+//! parameters the document gives it.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use axum::http::Method;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{Content, OpenApi, RefOr, Response};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::problem::{Problem, CONTENT_TYPE};
+
+/// The query parameters each documented operation takes, keyed by method and path template (as
+/// the router matches it: `/coffee/collections/{id}`).
+#[derive(Clone, Default)]
+pub struct DeclaredQueries(Arc<HashMap<(Method, String), HashSet<String>>>);
+
+impl DeclaredQueries {
+    /// Read from the service's document, so the rule and the contract cannot drift apart.
+    pub fn of(doc: &OpenApi) -> Self {
+        let mut declared = HashMap::new();
+        for (path, item) in &doc.paths.paths {
+            let shared = item.parameters.as_deref().unwrap_or_default();
+            let operations = [
+                (Method::GET, &item.get),
+                (Method::PUT, &item.put),
+                (Method::POST, &item.post),
+                (Method::DELETE, &item.delete),
+                (Method::PATCH, &item.patch),
+                (Method::HEAD, &item.head),
+                (Method::OPTIONS, &item.options),
+            ];
+            for (method, op) in operations {
+                let Some(op) = op else { continue };
+                let names = shared
+                    .iter()
+                    .chain(op.parameters.as_deref().unwrap_or_default())
+                    .filter(|p| p.parameter_in == ParameterIn::Query)
+                    .map(|p| p.name.clone())
+                    .collect();
+                declared.insert((method, path.clone()), names);
+            }
+        }
+        Self(Arc::new(declared))
+    }
+}
+
+/// Refuses (400) a request to a documented operation that names a query parameter the operation
+/// does not declare, whether or not its handler reads a query: unknown parameters are refused
+/// everywhere alike, so a misspelt filter is never silently ignored. Routes the document does not
+/// describe (health, metrics) pass. Install with `route_layer`, where the matched path is known.
+pub async fn refuse_undeclared_query(
+    axum::extract::State(declared): axum::extract::State<DeclaredQueries>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (Some(query), Some(matched)) = (req.uri().query(), req.extensions().get::<axum::extract::MatchedPath>()) else {
+        return next.run(req).await;
+    };
+    let Some(allowed) = declared.0.get(&(req.method().clone(), matched.as_str().to_owned())) else {
+        return next.run(req).await;
+    };
+    if let Some((name, _)) = form_urlencoded::parse(query.as_bytes()).find(|(name, _)| !allowed.contains(name.as_ref()))
+    {
+        let mut takes: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        takes.sort_unstable();
+        let detail = if takes.is_empty() {
+            format!("unknown query parameter {name:?}: this operation takes none")
+        } else {
+            format!("unknown query parameter {name:?}: this operation takes {}", takes.join(", "))
+        };
+        return Problem::new(axum::http::StatusCode::BAD_REQUEST, detail).into_response();
+    }
+    next.run(req).await
+}
 
 /// A `GET` route answering `doc` as JSON, serialized once here rather than on every request.
 pub fn route<S: Clone + Send + Sync + 'static>(doc: &OpenApi) -> axum::routing::MethodRouter<S> {
@@ -71,9 +141,12 @@ fn error_statuses(op: &Operation) -> Vec<(u16, &'static str)> {
         (503, "a dependency is unavailable; see Retry-After"),
         (504, "the request did not finish in time"),
     ];
-    if !params.is_empty() || op.request_body.is_some() {
-        statuses.push((400, "the request could not be read"));
-    }
+    // every operation: a query parameter it does not declare is refused
+    // ([`refuse_undeclared_query`])
+    statuses.push((
+        400,
+        "the request could not be read (a malformed value, or a query parameter the operation does not take)",
+    ));
     if by_path {
         statuses.push((404, "no such resource"));
     }

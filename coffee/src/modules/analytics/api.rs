@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use super::dao::{Granularity, Point};
 use super::service::{self, Compared, Growth, PlatformMonth};
 use crate::core::context::Ctx;
-use crate::domain::{Month, Platform};
+use crate::domain::{Id, Month, Platform};
 use crate::error::{ApiResult, Json, Path, Query};
 use crate::state::AppState;
 
@@ -48,9 +48,10 @@ const METRICS: &[&str] =
     responses((status = 200, body = [Object]), (status = 400), (status = 404)))]
 async fn timeseries(
     ctx: Ctx,
-    Path((platform, id)): Path<(Platform, i64)>,
+    Path((platform, id)): Path<(Platform, Id)>,
     Query(p): Query<SeriesParams>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    let Id(id) = id;
     let (from, to) = service::range(&p.from, &p.to)?;
     let wanted: Vec<&str> = match &p.metrics {
         Some(list) => {
@@ -99,9 +100,10 @@ pub struct RangeParams {
     responses((status = 200, body = Growth), (status = 400), (status = 404)))]
 async fn growth(
     ctx: Ctx,
-    Path((platform, id)): Path<(Platform, i64)>,
+    Path((platform, id)): Path<(Platform, Id)>,
     Query(p): Query<RangeParams>,
 ) -> ApiResult<Json<Growth>> {
+    let Id(id) = id;
     let (from, to) = service::range(&p.from, &p.to)?;
     Ok(Json(service::growth(&ctx, platform, id, from, to).await?))
 }

@@ -113,12 +113,10 @@ pub struct Compared {
 pub fn parse_ids(raw: &str) -> ApiResult<Vec<i64>> {
     let ids: Vec<i64> = raw
         .split(',')
-        .map(|s| {
-            s.trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|i| *i > 0)
-                .ok_or_else(|| ApiError::BadRequest(format!("ids: {s:?} is not a profile id")))
+        .map(|s| match s.parse::<crate::domain::Id>() {
+            Ok(crate::domain::Id(id)) if id > 0 => Ok(id),
+            Ok(_) => Err(ApiError::BadRequest(format!("ids: {s:?} is not a profile id"))),
+            Err(e) => Err(ApiError::BadRequest(format!("ids: {e}"))),
         })
         .collect::<ApiResult<_>>()?;
     let mut unique = ids.clone();

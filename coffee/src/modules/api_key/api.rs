@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use super::service::{self, CreatedKey, KeyDto, NewKey, RevocationOutcome};
 use crate::core::context::Ctx;
+use crate::domain::Id;
 use crate::error::{ApiResult, Json, Path};
 use crate::state::AppState;
 
@@ -41,7 +42,7 @@ async fn create(ctx: Ctx, Json(new): Json<NewKey>) -> ApiResult<(StatusCode, Jso
 /// only Postgres was (they are told shortly).
 #[utoipa::path(delete, path = "/coffee/api-keys/{id}", tag = "api-keys", params(("id" = i64, Path)),
     responses((status = 204), (status = 202, body = RevocationOutcome), (status = 401), (status = 403), (status = 404)))]
-async fn revoke(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> ApiResult<Response> {
+async fn revoke(State(state): State<AppState>, ctx: Ctx, Path(Id(id)): Path<Id>) -> ApiResult<Response> {
     let outcome = service::revoke(&ctx, &state.sessions, id).await?;
     Ok(if outcome.propagated {
         StatusCode::NO_CONTENT.into_response()
@@ -54,7 +55,7 @@ async fn revoke(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) ->
 /// it is revoked.
 #[utoipa::path(post, path = "/coffee/api-keys/{id}/rotate", tag = "api-keys", params(("id" = i64, Path)),
     responses((status = 201, body = CreatedKey), (status = 401), (status = 402), (status = 403), (status = 404), (status = 409)))]
-async fn rotate(ctx: Ctx, Path(id): Path<i64>) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
+async fn rotate(ctx: Ctx, Path(Id(id)): Path<Id>) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
     Ok((StatusCode::CREATED, Json(service::rotate(&ctx, id).await?)))
 }
 

@@ -43,7 +43,7 @@ macro_rules! collection_api {
             use super::super::service::{self, CollectionPatch, ListParams, NewCollection, NewItem};
             use super::CollectionDetail;
             use crate::core::context::Ctx;
-            use crate::domain::Page;
+            use crate::domain::{Id, Page};
             use crate::error::{ApiResult, Json, Path, Query};
             use crate::state::AppState;
 
@@ -74,21 +74,21 @@ macro_rules! collection_api {
             /// One collection with its items.
             #[utoipa::path(get, path = $one, tag = $tag, params(("id" = i64, Path)),
                 responses((status = 200, body = CollectionDetail), (status = 404)))]
-            async fn get_one(ctx: Ctx, Path(id): Path<i64>) -> ApiResult<Json<CollectionDetail>> {
+            async fn get_one(ctx: Ctx, Path(Id(id)): Path<Id>) -> ApiResult<Json<CollectionDetail>> {
                 Ok(Json(super::detail::<K>(&ctx, id).await?))
             }
 
             /// Renames or re-describes a collection.
             #[utoipa::path(patch, path = $one, tag = $tag, params(("id" = i64, Path)), request_body = CollectionPatch,
                 responses((status = 200, body = CollectionDto), (status = 404), (status = 409), (status = 422)))]
-            async fn update(ctx: Ctx, Path(id): Path<i64>, Json(patch): Json<CollectionPatch>) -> ApiResult<Json<CollectionDto>> {
+            async fn update(ctx: Ctx, Path(Id(id)): Path<Id>, Json(patch): Json<CollectionPatch>) -> ApiResult<Json<CollectionDto>> {
                 Ok(Json(service::update::<K>(&ctx, id, patch).await?))
             }
 
             /// Deletes a collection and its items.
             #[utoipa::path(delete, path = $one, tag = $tag, params(("id" = i64, Path)),
                 responses((status = 204), (status = 404)))]
-            async fn delete(ctx: Ctx, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+            async fn delete(ctx: Ctx, Path(Id(id)): Path<Id>) -> ApiResult<StatusCode> {
                 service::delete::<K>(&ctx, id).await?;
                 Ok(StatusCode::NO_CONTENT)
             }
@@ -96,14 +96,15 @@ macro_rules! collection_api {
             /// Adds a profile (or post) to a collection.
             #[utoipa::path(post, path = $items, tag = $tag, params(("id" = i64, Path)), request_body = NewItem,
                 responses((status = 201, body = ItemDto), (status = 404), (status = 409), (status = 422)))]
-            async fn add_item(ctx: Ctx, Path(id): Path<i64>, Json(new): Json<NewItem>) -> ApiResult<(StatusCode, Json<ItemDto>)> {
+            async fn add_item(ctx: Ctx, Path(Id(id)): Path<Id>, Json(new): Json<NewItem>) -> ApiResult<(StatusCode, Json<ItemDto>)> {
                 Ok((StatusCode::CREATED, Json(service::add_item::<K>(&ctx, id, new).await?)))
             }
 
             /// Removes an item from a collection.
             #[utoipa::path(delete, path = $item, tag = $tag, params(("id" = i64, Path), ("item_id" = i64, Path)),
                 responses((status = 204), (status = 404)))]
-            async fn remove_item(ctx: Ctx, Path((id, item_id)): Path<(i64, i64)>) -> ApiResult<StatusCode> {
+            async fn remove_item(ctx: Ctx, Path((id, item_id)): Path<(Id, Id)>) -> ApiResult<StatusCode> {
+                let (Id(id), Id(item_id)) = (id, item_id);
                 service::remove_item::<K>(&ctx, id, item_id).await?;
                 Ok(StatusCode::NO_CONTENT)
             }
@@ -137,6 +138,7 @@ pub mod summary {
     use super::super::repo::PostMetricsSummary;
     use super::super::service;
     use crate::core::context::Ctx;
+    use crate::domain::Id;
     use crate::error::{ApiResult, Json, Path};
     use crate::state::AppState;
 
@@ -147,14 +149,14 @@ pub mod summary {
     /// Totals and average engagement over a post collection's posts, as they are now.
     #[utoipa::path(get, path = "/coffee/post-collections/{id}/summary", tag = "post-collections", params(("id" = i64, Path)),
         responses((status = 200, body = PostMetricsSummary), (status = 404)))]
-    async fn post_collection_summary(ctx: Ctx, Path(id): Path<i64>) -> ApiResult<Json<PostMetricsSummary>> {
+    async fn post_collection_summary(ctx: Ctx, Path(Id(id)): Path<Id>) -> ApiResult<Json<PostMetricsSummary>> {
         Ok(Json(service::post_collection_summary(&ctx, id).await?))
     }
 
     /// Recomputes the summary and stores it (`collection_post_metrics_summary`).
     #[utoipa::path(post, path = "/coffee/post-collections/{id}/summary", tag = "post-collections", params(("id" = i64, Path)),
         responses((status = 200, body = PostMetricsSummary), (status = 404)))]
-    async fn refresh_post_collection_summary(ctx: Ctx, Path(id): Path<i64>) -> ApiResult<Json<PostMetricsSummary>> {
+    async fn refresh_post_collection_summary(ctx: Ctx, Path(Id(id)): Path<Id>) -> ApiResult<Json<PostMetricsSummary>> {
         Ok(Json(service::refresh_post_collection_summary(&ctx, id).await?))
     }
 }

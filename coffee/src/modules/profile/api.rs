@@ -7,7 +7,7 @@ use utoipa_axum::routes;
 use super::service::{self, ProfileDto};
 use crate::core::context::Ctx;
 use crate::core::dao::SearchRequest;
-use crate::domain::{Handle, Page, Platform};
+use crate::domain::{Handle, Id, Page, Platform};
 use crate::error::{ApiError, ApiResult, Json, Path};
 use crate::state::AppState;
 
@@ -22,8 +22,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn get_profile(
     ctx: Ctx,
     State(state): State<AppState>,
-    Path((platform, id)): Path<(Platform, i64)>,
+    Path((platform, id)): Path<(Platform, Id)>,
 ) -> ApiResult<Json<ProfileDto>> {
+    let Id(id) = id;
     Ok(Json(service::open(&ctx, &state.usage_log, platform, id).await?))
 }
 
