@@ -20,6 +20,11 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// A body names a resource that does not exist, while the path's resource does: a 404 of its
+    /// own problem type (`…/problems/target-not-found`), so a client tells it from "no such
+    /// collection".
+    #[error("{0}")]
+    TargetNotFound(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -90,7 +95,7 @@ impl ApiError {
             Self::Unauthorized(m) => (StatusCode::UNAUTHORIZED, Some(m.clone())),
             Self::PaymentRequired(m) => (StatusCode::PAYMENT_REQUIRED, Some(m.clone())),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, Some(m.clone())),
-            Self::NotFound(m) => (StatusCode::NOT_FOUND, Some(m.clone())),
+            Self::NotFound(m) | Self::TargetNotFound(m) => (StatusCode::NOT_FOUND, Some(m.clone())),
             Self::Conflict(m) => (StatusCode::CONFLICT, Some(m.clone())),
             Self::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, Some(m.clone())),
             Self::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some(m.clone())),
@@ -131,6 +136,9 @@ impl StoreError {
     }
 }
 
+/// The problem type of [`ApiError::TargetNotFound`].
+pub const TARGET_NOT_FOUND: &str = "https://bulbul.dev/problems/target-not-found";
+
 /// How long a client should wait before retrying an unavailable dependency.
 const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -138,7 +146,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, detail) = self.classify();
         let Some(detail) = detail else { return Problem::internal(&self) };
-        let mut resp = Problem::new(status, detail).into_response();
+        let mut problem = Problem::new(status, detail);
+        if let Self::TargetNotFound(_) = self {
+            problem.kind = TARGET_NOT_FOUND.to_owned();
+            "Target Not Found".clone_into(&mut problem.title);
+        }
+        let mut resp = problem.into_response();
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));

@@ -32,12 +32,16 @@ async fn collection_lifecycle_with_items() {
             .0,
         409
     );
-    assert_eq!(
-        app.post(SAAS, &format!("/coffee/collections/{id}/items"), json!({"platform": "instagram", "target_id": 999}))
-            .await
-            .0,
-        404
-    );
+    // a missing creator is told apart from a missing collection by its problem type
+    let (status, body) = app
+        .post(SAAS, &format!("/coffee/collections/{id}/items"), json!({"platform": "instagram", "target_id": 999}))
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["type"], coffee::error::TARGET_NOT_FOUND, "{body}");
+    let (status, body) =
+        app.post(SAAS, "/coffee/collections/999999/items", json!({"platform": "instagram", "target_id": 1})).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["type"], "https://bulbul.dev/problems/not-found", "{body}");
     assert_eq!(
         app.post(SAAS, &format!("/coffee/collections/{id}/items"), json!({"platform": "instagram", "target_id": 1}))
             .await

@@ -95,7 +95,10 @@ macro_rules! collection_api {
 
             /// Adds a profile (or post) to a collection.
             #[utoipa::path(post, path = $items, tag = $tag, params(("id" = i64, Path)), request_body = NewItem,
-                responses((status = 201, body = ItemDto), (status = 404), (status = 409), (status = 422)))]
+                responses((status = 201, body = ItemDto),
+                    (status = 404, description = "no such collection (problem type not-found), or no such creator or post \
+                                                  to add (problem type target-not-found)"),
+                    (status = 409, description = "already in the collection"), (status = 422)))]
             async fn add_item(ctx: Ctx, Path(Id(id)): Path<Id>, Json(new): Json<NewItem>) -> ApiResult<(StatusCode, Json<ItemDto>)> {
                 Ok((StatusCode::CREATED, Json(service::add_item::<K>(&ctx, id, new).await?)))
             }

@@ -196,7 +196,15 @@ pub async fn add_item<K: CollectionKind>(ctx: &RequestContext, collection_id: i6
         })
         .await?;
     if !exists {
-        return Err(ApiError::not_found(format!("{} {} {}", new.platform.as_str(), K::TARGET, new.target_id)));
+        // the collection (the path's resource) is there; the body names a creator or post
+        // that is not: a 404 of its own problem type
+        return Err(ApiError::TargetNotFound(format!(
+            "no {} {} {} exists to add (the {} is there)",
+            new.platform.as_str(),
+            K::TARGET,
+            new.target_id,
+            K::NAME
+        )));
     }
     let values: Values = vec![
         ("collection_id", Value::Int(collection_id)),
