@@ -243,6 +243,10 @@ async fn admit(
     let partner_id = caller.partner_id();
     let limit_headers = match &caller.who {
         Who::Session(session) => {
+            // only the edge says a request came with an API key
+            if identity.client_type.as_deref() == Some(API_CLIENT_TYPE) {
+                identity.client_type = None;
+            }
             let client = match &identity.client_id {
                 Some(id) => std::borrow::Cow::Borrowed(id.as_str()),
                 None => {

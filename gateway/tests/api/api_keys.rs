@@ -72,6 +72,17 @@ async fn a_key_is_shown_once_stored_as_a_hash_and_sees_what_its_partners_session
     assert!(headers["x-bb-partner-id"].is_string());
     assert!(headers.get("x-api-key").is_none(), "the key was forwarded: {headers}");
     assert!(!seen.to_string().contains(&secret[12..]), "the key reached a module: {seen}");
+    // a session cannot pass itself off as a key
+    let resp = edge
+        .http
+        .get(edge.url("/beat/profiles/instagram/1"))
+        .bearer_auth(&session)
+        .header("x-bb-client-type", "api")
+        .send()
+        .await
+        .unwrap();
+    let seen: Value = resp.json().await.unwrap();
+    assert!(seen["headers"].get("x-bb-client-type").is_none(), "{seen}");
 
     // usage is attributed to the key: the view's activity row names its client
     let (status, _) = edge.call(Method::GET, "/coffee/profiles/instagram/1", Some(&secret), None).await;
