@@ -311,3 +311,33 @@ async fn a_key_never_appears_in_a_log_line_a_metric_or_an_error() {
     assert!(!text.contains(secret_part), "a log line holds the key");
     assert!(!metrics.contains(secret_part) && !coffee_metrics.contains(secret_part), "a metric holds the key");
 }
+
+#[tokio::test]
+async fn a_key_held_in_memory_stops_at_its_expiry_at_every_gateway() {
+    let edge = edge().await;
+    let peer = edge.peer().await;
+    let session = edge.login(datagen::DEMO_SAAS_EMAIL).await;
+    let expires_at = chrono::Utc::now() + chrono::Duration::milliseconds(2500);
+    let (status, created) = edge
+        .call(
+            Method::POST,
+            "/coffee/api-keys",
+            Some(&session),
+            Some(json!({"name": "brief", "scope": "read", "expires_at": expires_at.to_rfc3339()})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    // both gateways hold it in memory (for SESSION_CACHE_TTL, far longer than its life)
+    assert_eq!(edge.get("/coffee/usage", &secret).await, 200);
+    assert_eq!(peer.get("/coffee/usage", &secret).await, 200);
+    let wait = (expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait + Duration::from_millis(100)).await;
+    for status in [edge.get("/coffee/usage", &secret).await, peer.get("/coffee/usage", &secret).await] {
+        assert_eq!(status, 401, "expired keys are refused without waiting for any cache");
+    }
+    let (_, body) = edge.call(Method::GET, "/coffee/usage", Some(&secret), None).await;
+    assert!(body["detail"].as_str().unwrap().contains("expired"), "{body}");
+    peer.gateway.stop().await;
+    edge.stop().await;
+}
