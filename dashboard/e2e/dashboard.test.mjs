@@ -61,6 +61,9 @@ describe('SAAS partner', () => {
     const { context, page } = await newPage(browser);
     await page.goto(url('/'));
     await page.waitForURL(/\/login/);
+    // the URL changes before the login page has rendered and set its title
+    await page.waitForSelector('[data-testid=login-form]');
+    await page.waitForFunction(() => document.title === 'Log in · bulbul', null, { timeout: 5000 }).catch(() => {});
     assert.equal(await page.title(), 'Log in · bulbul');
     await page.fill('#email', cfg.saasEmail);
     await page.fill('#password', 'not-the-password');
