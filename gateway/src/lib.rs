@@ -110,23 +110,14 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         config.redis.timeout,
         Breaker::new("gateway_breaker_open", "redis_cluster", config.redis.breaker),
     );
-    let keys = Arc::new(session::keys::KeyTiers::new(
-        cache.clone(),
-        identity.clone(),
-        config.session_cache_ttl,
-        config.session_cache_capacity,
-        config.session_cache_ttl + config.server.request_timeout,
-        config.hooks.clone(),
-    ));
-    let sessions = Arc::new(SessionTiers::new(
-        cache,
-        identity,
-        config.session_cache_ttl,
-        config.session_cache_capacity,
-        // longer than any session stays in memory, plus a load in flight
-        config.session_cache_ttl + config.server.request_timeout,
-        config.hooks.clone(),
-    ));
+    let sizing = session::Sizing {
+        ttl: config.session_cache_ttl,
+        capacity: config.session_cache_capacity,
+        // longer than any credential stays in memory, plus a load in flight
+        revoked_for: config.session_cache_ttl + config.server.request_timeout,
+    };
+    let keys = Arc::new(session::keys::KeyTiers::new(cache.clone(), identity.clone(), sizing, config.hooks.clone()));
+    let sessions = Arc::new(SessionTiers::new(cache, identity, sizing, config.hooks.clone()));
     // the background work ends with the state: when the server has stopped and the last
     // request holding the state is done
     let background = tokio_util::sync::CancellationToken::new();

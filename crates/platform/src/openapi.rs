@@ -16,15 +16,15 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::problem::{Problem, CONTENT_TYPE};
 
-/// The query parameters each documented operation takes, keyed by method and path template (as
-/// the router matches it: `/coffee/collections/{id}`).
+/// The query parameters each documented operation takes, by path template (as the router
+/// matches it: `/coffee/collections/{id}`) and method, looked up without allocating.
 #[derive(Clone, Default)]
-pub struct DeclaredQueries(Arc<HashMap<(Method, String), HashSet<String>>>);
+pub struct DeclaredQueries(Arc<HashMap<String, HashMap<Method, HashSet<String>>>>);
 
 impl DeclaredQueries {
     /// Read from the service's document, so the rule and the contract cannot drift apart.
     pub fn of(doc: &OpenApi) -> Self {
-        let mut declared = HashMap::new();
+        let mut declared: HashMap<String, HashMap<Method, HashSet<String>>> = HashMap::new();
         for (path, item) in &doc.paths.paths {
             let shared = item.parameters.as_deref().unwrap_or_default();
             let operations = [
@@ -44,7 +44,7 @@ impl DeclaredQueries {
                     .filter(|p| p.parameter_in == ParameterIn::Query)
                     .map(|p| p.name.clone())
                     .collect();
-                declared.insert((method, path.clone()), names);
+                declared.entry(path.clone()).or_default().insert(method, names);
             }
         }
         Self(Arc::new(declared))
@@ -64,7 +64,7 @@ pub async fn refuse_undeclared_query(
     let (Some(query), Some(matched)) = (req.uri().query(), req.extensions().get::<axum::extract::MatchedPath>()) else {
         return next.run(req).await;
     };
-    let Some(allowed) = declared.0.get(&(req.method().clone(), matched.as_str().to_owned())) else {
+    let Some(allowed) = declared.0.get(matched.as_str()).and_then(|ops| ops.get(req.method())) else {
         return next.run(req).await;
     };
     if let Some((name, _)) = form_urlencoded::parse(query.as_bytes()).find(|(name, _)| !allowed.contains(name.as_ref()))

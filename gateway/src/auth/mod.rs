@@ -204,11 +204,9 @@ pub async fn caller(state: &AppState, headers: &HeaderMap, ip: IpAddr) -> Result
             Ok(Caller { who: Who::Session(session), plan })
         }
         Ok(Credential::Key(key)) => {
-            if !state.keys.in_memory(&key).await {
-                // an IP that keeps presenting refused keys is not looked up for any more
-                state.limits.key_lookups_allowed(ip).await?;
-            }
-            match state.keys.resolve(&key).await {
+            // an IP that keeps presenting refused keys is not looked up for any more
+            let gate = || state.limits.key_lookups_allowed(ip);
+            match state.keys.resolve(&key, gate).await {
                 Ok((key, _tier)) => {
                     let plan = state.plans.plan(key.partner_id).await?;
                     Ok(Caller { who: Who::Key(key), plan })

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use store::sessions::SessionCache;
 use tenancy::{ApiKey, ApiKeyInfo, KeyHash, KeyScope, KeyVerdict};
 
-use super::tiers::{Fresh, Memory, MemorySettings, Tier};
+use super::tiers::{Fresh, Memory, MemorySettings, Sizing, Tier};
 use crate::error::{AuthFailure, GatewayError};
 use crate::upstream::identity::IdentityClient;
 
@@ -69,18 +69,9 @@ pub struct KeyTiers {
 }
 
 impl KeyTiers {
-    pub fn new(
-        redis: SessionCache,
-        identity: IdentityClient,
-        ttl: Duration,
-        capacity: u64,
-        revoked_for: Duration,
-        hooks: platform::hooks::Hooks,
-    ) -> Self {
+    pub fn new(redis: SessionCache, identity: IdentityClient, sizing: Sizing, hooks: platform::hooks::Hooks) -> Self {
         let settings = MemorySettings {
-            ttl,
-            capacity,
-            revoked_for,
+            sizing,
             refusal: AuthFailure::KeyRevoked,
             metric: "gateway_api_key_lookups_total",
             loaded_pause: "gateway.api_key.loaded",
@@ -88,11 +79,21 @@ impl KeyTiers {
         Self { memory: Memory::new(settings, hooks), redis, identity, used: Mutex::new(HashMap::new()) }
     }
 
-    /// The live key, and the tier that knew. Its use is noted for the next report.
-    pub async fn resolve(&self, key: &ApiKey) -> Result<(Arc<Fresh<CachedKey>>, Tier), GatewayError> {
+    /// The live key, and the tier that knew. Its use is noted for the next report. `gate` runs
+    /// only when memory cannot answer, before Redis and coffee are asked (the edge refuses
+    /// there an IP that keeps presenting refused keys); a memory hit costs nothing more.
+    pub async fn resolve<G, F>(&self, key: &ApiKey, gate: G) -> Result<(Arc<Fresh<CachedKey>>, Tier), GatewayError>
+    where
+        G: Fn() -> F,
+        F: std::future::Future<Output = Result<(), GatewayError>>,
+    {
         let hash = key.hash();
         let short = hash.short();
-        let (found, tier) = self.memory.resolve(short, || self.load(hash, key)).await?;
+        let load = || async {
+            gate().await?;
+            self.load(hash, key).await
+        };
+        let (found, tier) = self.memory.resolve(short, load).await?;
         if found.hash != hash {
             // two keys sharing 128 bits of SHA-256: never seen, but never served either
             return Err(GatewayError::Unauthorized(AuthFailure::KeyUnknown));
@@ -105,11 +106,6 @@ impl KeyTiers {
         let now = Utc::now().timestamp();
         self.used.lock().expect("key use lock").insert(found.key_id, now);
         Ok((found, tier))
-    }
-
-    /// Whether the key is answered from memory (no Redis or coffee call needed).
-    pub async fn in_memory(&self, key: &ApiKey) -> bool {
-        self.memory.holds(key.hash().short()).await
     }
 
     async fn load(&self, hash: KeyHash, key: &ApiKey) -> Result<(CachedKey, Tier), GatewayError> {

@@ -18,7 +18,6 @@ pub mod keys;
 pub mod tiers;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use store::sessions::SessionCache;
@@ -27,7 +26,7 @@ pub use tenancy::SessionInfo as Session;
 use crate::error::{AuthFailure, GatewayError};
 use crate::upstream::identity::IdentityClient;
 
-pub use tiers::{Fresh, Tier};
+pub use tiers::{Fresh, Sizing, Tier};
 use tiers::{Memory, MemorySettings};
 
 /// What the gateway keeps of a live session.
@@ -64,18 +63,9 @@ pub struct SessionTiers {
 }
 
 impl SessionTiers {
-    pub fn new(
-        redis: SessionCache,
-        identity: IdentityClient,
-        ttl: Duration,
-        capacity: u64,
-        revoked_for: Duration,
-        hooks: platform::hooks::Hooks,
-    ) -> Self {
+    pub fn new(redis: SessionCache, identity: IdentityClient, sizing: Sizing, hooks: platform::hooks::Hooks) -> Self {
         let settings = MemorySettings {
-            ttl,
-            capacity,
-            revoked_for,
+            sizing,
             refusal: AuthFailure::Revoked,
             metric: "gateway_session_lookups_total",
             loaded_pause: "gateway.session.loaded",

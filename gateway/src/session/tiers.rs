@@ -88,12 +88,18 @@ pub struct Memory<V> {
     loaded: &'static str,
 }
 
-/// How a [`Memory`] is set up.
-pub struct MemorySettings {
+/// How long and how much the in-process tier holds: the same for sessions and keys.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizing {
     pub ttl: Duration,
     pub capacity: u64,
     /// How long a heard revocation is remembered (the TTL plus the request timeout).
     pub revoked_for: Duration,
+}
+
+/// How a [`Memory`] is set up.
+pub struct MemorySettings {
+    pub sizing: Sizing,
     pub refusal: AuthFailure,
     /// The lookups counter's name (labelled by tier).
     pub metric: &'static str,
@@ -102,7 +108,7 @@ pub struct MemorySettings {
 
 impl<V: Send + Sync + 'static> Memory<V> {
     pub fn new(settings: MemorySettings, hooks: platform::hooks::Hooks) -> Self {
-        let MemorySettings { ttl, capacity, revoked_for, refusal, metric, loaded_pause } = settings;
+        let MemorySettings { sizing: Sizing { ttl, capacity, revoked_for }, refusal, metric, loaded_pause } = settings;
         Self {
             cache: moka::future::Cache::builder().max_capacity(capacity).build_with_hasher(Hasher::default()),
             revoked: moka::sync::Cache::builder()
@@ -179,6 +185,7 @@ impl<V: Send + Sync + 'static> Memory<V> {
             .map_err(|e: Arc<GatewayError>| match &*e {
                 GatewayError::Unauthorized(why) => GatewayError::Unauthorized(*why),
                 GatewayError::PaymentRequired(why) => GatewayError::PaymentRequired(why.clone()),
+                GatewayError::RateLimited(rejected) => GatewayError::RateLimited(rejected.clone()),
                 GatewayError::Unavailable { what, retry_after } => {
                     GatewayError::Unavailable { what, retry_after: *retry_after }
                 }

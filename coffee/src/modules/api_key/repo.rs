@@ -130,10 +130,12 @@ pub async fn by_hash(ctx: &RequestContext, key_hash: &str) -> StoreResult<Option
     }
     ctx.postgres("api_key_by_hash", async {
         let mut conn = ctx.pg.read().await?;
+        // the partner's side is renamed so the key's columns can be named bare
         let found: Option<Found> = sqlx::query_as(&format!(
-            "SELECT {cols}, p.status = 'ACTIVE' AS partner_active FROM partner_api_key k JOIN partner p ON p.id = k.partner_id \
-             WHERE k.key_hash = $1",
-            cols = COLUMNS.split(", ").map(|c| format!("k.{c}")).collect::<Vec<_>>().join(", ")
+            "SELECT {COLUMNS}, partner_active FROM partner_api_key \
+             JOIN (SELECT id AS active_partner_id, status = 'ACTIVE' AS partner_active FROM partner) p \
+               ON p.active_partner_id = partner_id \
+             WHERE key_hash = $1"
         ))
         .bind(key_hash)
         .fetch_optional(&mut *conn)
